@@ -1,0 +1,1 @@
+"""Channel adapters: translate a wire format to `Event` and `Reply` back, nothing more."""

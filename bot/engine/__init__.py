@@ -1,0 +1,1 @@
+"""The conversation engine: one for every channel."""

@@ -1,0 +1,319 @@
+"""The engine: one event in, replies out, one conversation at a time.
+
+Order of work for an event, all in one transaction:
+1. find or create the user and lock their conversation row (PostgreSQL `FOR UPDATE`;
+   SQLite serialises writers with `BEGIN IMMEDIATE`), so events of one conversation
+   never interleave, also across processes;
+2. record the platform message id; a repeated id ends here with no reply;
+3. settle the language; handle the global words (menu/batal/cancel, language switch,
+   commands, `flow:` and `act:` button payloads);
+4. feed the input to the waiting step, or understand free text with the NLU and start
+   the flow its intent triggers; then run steps until one waits for input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import weakref
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine import steps as step_runner
+from bot.engine.actions import END, WAIT, Turn, get_action
+from bot.engine.events import Event, Reply
+from bot.engine.language import detect_language, language_request
+from bot.storage.models import Conversation, InboundMessage, MessageLog, User
+from bot.storage.upsert import insert_ignore
+
+if TYPE_CHECKING:
+    from bot.app import FrontDesk
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 4000
+"""Longer texts are cut before they reach the NLU or the log; the user is told."""
+
+CANCEL_WORDS = frozenset({"menu", "batal", "cancel", "/menu", "/cancel", "/batal", "kembali", "back", "stop", "main menu", "menu utama"})
+
+ReplySink = Callable[[AsyncSession, User, list[Reply]], Awaitable[None]]
+
+
+class Engine:
+    def __init__(self, app: FrontDesk) -> None:
+        self.app = app
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def handle(self, event: Event, *, sink: ReplySink | None = None) -> list[Reply]:
+        """Process one event and return the replies (empty for a repeated message id).
+
+        `sink`, when given, receives the replies inside the same transaction (the
+        Telegram and WhatsApp adapters write them to the outbox there)."""
+        lock = self._lock((event.channel, event.user_id))
+        async with lock, self.app.db.transaction() as session:
+            now = self.app.clock.now()
+            if event.message_id is not None:
+                fresh = await insert_ignore(
+                    session,
+                    InboundMessage,
+                    {"channel": event.channel, "message_id": str(event.message_id)[:128], "received_at": now},
+                    ("channel", "message_id"),
+                )
+                if not fresh:
+                    return []
+            user, conv = await self._user_and_conversation(session, event, now)
+            replies = await self._process(session, user, conv, event, now)
+            conv.updated_at = now
+            user.last_inbound_at = now
+            for reply in replies:
+                session.add(
+                    MessageLog(
+                        user_id=user.id, channel=event.channel, direction="out", kind=_reply_kind(reply),
+                        text=reply.text, language=user.language, flow=conv.flow, at=now,
+                    )
+                )
+            if sink is not None:
+                await sink(session, user, replies)
+            return replies
+
+    async def _user_and_conversation(self, session: AsyncSession, event: Event, now: datetime) -> tuple[User, Conversation]:
+        await insert_ignore(
+            session,
+            User,
+            {"channel": event.channel, "external_id": event.user_id, "created_at": now,
+             "display_name": (event.display_name or None) and event.display_name[:128], "language_locked": False},
+            ("channel", "external_id"),
+        )
+        user = (
+            await session.execute(select(User).where(User.channel == event.channel, User.external_id == event.user_id))
+        ).scalar_one()
+        await insert_ignore(session, Conversation, {"user_id": user.id, "values": {}, "updated_at": now}, ("user_id",))
+        stmt = select(Conversation).where(Conversation.user_id == user.id)
+        if not self.app.db.is_sqlite:
+            stmt = stmt.with_for_update()
+        conv = (await session.execute(stmt)).scalar_one()
+        if event.display_name and not user.display_name:
+            user.display_name = event.display_name[:128]
+        return user, conv
+
+    # --- one turn -------------------------------------------------------------------------
+
+    async def _process(self, session: AsyncSession, user: User, conv: Conversation, event: Event, now: datetime) -> list[Reply]:
+        text = event.text
+        too_long = False
+        if text is not None:
+            text = text.strip()
+            if len(text) > MAX_TEXT:
+                text, too_long = text[:MAX_TEXT], True
+        if event.contact is not None and not user.phone:
+            user.phone = event.contact.phone[:32]
+        lang = self._settle_language(user, conv, text)
+        values = dict(conv.values or {})
+        turn = Turn(app=self.app, session=session, user=user, conversation=conv, event=event, lang=lang, values=values)
+
+        parse = None
+        if text:
+            parse = await self.app.nlu.parse(text, now=now, lang=lang)
+            turn.parse = parse
+        session.add(
+            MessageLog(
+                user_id=user.id, channel=event.channel, direction="in", kind=event.kind,
+                text=text if text is not None else (event.button or event.command),
+                intent=(parse or {}).get("intent", {}).get("name"),
+                confidence=(parse or {}).get("intent", {}).get("confidence"),
+                language=lang, flow=conv.flow, at=now,
+            )
+        )
+        if too_long:
+            turn.say(turn.t("Your message is very long, so I read only the first part of it."))
+        await self._dispatch(turn)
+        conv.values = turn.values
+        return turn.replies
+
+    def _settle_language(self, user: User, conv: Conversation, text: str | None) -> str:
+        if not user.language_locked and text:
+            votes = int((conv.values or {}).get("_lang_msgs", 0))
+            if user.language is None or votes < 3:
+                detected = detect_language(text)
+                if detected:
+                    user.language = detected
+                conv.values = {**(conv.values or {}), "_lang_msgs": votes + 1}
+        if user.language is None:
+            user.language = self.app.settings.default_language
+        return user.language
+
+    async def _dispatch(self, turn: Turn) -> None:
+        event = turn.event
+        text = (event.text or "").strip()
+        lowered = text.lower()
+
+        # Global words first: they work from any step.
+        if event.command is not None:
+            await self._command(turn, event.command, event.command_args)
+            return
+        if event.button is not None and await self._global_payload(turn, event.button):
+            return
+        if lowered in CANCEL_WORDS:
+            await self.start_flow(turn, "main_menu")
+            return
+        if text:
+            req = language_request(text)
+            if req is not None:
+                await self._switch_language(turn, None if req == "ask" else req)
+                return
+            if text.startswith("/"):
+                name, _, args = text[1:].partition(" ")
+                await self._command(turn, name.split("@", 1)[0].lower(), args.strip())
+                return
+
+        conv = turn.conversation
+        flow = self.app.flows.get(conv.flow) if conv.flow else None
+        if flow is not None and conv.step is not None:
+            idx = flow.index_of(conv.step) if not conv.step.isdigit() else int(conv.step)
+            if idx is not None and idx < len(flow.steps):
+                await step_runner.resume(self, turn, flow, idx)
+                return
+        await self.understand(turn)
+
+    async def understand(self, turn: Turn) -> None:
+        """Free input with no step waiting for it: start what the user asks for."""
+        event = turn.event
+        if event.location is not None:
+            target = self.app.flows.by_intent("share_location")
+            if target is not None:
+                await self.start_flow(turn, target.flow)
+                return
+        if event.text is None and event.location is None and event.contact is None:
+            await self.start_flow(turn, "main_menu")
+            return
+        intent = ((turn.parse or {}).get("intent") or {}).get("name")
+        confidence = ((turn.parse or {}).get("intent") or {}).get("confidence") or 0.0
+        threshold = self.app.nlu_threshold
+        if intent and confidence >= threshold:
+            target = self.app.flows.by_intent(intent)
+            if target is None and "/" in intent:
+                target = self.app.flows.by_intent(intent.split("/", 1)[0])
+            if target is not None:
+                await self.start_flow(turn, target.flow)
+                return
+        await self.fallback(turn)
+
+    async def fallback(self, turn: Turn) -> None:
+        fn = get_action("nlu.fallback")
+        if fn is not None:
+            await step_runner.run_action_detached(self, turn, "nlu.fallback")
+            return
+        if not (turn.event.text or "").strip() or not re.search(r"\w", turn.event.text or ""):
+            turn.say(turn.t("I can read text, locations and buttons. Please type your question in words, or choose from the menu."))
+        else:
+            turn.say(turn.t("Sorry, I did not quite understand that."))
+        await self.start_flow(turn, "main_menu", step="menu")
+
+    async def start_flow(self, turn: Turn, name: str, *, step: str | None = None, prefill: dict[str, Any] | None = None) -> None:
+        flow = self.app.flows.get(name)
+        if flow is None:
+            log.error("flow %s not found; showing the main menu", name)
+            flow = self.app.flows.get("main_menu")
+            assert flow is not None
+        keep = {k: v for k, v in turn.values.items() if k.startswith("_")}
+        turn.values.clear()
+        turn.values.update(keep)
+        turn.values.update(prefill or {})
+        idx = flow.index_of(step) if step else 0
+        await step_runner.run_from(self, turn, flow, idx or 0)
+
+    async def _command(self, turn: Turn, name: str, args: str) -> None:
+        name = name.lower().lstrip("/")
+        if name in ("lang", "language", "bahasa"):
+            wanted = args.strip().lower()[:2]
+            await self._switch_language(turn, wanted if wanted in ("id", "en") else None)
+            return
+        if name in ("menu", "cancel", "batal"):
+            await self.start_flow(turn, "main_menu")
+            return
+        flow = self.app.flows.by_command(name)
+        if flow is not None:
+            prefill = {"_start_payload": args} if args else None
+            await self.start_flow(turn, flow.flow, prefill=prefill)
+            return
+        turn.say(turn.t("I do not know that command."))
+        await self.start_flow(turn, "main_menu", step="menu")
+
+    async def _switch_language(self, turn: Turn, lang: str | None) -> None:
+        if lang is None:
+            await self.start_flow(turn, "language")
+            return
+        turn.user.language = lang
+        turn.user.language_locked = True
+        turn.lang = lang
+        turn.say(turn.t("Alright, I will reply in English from now on."))
+        resumed = await self._resume_after_switch(turn)
+        if not resumed:
+            await self.start_flow(turn, "main_menu", step="menu")
+
+    async def _resume_after_switch(self, turn: Turn) -> bool:
+        conv = turn.conversation
+        flow = self.app.flows.get(conv.flow) if conv.flow else None
+        if flow is None or conv.step is None or flow.flow == "language":
+            return False
+        idx = flow.index_of(conv.step)
+        if idx is None:
+            return False
+        await step_runner.run_from(self, turn, flow, idx)
+        return True
+
+    async def _global_payload(self, turn: Turn, payload: str) -> bool:
+        """Payloads that mean the same everywhere: `flow:<name>?k=v`, `act:<name>?k=v`, `lang:<xx>`."""
+        kind, _, rest = payload.partition(":")
+        target, _, query = rest.partition("?")
+        params = dict(parse_qsl(query)) if query else {}
+        if kind == "lang" and target in ("id", "en"):
+            await self._switch_language(turn, target)
+            return True
+        if kind == "flow" and self.app.flows.get(target) is not None:
+            await self.start_flow(turn, target, prefill=params)
+            return True
+        if kind == "goto":
+            where = self.app.flows.resolve(target, turn.conversation.flow)
+            if where is not None:
+                flow = self.app.flows.get(where[0])
+                assert flow is not None
+                if where[1] == 0:
+                    await self.start_flow(turn, flow.flow, prefill=params)
+                else:
+                    turn.values.update(params)
+                    await step_runner.run_from(self, turn, flow, where[1])
+                return True
+        if kind == "act" and get_action(target) is not None:
+            turn.params = params
+            await step_runner.run_action_detached(self, turn, target)
+            return True
+        return False
+
+
+def _reply_kind(reply: Reply) -> str:
+    if reply.document is not None:
+        return "document"
+    if reply.venue is not None:
+        return "venue"
+    if reply.options:
+        return "list"
+    if reply.buttons:
+        return "buttons"
+    return "text"
+
+
+__all__ = ["Engine", "WAIT", "END"]

@@ -1,0 +1,6 @@
+"""All ORM models. Importing this package registers every table on `Base.metadata`."""
+
+from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+
+__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog"]
