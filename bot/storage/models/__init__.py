@@ -1,6 +1,11 @@
 """All ORM models. Importing this package registers every table on `Base.metadata`."""
 
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.channels import CallbackPayload, ConsultantInvite, WhatsAppStatus
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+from bot.storage.models.handoff import HandoffMessage, HandoffRequest
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog"]
+__all__ = [
+    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog",
+    "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
+]
