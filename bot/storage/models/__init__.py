@@ -4,8 +4,9 @@ from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.channels import CallbackPayload, ConsultantInvite, WhatsAppStatus
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 from bot.storage.models.handoff import HandoffMessage, HandoffRequest
+from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
-    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog",
+    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage",
     "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
 ]
