@@ -172,9 +172,18 @@ async def webhook(request: Request) -> Response:
     if len(body) > MAX_BODY:
         return JSONResponse({"error": "update too large"}, status_code=413)
     try:
-        update = Update.model_validate(json.loads(body))
-    except (json.JSONDecodeError, UnicodeDecodeError, ValidationError):
+        obj = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return JSONResponse({"error": "the body is not JSON"}, status_code=400)
+    if not isinstance(obj, dict) or not isinstance(obj.get("update_id"), int) or isinstance(obj.get("update_id"), bool):
         return JSONResponse({"error": "the body is not a Telegram update"}, status_code=400)
+    try:
+        update = Update.model_validate(obj)
+    except ValidationError:
+        # A real update of a kind our aiogram does not know yet: refusing it would make
+        # Telegram send it again and again, so it is acknowledged and ignored.
+        log.info("ignoring telegram update %s of an unknown shape", obj["update_id"])
+        return Response(status_code=200)
     try:
         await process(app, translate(update))
     except Exception:

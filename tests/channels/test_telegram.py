@@ -37,3 +37,71 @@ async def test_a_repeated_update_id_is_answered_once(harness: Harness) -> None:
     assert first > 0
     assert (await harness.telegram(upd)).status_code == 200
     assert len(await harness.rows(OutboxMessage)) == first
+
+
+async def test_callback_button_location_and_contact_reach_the_engine(harness: Harness) -> None:
+    await harness.telegram(fakes.tg_message(UID, text="/start"))
+    r = await harness.telegram(fakes.tg_callback(UID, "lang:en"))
+    assert r.status_code == 200
+    await harness.deliver()
+    # the spinner is stopped, and the language switch is answered in English
+    assert harness.tg.of("answerCallbackQuery")
+    texts = [c.params.get("text", "") for c in harness.tg.sent()]
+    assert any("English" in t for t in texts)
+    for upd in (fakes.tg_location(UID, -6.2, 106.8), fakes.tg_contact(UID, "+6281234567890")):
+        assert (await harness.telegram(upd)).status_code == 200
+    from bot.storage.models import MessageLog
+
+    kinds = {m.kind for m in await harness.rows(MessageLog, MessageLog.direction == "in")}
+    assert {"command", "button", "location", "contact"} <= kinds
+
+
+async def test_sticker_gets_a_polite_answer_and_edits_channel_posts_are_ignored(harness: Harness) -> None:
+    assert (await harness.telegram(fakes.tg_sticker(UID))).status_code == 200
+    assert (await harness.telegram(fakes.tg_edited(UID, "edited"))).status_code == 200
+    channel_post = {"update_id": 99, "channel_post": {"message_id": 1, "date": 1795000000,
+                                                       "chat": {"id": -100123, "type": "channel", "title": "News"}, "text": "hi"}}
+    assert (await harness.telegram(channel_post)).status_code == 200
+    reaction = {"update_id": 100, "message_reaction": {"chat": {"id": UID, "type": "private"}, "message_id": 5,
+                                                        "date": 1795000000, "old_reaction": [],
+                                                        "new_reaction": [{"type": "emoji", "emoji": "👍"}],
+                                                        "user": fakes.tg_user(UID)}}
+    assert (await harness.telegram(reaction)).status_code == 200
+    poll = {"update_id": 101, "poll": {"id": "p1", "question": "?", "options": [{"text": "a", "voter_count": 0}],
+                                       "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
+                                       "type": "regular", "allows_multiple_answers": False}}
+    assert (await harness.telegram(poll)).status_code == 200
+    await harness.deliver()
+    texts = [c.params["text"] for c in harness.tg.sent()]
+    assert len(texts) == 1 and "teks" in texts[0].lower()  # Indonesian by default
+
+
+async def test_malformed_bodies_get_a_clean_4xx_and_change_nothing(harness: Harness) -> None:
+    for body in (b"{not json", b"[]", b'{"update_id": "x"}', "😀".encode() * 3):
+        r = await harness.telegram(body)
+        assert r.status_code == 400, body
+    assert await harness.rows(InboundMessage) == []
+
+
+async def test_a_ten_thousand_character_message_is_answered_politely(harness: Harness) -> None:
+    r = await harness.telegram(fakes.tg_message(UID, text="a" * 10_000))
+    assert r.status_code == 200
+    await harness.deliver()
+    assert harness.tg.sent()
+    assert all(len(c.params["text"]) <= 4096 for c in harness.tg.sent())
+
+
+async def test_long_button_payloads_are_stored_and_resolved(harness: Harness) -> None:
+    from bot.channels import common
+    from bot.engine.events import Button, Reply
+
+    payload = "lang:en" + "?" + "x" * 100
+    async with harness.app.db.transaction() as s:
+        await common.send_replies(s, harness.app, "telegram", str(UID),
+                                  [Reply(text="pick", buttons=[Button("English", payload)])], key="t:long", lang="id")
+    await harness.deliver()
+    data = harness.tg.sent()[-1].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    assert data.startswith("h:") and len(data.encode()) <= 64
+    await harness.telegram(fakes.tg_callback(UID, data))
+    await harness.deliver()
+    assert "English" in harness.tg.sent()[-1].params["text"] or any("English" in c.params.get("text", "") for c in harness.tg.sent()[1:])
