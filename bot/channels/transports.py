@@ -233,7 +233,8 @@ class WhatsAppTransport:
 
         await self.limiter.acquire(self.cs.whatsapp_phone_id or "")
         part = dict(message.payload or {})
-        if not await self._in_window(message.recipient):
+        # A reply answers a message the user just sent, so it is inside the window.
+        if message.kind != "reply" and not await self._in_window(message.recipient):
             part = self._template(part, message)
         try:
             return await send_part(self.wa, message.recipient, part)

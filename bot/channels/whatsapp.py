@@ -295,10 +295,12 @@ async def send_part(wa: WhatsApp, to: str, part: dict[str, Any]) -> str | None:
 
     lang = part.get("lang") or "id"
     if "template" in part:
+        from pywa_async.types.templates import TemplateLanguage
+
         t = part["template"]
         body = " ".join((t.get("text") or "-").split())[:1000]  # no newlines or tabs in template params
         sent = await wa.send_template(
-            to, name=t["name"], language=t.get("language") or lang,  # type: ignore[arg-type]
+            to, name=t["name"], language=TemplateLanguage(t.get("language") or lang),
             params=[{"type": "body", "parameters": [{"type": "text", "text": body}]}],
         )
         return sent.id

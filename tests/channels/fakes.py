@@ -412,7 +412,7 @@ def wa_status(phone_id: str, wa_id: str, message_id: str, status: str, *, error:
         st["pricing"] = {"billable": True, "pricing_model": "PMP", "category": "service"}
     if error:
         st["errors"] = [error]
-    return wa_envelope(phone_id, {"statuses": [st]})
+    return wa_envelope(phone_id, {"contacts": [{"wa_id": wa_id, "user_id": f"ID.{wa_id}"}], "statuses": [st]})
 
 
 def sign(secret: str, body: bytes) -> str:
