@@ -1,6 +1,7 @@
 """All ORM models. Importing this package registers every table on `Base.metadata`."""
 
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.centers import Center
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog"]
+__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "Center"]
