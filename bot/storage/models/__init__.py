@@ -3,5 +3,6 @@
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.centers import Center
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+from bot.storage.models.outbox import OutboxMessage
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "Center"]
+__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center"]

@@ -1,7 +1,7 @@
 """PLUT centers: location, contact facts (NULL when unknown) and their sources.
 
 Revision ID: 0003_centers
-Revises: 0001_core
+Revises: 0002_outbox
 Create Date: 2026-11-23 14:32:50.142118
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 import bot.storage.models.base
 
 revision: str = '0003_centers'
-down_revision: str | Sequence[str] | None = '0001_core'
+down_revision: str | Sequence[str] | None = '0002_outbox'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
