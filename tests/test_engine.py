@@ -185,3 +185,17 @@ async def test_language_is_detected_remembered_and_switchable(db_url: str, conte
         assert (await _state(app, "ira"))[3] == "id", "an explicit choice is kept even when the user writes English"
     finally:
         await app.close()
+
+
+@pytest.mark.parametrize("word", ["menu", "batal", "Cancel", "/menu"])
+async def test_menu_words_leave_any_step(db_url: str, content: Path, word: str) -> None:
+    app = await _app(db_url, content)
+    try:
+        await app.engine.handle(Event(channel="test", user_id="joko", command="profile"))
+        assert (await _state(app, "joko"))[:2] == ("test_profile", "ask_age")
+        replies = await app.engine.handle(Event(channel="test", user_id="joko", text=word))
+        assert any(len(r.options) == 6 for r in replies), "the main menu is shown"
+        flow, step, values, _ = await _state(app, "joko")
+        assert (flow, step) == ("main_menu", "menu") and "age" not in values
+    finally:
+        await app.close()
