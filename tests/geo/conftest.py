@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -8,8 +7,6 @@ import pytest
 
 from bot.app import FrontDesk
 from bot.config import ROOT, load_settings
-
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/frontdesk_geo")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,8 @@ from bot.services.centers import (
     seed_centers,
     write_centers_csv,
 )
-from bot.storage.db import Database, upgrade_schema
+from bot.storage.db import Database
 from bot.storage.models import Center
-
-from .conftest import PG_URL
 
 CENTERS = (ROOT / "data" / "centers.csv").read_text(encoding="utf-8")
 HEADER = CENTERS.splitlines()[0]
@@ -91,23 +88,9 @@ async def _import_is_all_or_nothing(db: Database) -> None:
         assert (await session.execute(select(func.count()).select_from(Center))).scalar_one() == len(CENTERS.splitlines()) - 1
 
 
-async def test_import_is_all_or_nothing_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"
-    await asyncio.to_thread(upgrade_schema, url)
-    db = Database(url)
-    try:
-        await _import_is_all_or_nothing(db)
-    finally:
-        await db.dispose()
-
-
-@pytest.mark.postgres
-async def test_import_is_all_or_nothing_on_postgresql() -> None:
-    try:
-        await asyncio.to_thread(upgrade_schema, PG_URL)
-    except Exception as exc:  # no server here
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    db = Database(PG_URL)
+async def test_import_is_all_or_nothing(db_url: str) -> None:
+    """Runs on SQLite and on PostgreSQL (the shared `db_url` fixture)."""
+    db = Database(db_url)
     try:
         await _import_is_all_or_nothing(db)
     finally:
