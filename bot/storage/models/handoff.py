@@ -31,7 +31,7 @@ class HandoffRequest(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    center_id: Mapped[int | None]
+    center_code: Mapped[str | None] = mapped_column(String(64))
     service_area: Mapped[str | None] = mapped_column(String(64))
     question: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(12), default=OPEN)

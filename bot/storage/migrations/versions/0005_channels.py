@@ -1,7 +1,7 @@
 """channels: whatsapp statuses, callback payloads, consultant invites, handoff
 
 Revision ID: 0005_channels
-Revises: 0002_outbox
+Revises: 0003_centers
 Create Date: 2026-11-23 14:32:59.347778
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 
 
 revision: str = '0005_channels'
-down_revision: str | Sequence[str] | None = '0002_outbox'
+down_revision: str | Sequence[str] | None = '0003_centers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -55,7 +55,7 @@ def upgrade() -> None:
     op.create_table('handoff_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('center_id', sa.Integer(), nullable=True),
+    sa.Column('center_code', sa.String(length=64), nullable=True),
     sa.Column('service_area', sa.String(length=64), nullable=True),
     sa.Column('question', sa.Text(), nullable=True),
     sa.Column('status', sa.String(length=12), nullable=False),
