@@ -18,6 +18,7 @@ Everything a turn changes (request row, relayed messages) commits with the turn.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RELAY_CHANNELS = frozenset({"telegram", "whatsapp"})
 END_COMMANDS = frozenset({"selesai", "end", "akhiri", "stop_chat"})
 DEFAULT_HOURS = "Mon-Fri 08:00-16:00"
 DEFAULT_TZ = "Asia/Jakarta"
@@ -258,6 +260,10 @@ async def _notify(app: FrontDesk, session: AsyncSession, req: HandoffRequest, ow
 async def open_request(turn: Turn, *, area: str | None, question: str | None) -> HandoffRequest | None:
     """Open a request for this user (None if one is already active: they are told)."""
     session, now = turn.session, turn.now
+    if turn.event.channel not in RELAY_CHANNELS:
+        turn.say(turn.t("Chatting with a consultant works on Telegram and WhatsApp. Please write to us there, "
+                        "or book a consultation here."))
+        return None
     existing = await _active_for_user(session, turn.user.id)
     if existing is not None:
         turn.say(turn.t("Your request is already with our consultants. Type /selesai to end it."))
@@ -446,6 +452,9 @@ async def rate(turn: Turn) -> Any:
 async def after_fallback(turn: Turn) -> bool:
     """Count fallbacks in a row; the second one in a row opens a handoff request.
     Call it from the NLU fallback action; True when the request was opened."""
+    if turn.event.channel not in RELAY_CHANNELS or not re.search(r"\w", turn.event.text or ""):
+        turn.values.pop("_fallback_turn", None)
+        return False
     this_turn = int(turn.values.get("_turn_no", 0))
     previous = turn.values.get("_fallback_turn")
     turn.values["_fallback_turn"] = this_turn
