@@ -488,7 +488,7 @@ async def escalate_due(app: FrontDesk) -> int:
                 text = _t(app, owner.language, "Sorry, no consultant could take your question in time. You can book "
                           "a consultation at a PLUT center, or ask again later.")
                 await common.send_replies(session, app, owner.channel, owner.external_id,
-                                          [Reply(text=text, buttons=[Button(_t(app, owner.language, "Book a consultation"), "flow:book_consultation")])],
+                                          [Reply(text=text, buttons=[Button(_t(app, owner.language, "Book a consultation instead"), "flow:book_consultation")])],
                                           key=f"handoff:{req.id}:expired", lang=owner.language, kind="handoff")
                 continue
             req.escalations += 1
