@@ -57,6 +57,7 @@ class FaqEntry(_Strict):
 class FallbackContent(_Strict):
     text: Text
     no_words: Text
+    out_of_scope: Text
     human: FollowUp
     topics: dict[str, Text] = Field(default_factory=dict)
     """Button titles of intents the bot may offer when unsure (FAQ intents use their `title`)."""

@@ -2,5 +2,6 @@
 
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+from bot.storage.models.nlu import UnansweredMessage
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog"]
+__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "UnansweredMessage"]
