@@ -34,6 +34,16 @@ NOT_SUGGESTED = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_
 DEFAULT_SUGGESTIONS = ("book_consultation", "find_center", "faq/services")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
+# Flows that serve an intent when no flow declares it in `triggers.intents` yet.
+FLOW_FOR_INTENT = {
+    "talk_to_human": "talk_to_consultant",
+    "check_booking": "my_bookings",
+    "reschedule_booking": "my_bookings",
+    "cancel_booking": "my_bookings",
+    "help": "main_menu",
+    "change_language": "language",
+}
+
 _stores: dict[str, FaqStore] = {}
 
 
@@ -57,7 +67,7 @@ def resolve_payload(app: FrontDesk, payload: str) -> str | None:
     target, sep, query = payload[len("intent:") :].partition("?")
     if target.startswith("faq/"):
         return f"act:faq.answer?intent={target}"
-    flow = app.flows.by_intent(target)
+    flow = app.flows.by_intent(target) or app.flows.get(target) or app.flows.get(FLOW_FOR_INTENT.get(target, ""))
     if flow is None:
         return None
     return f"flow:{flow.flow}{sep}{query}"

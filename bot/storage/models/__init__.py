@@ -3,5 +3,7 @@
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 from bot.storage.models.nlu import UnansweredMessage
+from bot.storage.models.outbox import OutboxMessage
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "UnansweredMessage"]
+__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage",
+           "UnansweredMessage"]

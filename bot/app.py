@@ -1,0 +1,84 @@
+"""The composition root: settings, clock, database, content, NLU and engine in one object."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.engine.actions import action_names, load_builtin_actions
+from bot.engine.engine import Engine
+from bot.engine.flows import FlowRegistry, load_flows
+from bot.i18n import I18n
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(Exception):
+    """The database is behind the code's migrations; run `frontdesk db upgrade`."""
+
+
+class FrontDesk:
+    """One running front desk. Channels, CLI and HTTP routes all hold this object."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.clock = Clock(settings.now)
+        self.db = Database(settings.database_url)
+        self.content_dir = Path(settings.content_dir)
+        self.i18n = I18n(self.content_dir / "locales")
+        load_builtin_actions()
+        self.flows: FlowRegistry = load_flows(self.content_dir / "flows", action_names())
+        self.nlu = _build_nlu(settings, self.content_dir)
+        self.engine = Engine(self)
+
+    @property
+    def nlu_threshold(self) -> float:
+        return float(self.nlu.threshold)
+
+    async def start(self, *, migrate: bool | None = None, seed: bool | None = None) -> None:
+        """Prepare the database. The embedded SQLite default migrates itself; PostgreSQL
+        expects `frontdesk db upgrade` (one deployment step, not a race between processes)."""
+        if migrate is None:
+            migrate = self.db.is_sqlite
+        if migrate:
+            await self.db.upgrade()
+        else:
+            await self._check_schema()
+        if seed if seed is not None else self.settings.demo_seed:
+            from bot.seed import seed_defaults
+
+            await seed_defaults(self)
+
+    async def _check_schema(self) -> None:
+        from alembic.script import ScriptDirectory
+
+        from bot.storage.db import alembic_config
+
+        head = ScriptDirectory.from_config(alembic_config(self.settings.database_url)).get_current_head()
+        async with self.db.engine.connect() as conn:
+            try:
+                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+            except Exception:  # no table yet
+                current = None
+        if current != head:
+            raise SchemaOutdated(
+                f"the database is at migration {current or 'none'}, the code needs {head}: run `frontdesk db upgrade`"
+            )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def _build_nlu(settings: Settings, content_dir: Path):  # type: ignore[no-untyped-def]
+    try:
+        from bot.nlu.factory import build_nlu
+    except ImportError:
+        from bot.nlu.keyword import NullNLU
+
+        return NullNLU()
+    return build_nlu(settings, content_dir)

@@ -1,0 +1,129 @@
+"""The HTTP server of `frontdesk run`: health, the try-it page, and the routes each
+configured channel or module adds (Telegram and WhatsApp webhooks, `/model/parse`, `/admin`)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.app import FrontDesk
+from bot.channels.cli import BadLine, event_from_json
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+WEB_CHANNEL = "web"
+COOKIE = "frontdesk_try"
+MAX_BODY = 64 * 1024
+
+# Modules that add routes: "module:function", function(app) -> list of routes.
+ROUTE_PROVIDERS = (
+    "bot.nlu.http:routes",
+    "bot.channels.telegram:routes",
+    "bot.channels.whatsapp:routes",
+    "bot.admin.routes:routes",
+)
+# Background jobs started with the server: "module:function", async function(app, stop_event).
+BACKGROUND_JOBS = ("bot.outbox.worker:run_embedded",)
+
+
+def _optional(spec: str) -> Callable[..., Any] | None:
+    module_name, _, fn_name = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:
+            return None
+        raise
+    return getattr(module, fn_name, None)
+
+
+def create_app(frontdesk: FrontDesk, *, background: bool = True) -> Starlette:
+    routes: list[BaseRoute] = [
+        Route("/", index, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/api/try", try_message, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
+    ]
+    for spec in ROUTE_PROVIDERS:
+        provider = _optional(spec)
+        if provider is not None:
+            routes = provider(frontdesk) + routes
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await frontdesk.start()
+        stop = asyncio.Event()
+        tasks = []
+        if background:
+            for spec in BACKGROUND_JOBS:
+                job = _optional(spec)
+                if job is not None:
+                    tasks.append(asyncio.create_task(job(frontdesk, stop), name=spec))
+        try:
+            yield
+        finally:
+            stop.set()
+            for task in tasks:
+                try:
+                    await asyncio.wait_for(task, timeout=10)
+                except (TimeoutError, asyncio.CancelledError):
+                    task.cancel()
+            await frontdesk.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.frontdesk = frontdesk
+    return app
+
+
+async def index(request: Request) -> Response:
+    response = FileResponse(STATIC / "try.html", media_type="text/html; charset=utf-8")
+    if COOKIE not in request.cookies:
+        response.set_cookie(COOKIE, secrets.token_urlsafe(12), httponly=True, samesite="lax", max_age=30 * 86400)
+    return response
+
+
+async def healthz(request: Request) -> Response:
+    frontdesk: FrontDesk = request.app.state.frontdesk
+    try:
+        async with frontdesk.db.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+    except Exception as exc:  # the check itself reports what is wrong
+        return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "now": frontdesk.clock.now().isoformat()})
+
+
+async def try_message(request: Request) -> Response:
+    """One message from the try-it page. The user is the browser's cookie, not the body."""
+    frontdesk: FrontDesk = request.app.state.frontdesk
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return JSONResponse({"error": "message too large"}, status_code=413)
+    try:
+        obj = json.loads(body or b"null")
+    except json.JSONDecodeError:
+        return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+    if not isinstance(obj, dict):
+        return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
+    user = request.cookies.get(COOKIE) or obj.get("user")
+    if not user:
+        return JSONResponse({"error": "open / first, it sets the session cookie"}, status_code=400)
+    obj = {**obj, "user": str(user)[:64]}
+    try:
+        event = event_from_json(obj, channel=WEB_CHANNEL)
+    except BadLine as exc:
+        return JSONResponse({"error": str(exc)}, status_code=422)
+    replies = await frontdesk.engine.handle(event)
+    return JSONResponse({"replies": [r.to_dict() for r in replies]})
