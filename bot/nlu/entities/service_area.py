@@ -36,30 +36,34 @@ _WHOLE_WORD = {"it", "ti", "pos", "kur", "oss", "nib", "sdm", "hrd", "mutu", "la
                "mitra", "legal", "sales", "iklan", "resep", "mesin", "izin", "ijin", "modal"}
 
 
-def _compile() -> list[tuple[re.Pattern[str], str]]:
-    pairs = [(kw, area) for area, kws in KEYWORDS.items() for kw in kws]
-    pairs.sort(key=lambda p: -len(p[0]))
-    out = []
+def _compile() -> tuple[re.Pattern[str], re.Pattern[str], list[str]]:
+    """One alternation (longest keyword first) with a group per keyword: one pass per message."""
+    pairs = sorted(((kw, area) for area, kws in KEYWORDS.items() for kw in kws), key=lambda p: -len(p[0]))
+    areas: list[str] = []
+    loose, strict = [], []
     for kw, area in pairs:
         tail = r"\b" if kw in _WHOLE_WORD else r"\w*"
-        # "IT" only in capitals or after "bidang/pengembangan": "it" is an English word too
-        flags = 0 if kw in ("it", "ti", "pos") else re.I
-        text = kw.upper() if flags == 0 else re.escape(kw)
-        out.append((re.compile(rf"\b{text}{tail}", flags), area))
-    return out
+        group = f"g{len(areas)}"
+        areas.append(area)
+        if kw in ("it", "ti", "pos"):
+            # "IT" only in capitals: "it" is an English word too
+            strict.append(rf"(?P<{group}>\b{kw.upper()}{tail})")
+        else:
+            loose.append(rf"(?P<{group}>\b{re.escape(kw)}{tail})")
+    return re.compile("|".join(loose), re.I), re.compile("|".join(strict)), areas
 
 
-_PATTERNS = _compile()
+_LOOSE, _STRICT, _AREAS = _compile()
 
 
 def extract_service_areas(text: str) -> list[dict[str, Any]]:
-    taken: list[tuple[int, int]] = []
+    text = text[:2000]
     out: list[dict[str, Any]] = []
-    for pat, area in _PATTERNS:
-        for m in pat.finditer(text[:2000]):
-            if any(s < m.end() and m.start() < e for s, e in taken):
+    for pat in (_LOOSE, _STRICT):
+        for m in pat.finditer(text):
+            if any(e["start"] < m.end() and m.start() < e["end"] for e in out):
                 continue
-            taken.append((m.start(), m.end()))
+            area = _AREAS[int(m.lastgroup[1:])]  # type: ignore[index]
             out.append({"entity": "service_area", "value": area, "start": m.start(), "end": m.end(),
                         "text": m.group(), "extractor": "ServiceAreaExtractor"})
     out.sort(key=lambda e: e["start"])
