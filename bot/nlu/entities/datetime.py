@@ -202,8 +202,6 @@ def extract_datetimes(text: str, now: datetime, tz: str = DEFAULT_TZ) -> list[di
     used_times: set[int] = set()
     for d in dates:
         day = _resolve_date(d, local_now.date())
-        if day is None:
-            continue
         # the nearest time part within a few words before or after belongs to this date
         best, best_gap = None, 25
         for i, t in enumerate(times):
@@ -213,6 +211,10 @@ def extract_datetimes(text: str, now: datetime, tz: str = DEFAULT_TZ) -> list[di
             between = low[min(d.end, t.end) : max(d.start, t.start)]
             if gap < best_gap and not re.search(r"[,;]|\b(?:atau|or|dan|and)\b", between):
                 best, best_gap = i, gap
+        if day is None:
+            if best is not None:
+                used_times.add(best)  # "31/13 jam 10": the hour of an impossible day is no answer either
+            continue
         start, end = d.start, d.end
         if best is not None:
             resolved = _resolve_time(times[best])
