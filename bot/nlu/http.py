@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -17,8 +18,10 @@ from starlette.routing import Route
 MAX_BODY_TEXT = 10_000
 
 
-def routes(app_getter: Callable[[], Any]) -> list[Route]:
-    """`app_getter()` returns the running FrontDesk (with `.nlu` and `.clock`)."""
+def routes(app_or_getter: Any) -> list[Route]:
+    """Routes for the running FrontDesk (with `.nlu` and `.clock`), given itself or a
+    function returning it (when the app is built after the routes)."""
+    app_getter: Callable[[], Any] = (lambda: app_or_getter) if hasattr(app_or_getter, "nlu") else app_or_getter
 
     async def parse(request: Request) -> JSONResponse:
         try:
@@ -33,6 +36,10 @@ def routes(app_getter: Callable[[], Any]) -> list[Route]:
         now = clock.now() if clock is not None else datetime.now(UTC)
         kwargs: dict[str, Any] = {"now": now, "lang": body.get("lang") if body.get("lang") in ("id", "en") else None}
         if isinstance(body.get("tz"), str):
+            try:
+                ZoneInfo(body["tz"])
+            except (ValueError, KeyError):
+                return JSONResponse({"error": "`tz` must be an IANA zone such as Asia/Makassar"}, status_code=400)
             kwargs["tz"] = body["tz"]
         result = await app.nlu.parse(text, **kwargs)
         if body.get("message_id") is not None:
