@@ -73,10 +73,11 @@ class RasaHTTPNLU:
     def convert(self, raw: dict[str, Any], text: str, *, now: datetime, lang: str | None, tz: str | None = None) -> dict[str, Any]:
         intent = dict(raw.get("intent") or {"name": "nlu_fallback", "confidence": 0.0})
         ranking = [dict(r) for r in raw.get("intent_ranking") or []]
-        full = _retrieval_name(raw, intent.get("name"))
+        base = intent.get("name")
+        full = _retrieval_name(raw, base)
         if full:
             for r in [intent, *ranking]:
-                if r.get("name") == intent.get("name"):
+                if r.get("name") == base:
                     r["name"] = full
         return {
             "text": text,
