@@ -1,7 +1,7 @@
 """nlu: messages the bot could not answer with confidence
 
 Revision ID: 0002_nlu
-Revises: 0002_outbox
+Revises: 0003_centers
 Create Date: 2026-11-23 14:35:33.125292
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0002_nlu'
-down_revision: str | Sequence[str] | None = '0002_outbox'
+down_revision: str | Sequence[str] | None = '0003_centers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
