@@ -137,3 +137,12 @@ async def test_parse_carries_all_entity_types(nlu: EmbeddedNLU) -> None:
                      "service_area": "marketing", "city": "Yogyakarta"}
     wita = await nlu.parse("besok jam 10", now=NOW, tz="Asia/Makassar")
     assert wita["entities"][0]["value"] == "2026-11-26T10:00:00+08:00"
+
+
+def test_city_with_the_real_gazetteer() -> None:
+    ex = EntityExtractor.build(load_training_data(ROOT / "nlu"), ROOT / "data" / "regions.csv", {"malam", "selamat"})
+    got = [(e["value"], e["timezone"]) for e in ex.extract("dari jogja ke makasar, lalu labuan bajo", NOW)
+           if e["entity"] == "city"]
+    assert got == [("Kota Yogyakarta", "Asia/Jakarta"), ("Kota Makassar", "Asia/Makassar"),
+                   ("Kabupaten Manggarai Barat", "Asia/Makassar")]
+    assert [e for e in ex.extract("selamat malam, batu", NOW) if e["entity"] == "city"] == []
