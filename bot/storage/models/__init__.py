@@ -5,9 +5,10 @@ from bot.storage.models.centers import Center
 from bot.storage.models.channels import CallbackPayload, ConsultantInvite, WhatsAppStatus
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 from bot.storage.models.handoff import HandoffMessage, HandoffRequest
+from bot.storage.models.nlu import UnansweredMessage
 from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
     "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
-    "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
+    "UnansweredMessage", "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
 ]
