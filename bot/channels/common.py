@@ -3,6 +3,7 @@ outbox sink, media messages, and splitting replies into one-call parts."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,10 +74,13 @@ async def send_replies(
     return n
 
 
-async def handle_event(app: FrontDesk, event: Event) -> None:
-    """Run the engine; its replies reach the outbox in the engine's own transaction."""
+async def handle_event(app: FrontDesk, event: Event, *,
+                       extra: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
+    """Run the engine; its replies (and `extra` writes) reach the outbox in the engine's own transaction."""
 
     async def sink(session: AsyncSession, user: User, replies: list[Reply]) -> None:
+        if extra is not None:
+            await extra(session)
         await send_replies(session, app, event.channel, event.user_id, replies,
                            key=f"reply:{event.channel}:{event.message_id}", lang=user.language)
 

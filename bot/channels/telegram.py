@@ -132,12 +132,9 @@ async def resolve_button(session: AsyncSession, data: str) -> str:
 async def process(app: FrontDesk, inbound: Inbound) -> None:
     """Hand one translated update to the engine (or the handoff relay); replies go to the outbox."""
     event = inbound.event
-    if inbound.callback_id is not None:
-        # Stop the button's spinner; not ordered behind the replies.
+    if inbound.callback_id is not None and event is None:
         async with app.db.transaction() as session:
-            await common.enqueue_part(session, app, CHANNEL, event.user_id if event else "-",
-                                      {"answer_callback": inbound.callback_id},
-                                      key=f"tg:cb:{inbound.callback_id}", unordered=True)
+            await _answer_callback(session, app, "-", inbound.callback_id)
     if event is not None and event.button is not None and event.button.startswith("h:"):
         async with app.db.transaction() as session:
             payload = await resolve_button(session, event.button)
@@ -147,7 +144,20 @@ async def process(app: FrontDesk, inbound: Inbound) -> None:
         await common.handle_media(app, inbound.media)
         return
     if event is not None:
-        await common.handle_event(app, event)
+        extra = None
+        if inbound.callback_id is not None:
+            callback_id = inbound.callback_id
+
+            async def extra(session: AsyncSession) -> None:  # type: ignore[misc]
+                await _answer_callback(session, app, event.user_id, callback_id)
+
+        await common.handle_event(app, event, extra=extra)
+
+
+async def _answer_callback(session: AsyncSession, app: FrontDesk, user_id: str, callback_id: str) -> None:
+    """Stop the button's spinner; not ordered behind the replies."""
+    await common.enqueue_part(session, app, CHANNEL, user_id, {"answer_callback": callback_id},
+                              key=f"tg:cb:{callback_id}", unordered=True)
 
 
 # --- webhook ------------------------------------------------------------------------------

@@ -78,15 +78,29 @@ async def intercept(turn: Turn) -> bool:
     event = turn.event
     if event.button is not None and event.button.startswith(("act:handoff.", "act:booking.")):
         return False  # Take / Accept / Decline / rating: the actions handle them
+    if event.channel not in RELAY_CHANNELS:
+        return False
     session = turn.session
-    mine = await _connected_as_consultant(session, event.channel, event.user_id)
+    # One query on the hot path: is this account a consultant in a conversation, or a
+    # user with an open or connected request?
+    rows = list((await session.execute(
+        select(HandoffRequest).where(or_(
+            (HandoffRequest.consultant_channel == event.channel) & (HandoffRequest.consultant_external_id == event.user_id)
+            & (HandoffRequest.status == CONNECTED),
+            (HandoffRequest.user_id == turn.user.id) & HandoffRequest.status.in_(ACTIVE),
+        )).order_by(HandoffRequest.id.desc())
+    )).scalars())
+    if not rows:
+        return False
+    mine = next((r for r in rows if r.consultant_channel == event.channel and r.consultant_external_id == event.user_id
+                 and r.status == CONNECTED), None)
     if mine is not None:
         if _is_end(turn):
             await close(turn, mine, by="consultant")
         else:
             await _relay_turn(turn, mine, to_consultant=False)
         return True
-    req = await _active_for_user(session, turn.user.id)
+    req = next((r for r in rows if r.user_id == turn.user.id), None)
     if req is None:
         return False
     if _is_end(turn):
