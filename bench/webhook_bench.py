@@ -13,8 +13,7 @@ the whole run. Every user sends one message per round (`/start`, then a button, 
 
 The platforms' rate limits (Telegram 30/s overall and 1/s per chat, WhatsApp 80/s) are
 lifted for the bench through the `*_RATE_PER_SECOND` settings: they would measure the
-limiter, not our code. The fake API runs in this process; its GIL share makes the
-figures a little pessimistic.
+limiter, not our code. The fake API runs in its own process (uvicorn), like the server.
 """
 
 from __future__ import annotations
@@ -95,13 +94,47 @@ def _recipient(channel: str, user: int) -> str:
     return str(10_000_000 + user) if channel == "telegram" else f"62812{user:08d}"
 
 
-async def _round(http: httpx.AsyncClient, fake: Any, channel: str, round_no: int, users: int,
-                 concurrency: int, timeout: float) -> dict[str, Any]:
+class RemoteFake:
+    """The fake API in its own process; calls are read over HTTP (`/__calls`)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.port = fakes._free_port()  # noqa: SLF001
+        self.url = f"http://127.0.0.1:{self.port}"
+        token = TG_TOKEN if kind == "telegram" else WA_TOKEN
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.channels.fakes", kind, "--port", str(self.port),
+                                      "--token", token, "--phone-id", WA_PHONE], cwd=ROOT,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.seen = 0
+
+    async def wait_ready(self, http: httpx.AsyncClient) -> None:
+        for _ in range(200):
+            try:
+                await http.get(f"{self.url}/__calls?since=999999999")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        raise SystemExit("the fake API did not start")
+
+    async def new_calls(self, http: httpx.AsyncClient) -> list[list[Any]]:
+        out = (await http.get(f"{self.url}/__calls", params={"since": self.seen})).json()
+        self.seen += len(out)
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+async def _round(http: httpx.AsyncClient, probe: httpx.AsyncClient, fake: RemoteFake, channel: str, round_no: int,
+                 users: int, concurrency: int, timeout: float) -> dict[str, Any]:
     gate = asyncio.Semaphore(concurrency)
     started: dict[str, float] = {}
     statuses: list[int] = []
-    mark = len(fake.calls)
     post_lat: list[float] = []
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    api_calls = 0
 
     async def one(user: int) -> None:
         path, body, headers = _updates(channel, round_no, user)
@@ -112,43 +145,41 @@ async def _round(http: httpx.AsyncClient, fake: Any, channel: str, round_no: int
             post_lat.append(time.monotonic() - t0)
             statuses.append(r.status_code)
 
-    t_start = time.monotonic()
-    await asyncio.gather(*(one(u) for u in range(users)))
-    deadline = time.monotonic() + timeout
-    first: dict[str, float] = {}
-    last: dict[str, float] = {}
-    seen = mark
-    while True:
-        with fake.lock:
-            new = fake.calls[seen:]
-        seen += len(new)
-        for call in new:
-            if call.method.startswith("failed:") or call.method in ("answerCallbackQuery",):
+    def take(calls: list[list[Any]]) -> None:
+        nonlocal api_calls
+        for method, who, at in calls:
+            if method.startswith("failed:") or method == "answerCallbackQuery":
                 continue
-            who = str(call.params.get("chat_id") or call.params.get("to") or "")
+            api_calls += 1
             if who in started:
-                first.setdefault(who, call.at)
-                last[who] = call.at
-        if len(first) >= users and time.monotonic() - max(last.values()) > 0.5:
+                first.setdefault(who, at)
+                last[who] = at
+
+    t_start = time.monotonic()
+    sender = asyncio.gather(*(one(u) for u in range(users)))
+    while not sender.done():
+        take(await fake.new_calls(probe))
+        await asyncio.sleep(0.2)
+    await sender
+    deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        calls = await fake.new_calls(probe)
+        take(calls)
+        if calls:
+            quiet_since = time.monotonic()
+        elif len(first) >= users and time.monotonic() - quiet_since > 1.0:
             break
-        if time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
     t_end = max(last.values()) if last else time.monotonic()
-    lat_first = [(first[k] - started[k]) * 1000 for k in first]
-    lat_last = [(last[k] - started[k]) * 1000 for k in last]
-    return {"round": round_no, "messages": users, "answered": len(first), "http_errors": sum(1 for s in statuses if s != 200),
-            "seconds": t_end - t_start, "first_ms": lat_first, "last_ms": lat_last,
-            "post_ms": [x * 1000 for x in post_lat]}
+    return {"round": round_no, "messages": users, "answered": len(first), "api_calls": api_calls,
+            "http_errors": sum(1 for s in statuses if s != 200), "seconds": t_end - t_start,
+            "first_ms": [(first[k] - started[k]) * 1000 for k in first],
+            "last_ms": [(last[k] - started[k]) * 1000 for k in last], "post_ms": [x * 1000 for x in post_lat]}
 
 
 async def bench(args: argparse.Namespace) -> None:
-    fake: Any
-    if args.channel == "telegram":
-        fake = fakes.FakeBotAPI(TG_TOKEN)
-    else:
-        fake = fakes.FakeGraphAPI(WA_TOKEN, WA_PHONE)
-    fake.start()
+    fake = RemoteFake(args.channel)
     await _reset_db(args.database)
     env = {
         **os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": args.database, "FRONTDESK_DEMO_SEED": "false",
@@ -164,12 +195,16 @@ async def bench(args: argparse.Namespace) -> None:
         env.pop("TELEGRAM_BOT_TOKEN")
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     port = fakes._free_port()  # noqa: SLF001
-    server = subprocess.Popen([sys.executable, "-m", "bot", "run", "--port", str(port)], env=env, cwd=ROOT,
+    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    server = subprocess.Popen([sys.executable, *profile, "-m", "bot", "run", "--port", str(port)], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    results = []
     try:
         limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as http:
-            for _ in range(200):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as http, \
+                httpx.AsyncClient(timeout=30) as probe:
+            await fake.wait_ready(probe)
+            for _ in range(300):
                 try:
                     if (await http.get("/healthz")).status_code == 200:
                         break
@@ -178,14 +213,18 @@ async def bench(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.1)
             else:
                 raise SystemExit("frontdesk run did not start: " + (server.stderr.read().decode() if server.stderr else ""))
-            # Warm-up: a few users not counted (imports, connection pools, JIT-free caches).
-            await _round(http, fake, args.channel, 99, 20, args.concurrency, 20)
-            results = []
+            # Warm-up, not counted: first imports, connection pools, prepared statements.
+            await _round(http, probe, fake, args.channel, 99, 50, args.concurrency, 30)
             for r in range(args.rounds):
-                results.append(await _round(http, fake, args.channel, r, args.users, args.concurrency, args.timeout))
+                results.append(await _round(http, probe, fake, args.channel, r, args.users, args.concurrency, args.timeout))
     finally:
-        server.terminate()
-        server.wait(10)
+        import signal
+
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
         fake.stop()
     total = sum(r["messages"] for r in results)
     answered = sum(r["answered"] for r in results)
@@ -193,14 +232,13 @@ async def bench(args: argparse.Namespace) -> None:
     first = [x for r in results for x in r["first_ms"]]
     last = [x for r in results for x in r["last_ms"]]
     post = [x for r in results for x in r["post_ms"]]
-    replies = sum(1 for c in fake.calls if not c.method.startswith("failed:"))
     print(f"channel={args.channel} users={args.users} rounds={args.rounds} concurrency={args.concurrency} database=PostgreSQL")
     print(f"messages sent={total} answered={answered} http_errors={sum(r['http_errors'] for r in results)} "
-          f"API calls at the fake={replies}")
+          f"replies at the fake API={sum(r['api_calls'] for r in results)}")
     print(f"throughput: {answered / seconds:.0f} messages/s answered ({seconds:.1f} s)")
-    print(f"webhook POST answered:      p50 {statistics.median(post):6.1f} ms   p99 {_pct(post, 99):6.1f} ms")
-    print(f"webhook → first reply:      p50 {statistics.median(first):6.1f} ms   p99 {_pct(first, 99):6.1f} ms")
-    print(f"webhook → last reply:       p50 {statistics.median(last):6.1f} ms   p99 {_pct(last, 99):6.1f} ms")
+    print(f"webhook POST answered:      p50 {statistics.median(post):7.1f} ms   p99 {_pct(post, 99):7.1f} ms")
+    print(f"webhook → first reply:      p50 {statistics.median(first):7.1f} ms   p99 {_pct(first, 99):7.1f} ms")
+    print(f"webhook → last reply:       p50 {statistics.median(last):7.1f} ms   p99 {_pct(last, 99):7.1f} ms")
     for r in results:
         print(f"  round {r['round']}: {r['answered']}/{r['messages']} in {r['seconds']:.1f} s, "
               f"first p50 {statistics.median(r['first_ms']):.1f} ms p99 {_pct(r['first_ms'], 99):.1f} ms")
@@ -213,6 +251,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", type=int, default=32, help="webhook requests in flight (the platform's connections)")
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--profile", help="write a cProfile of the server process to this file")
     parser.add_argument("--database", default="postgresql+asyncpg://postgres@127.0.0.1:5432/frontdesk_channels_bench")
     asyncio.run(bench(parser.parse_args()))
 

@@ -63,6 +63,13 @@ class _FakeServer:
     def app(self) -> Starlette:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    async def calls_endpoint(self, request: Request) -> Response:
+        """`GET /__calls?since=N`: the recorded calls from N on, for a bench in another process."""
+        since = int(request.query_params.get("since", "0"))
+        with self.lock:
+            out = [[c.method, str(c.params.get("chat_id") or c.params.get("to") or ""), c.at] for c in self.calls[since:]]
+        return JSONResponse(out)
+
     def start(self) -> None:
         config = uvicorn.Config(self.app(), host="127.0.0.1", port=self.port, log_level="error", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
@@ -157,7 +164,8 @@ class FakeBotAPI(_FakeServer):
         self.updates: list[dict[str, Any]] = []
 
     def app(self) -> Starlette:
-        return Starlette(routes=[Route("/bot{token}/{method}", self.endpoint, methods=["GET", "POST"])])
+        return Starlette(routes=[Route("/__calls", self.calls_endpoint),
+                                 Route("/bot{token}/{method}", self.endpoint, methods=["GET", "POST"])])
 
     async def endpoint(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
@@ -221,6 +229,7 @@ class FakeGraphAPI(_FakeServer):
 
     def app(self) -> Starlette:
         return Starlette(routes=[
+            Route("/__calls", self.calls_endpoint),
             Route("/{version}/{phone_id}/{what}", self.endpoint, methods=["POST"]),
             Route("/{version}/{media_id}", self.media_url, methods=["GET"]),
             Route("/download/{media_id}", self.download, methods=["GET"]),
@@ -417,3 +426,22 @@ def wa_status(phone_id: str, wa_id: str, message_id: str, status: str, *, error:
 
 def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def main() -> None:
+    """`python -m tests.channels.fakes telegram|whatsapp --port P --token T [--phone-id ID]`:
+    a fake in its own process (the bench uses it so the fake does not share our GIL)."""
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["telegram", "whatsapp"])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--phone-id", default="1")
+    args = parser.parse_args()
+    fake: _FakeServer = FakeBotAPI(args.token) if args.kind == "telegram" else FakeGraphAPI(args.token, args.phone_id)
+    uvicorn.run(fake.app(), host="127.0.0.1", port=args.port, log_level="error", access_log=False, lifespan="off")
+
+
+if __name__ == "__main__":
+    main()
