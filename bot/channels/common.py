@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.engine.events import Event, Reply
 from bot.outbox import enqueue
+from bot.outbox.worker import wake
 from bot.storage.models import InboundMessage, User
 from bot.storage.upsert import insert_ignore
 
@@ -85,6 +86,7 @@ async def handle_event(app: FrontDesk, event: Event, *,
                            key=f"reply:{event.channel}:{event.message_id}", lang=user.language)
 
     await app.engine.handle(event, sink=sink)
+    wake(app)
 
 
 async def handle_media(app: FrontDesk, media: Media) -> None:
@@ -109,3 +111,4 @@ async def handle_media(app: FrontDesk, media: Media) -> None:
         text = app.i18n.gettext(lang, UNSUPPORTED)
         await send_replies(session, app, media.channel, media.user_id, [Reply(text=text)],
                            key=f"reply:{media.channel}:{media.message_id}", lang=lang)
+    wake(app)
