@@ -1,6 +1,10 @@
 """All ORM models. Importing this package registers every table on `Base.metadata`."""
 
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog"]
+__all__ = [
+    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog",
+    "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
+]
