@@ -3,8 +3,9 @@
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
-    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog",
+    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage",
     "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
 ]
