@@ -61,7 +61,7 @@ def _entity_value(turn: Turn, name: str) -> Any:
     return ent.get("value") if ent else None
 
 
-def read_when(turn: Turn, tz: str, *, expect_time: bool = False) -> When:
+def read_when(turn: Turn, tz: str, *, expect_time: bool = False, text: str | None = None) -> When:
     """Day and time from the NLU's `datetime` entity when present, else from the text.
     The single place to swap in another extractor."""
     ent = _entities(turn).get("datetime")
@@ -79,11 +79,11 @@ def read_when(turn: Turn, tz: str, *, expect_time: bool = False) -> When:
             local = dt.astimezone(ZoneInfo(tz))
             grain = ent.get("grain") or (ent.get("additional_info") or {}).get("grain")
             has_time = grain not in ("day", "week", "month") and local.time() != time(0, 0)
-            text_when = parse_when(turn.event.text or "", _today(turn, tz), expect_time=expect_time)
+            text_when = parse_when(text or turn.event.text or "", _today(turn, tz), expect_time=expect_time)
             if text_when.problem:
                 return text_when
             return When(day=local.date(), time=local.time().replace(second=0, microsecond=0) if has_time else None)
-    return parse_when(turn.event.text or "", _today(turn, tz), expect_time=expect_time)
+    return parse_when(text or turn.event.text or "", _today(turn, tz), expect_time=expect_time)
 
 
 def _today(turn: Turn, tz: str) -> date:
@@ -151,7 +151,7 @@ async def start(turn: Turn) -> Any:
             v["area"] = area
     if text:
         center = await _center(turn)
-        when = read_when(turn, center.tz if center else "Asia/Jakarta")
+        when = read_when(turn, center.tz if center else "Asia/Jakarta", text=text)
         _remember_when(v, when)
     return None
 
@@ -606,7 +606,8 @@ _MOVE_WORDS = ("pindah", "resched", "ganti jadwal", "ubah jadwal", "geser", "und
 async def my_start(turn: Turn) -> Any:
     """Decide between listing, cancelling and moving, from a button's values or the text."""
     v = turn.values
-    text = (turn.event.text or v.get("_start_payload") or "").lower()
+    raw = turn.event.text or v.get("_start_payload") or ""
+    text = raw.lower()
     intent = ((turn.parse or {}).get("intent") or {}).get("name")
     op = v.get("op")
     if op not in ("cancel", "reschedule", "list"):
@@ -616,7 +617,7 @@ async def my_start(turn: Turn) -> Any:
             op = "reschedule"
         else:
             op = "list"
-    ref = v.get("ref") or _entity_value(turn, "booking_ref") or find_reference(turn.event.text or "")
+    ref = v.get("ref") or _entity_value(turn, "booking_ref") or find_reference(raw)
     ref = find_reference(str(ref)) if ref else None
     if op != "list" and ref is None:
         mine = await svc.user_bookings(turn.session, turn.user.id, now=turn.now)
@@ -707,8 +708,9 @@ async def reschedule_start(turn: Turn) -> Any:
     v.pop("slot", None)
     turn.say(turn.t("Booking {ref} is now on {when}. Let us find a new time.", ref=booking.ref,
                     when=format_datetime(booking.starts_at, turn.lang, center.tz)))
-    if turn.event.text:
-        _remember_when(v, read_when(turn, center.tz))
+    text = turn.event.text or v.get("_start_payload")
+    if text:
+        _remember_when(v, read_when(turn, center.tz, text=text))
     return None
 
 
