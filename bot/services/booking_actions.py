@@ -133,7 +133,7 @@ def _time_buttons(turn: Turn, times: list[datetime], tz: str, *, with_day: bool)
 async def start(turn: Turn) -> Any:
     """Take what the first message already says: center, field, day and time."""
     v = turn.values
-    text = turn.event.text or v.get("_start_payload") or ""
+    text = turn.event.text or v.pop("_start_payload", None) or ""
     centers = await svc.bookable_centers(turn.session)
     if v.get("center") and not any(c.code == v["center"] for c in centers):
         v.pop("center")
@@ -606,7 +606,9 @@ _MOVE_WORDS = ("pindah", "resched", "ganti jadwal", "ubah jadwal", "geser", "und
 async def my_start(turn: Turn) -> Any:
     """Decide between listing, cancelling and moving, from a button's values or the text."""
     v = turn.values
-    raw = turn.event.text or v.get("_start_payload") or ""
+    # The words after a command (`/bookings batalkan PLUT-7K3M`) count once, for this flow only.
+    raw = turn.event.text or v.pop("_start_payload", None) or ""
+    v["said"] = raw
     text = raw.lower()
     intent = ((turn.parse or {}).get("intent") or {}).get("name")
     op = v.get("op")
@@ -708,7 +710,7 @@ async def reschedule_start(turn: Turn) -> Any:
     v.pop("slot", None)
     turn.say(turn.t("Booking {ref} is now on {when}. Let us find a new time.", ref=booking.ref,
                     when=format_datetime(booking.starts_at, turn.lang, center.tz)))
-    text = turn.event.text or v.get("_start_payload")
+    text = turn.event.text or v.get("said")
     if text:
         _remember_when(v, read_when(turn, center.tz, text=text))
     return None
