@@ -9,6 +9,7 @@ roll back together. Flow actions (`bot.services.booking`) and the CLI call these
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -16,7 +17,7 @@ from math import asin, cos, radians, sin, sqrt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +36,9 @@ from bot.engine.events import Button, Reply
 from bot.i18n import format_datetime
 from bot.outbox import cancel_pending, enqueue
 from bot.storage.models import Booking, Closure, Consultant, SlotHold, User, WeeklyAvailability
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
 from bot.storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -84,6 +88,7 @@ DEMO_CENTERS: dict[str, CenterInfo] = {
 """Stand-in for the centers table until `bot.storage.models.centers` is on this branch."""
 
 
+@lru_cache(maxsize=1)
 def _center_model() -> Any:
     try:
         from bot.storage.models.centers import Center  # type: ignore[import-not-found]
@@ -155,42 +160,51 @@ def _hm(text: str) -> time:
 
 
 async def schedules_for(session: AsyncSession, center_code: str) -> tuple[list[ConsultantSchedule], list[ClosureRule]]:
-    consultants = list(
-        (await session.execute(select(Consultant).where(Consultant.center_code == center_code, Consultant.active.is_(True)))).scalars()
-    )
-    ids = [c.id for c in consultants]
-    windows: dict[int, list[Window]] = {i: [] for i in ids}
-    if ids:
-        for row in (await session.execute(select(WeeklyAvailability).where(WeeklyAvailability.consultant_id.in_(ids)))).scalars():
-            windows[row.consultant_id].append(Window(row.weekday, _hm(row.start_time), _hm(row.end_time)))
+    """The center's active consultants with their weekly windows, and its closures (two queries)."""
+    rows = (
+        await session.execute(
+            select(Consultant.id, Consultant.areas, WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
+            .outerjoin(WeeklyAvailability, WeeklyAvailability.consultant_id == Consultant.id)
+            .where(Consultant.center_code == center_code, Consultant.active.is_(True))
+            .order_by(Consultant.id)
+        )
+    ).all()
+    windows: dict[int, list[Window]] = {}
+    areas: dict[int, frozenset[str]] = {}
+    for cid, careas, weekday, start, end in rows:
+        windows.setdefault(cid, [])
+        areas[cid] = frozenset(careas or ())
+        if weekday is not None:
+            windows[cid].append(Window(weekday, _hm(start), _hm(end)))
     closures = [
         ClosureRule(r.first_day, r.last_day, r.consultant_id)
         for r in (await session.execute(select(Closure).where(Closure.center_code == center_code))).scalars()
     ]
-    schedules = [ConsultantSchedule(c.id, tuple(windows[c.id]), frozenset(c.areas or ())) for c in consultants]
-    return schedules, closures
+    return [ConsultantSchedule(cid, tuple(w), areas[cid]) for cid, w in windows.items()], closures
 
 
 async def _busy(
-    session: AsyncSession, consultant_ids: Sequence[int], now: datetime, *, user_id: int | None, ignore_booking: int | None = None
+    session: AsyncSession, consultant_ids: Sequence[int], now: datetime, *, user_id: int | None,
+    until: datetime, since: datetime | None = None, ignore_booking: int | None = None,
 ) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Intervals taken: active bookings, and live holds of other users."""
+    """Intervals taken between `since` (default now) and `until`: active bookings, and live holds of other users."""
     busy: dict[int, list[tuple[datetime, datetime]]] = {}
     if not consultant_ids:
         return busy
+    since = max(since or now, now)
     q = select(Booking.consultant_id, Booking.starts_at, Booking.ends_at).where(
-        Booking.consultant_id.in_(consultant_ids), Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > now
+        Booking.consultant_id.in_(consultant_ids), Booking.status.in_(ACTIVE_STATUSES),
+        Booking.ends_at > since, Booking.starts_at < until,
     )
     if ignore_booking is not None:
         q = q.where(Booking.id != ignore_booking)
-    for cid, s, e in (await session.execute(q)).all():
-        busy.setdefault(cid, []).append((s, e))
     h = select(SlotHold.consultant_id, SlotHold.starts_at, SlotHold.ends_at).where(
-        SlotHold.consultant_id.in_(consultant_ids), SlotHold.expires_at > now
+        SlotHold.consultant_id.in_(consultant_ids), SlotHold.expires_at > now,
+        SlotHold.ends_at > since, SlotHold.starts_at < until,
     )
     if user_id is not None:
         h = h.where(SlotHold.user_id != user_id)
-    for cid, s, e in (await session.execute(h)).all():
+    for cid, s, e in (await session.execute(union_all(q, h))).all():
         busy.setdefault(cid, []).append((s, e))
     return busy
 
@@ -214,7 +228,15 @@ async def free_slots(
         return []
     schedules, closures = await schedules_for(session, center_code)
     schedules = [s for s in schedules if s.consultant_id not in exclude_consultants]
-    busy = await _busy(session, [s.consultant_id for s in schedules], now, user_id=user_id, ignore_booking=ignore_booking)
+    margin = policy.buffer + policy.duration
+    if day is not None:
+        zone = ZoneInfo(center.tz)
+        since = datetime.combine(day, time(0, 0), tzinfo=zone) - margin
+        until = datetime.combine(day, time(23, 59), tzinfo=zone) + margin
+    else:
+        since, until = now, now + policy.horizon + margin
+    busy = await _busy(session, [s.consultant_id for s in schedules], now, user_id=user_id, since=since, until=until,
+                       ignore_booking=ignore_booking)
     return generate_slots(schedules, tz=center.tz, now=now, policy=policy, closures=closures, busy=busy, area=area, day=day)
 
 
@@ -310,21 +332,24 @@ class BookingRequest:
     language: str = "id"
 
 
-async def _insert_booking(session: AsyncSession, values: dict[str, Any]) -> Booking:
-    """Insert inside a savepoint: the slot's unique index may refuse it (a lost race), and a
-    rare repeated reference is drawn again; the caller's transaction goes on either way."""
+async def _insert_booking(session: AsyncSession, values: dict[str, Any]) -> Booking | None:
+    """Insert unless the slot's partial unique index already holds an active booking
+    (`ON CONFLICT DO NOTHING`: a lost race costs no exception and no savepoint). None when
+    the slot is taken. A rare repeated reference is drawn again."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     for _ in range(8):
-        booking = Booking(**values, ref=rules.new_reference())
-        try:
-            async with session.begin_nested():
-                session.add(booking)
-                await session.flush()
-        except IntegrityError as exc:
-            message = str(exc.orig).lower()
-            if "ref" in message and "active_slot" not in message:
-                continue
-            raise SlotTaken("the slot was booked by someone else a moment ago") from None
-        return booking
+        ref = rules.new_reference()
+        stmt = insert(Booking).values(**values, ref=ref).on_conflict_do_nothing().returning(Booking.id)
+        new_id = (await session.execute(stmt)).scalar_one_or_none()
+        if new_id is not None:
+            return await session.get(Booking, new_id)
+        taken = await session.execute(
+            select(Booking.id).where(Booking.consultant_id == values["consultant_id"], Booking.starts_at == values["starts_at"],
+                                     Booking.status.in_(ACTIVE_STATUSES))
+        )
+        if taken.first() is not None:
+            return None
     raise RuntimeError("could not draw an unused booking reference")
 
 
@@ -373,14 +398,13 @@ async def book(
     }
     booking = None
     for cid in candidates:
-        try:
-            booking = await _insert_booking(session, {**values, "consultant_id": cid})
+        booking = await _insert_booking(session, {**values, "consultant_id": cid})
+        if booking is not None:
             break
-        except SlotTaken:
-            continue
     if booking is None:
         raise SlotTaken("the slot was booked by someone else a moment ago")
-    await release_holds(session, request.user_id)
+    if hold is not None:
+        await release_holds(session, request.user_id)
     await _notify_consultant(session, booking, "new", now=now, translate=translate)
     await _schedule_reminders(session, booking, now=now, translate=translate)
     return booking
