@@ -1,7 +1,7 @@
 """booking: consultants, availability, closures, holds, bookings
 
 Revision ID: 0004_booking
-Revises: 0002_outbox
+Revises: 0002_nlu
 Create Date: 2026-11-23 14:33:42.230240
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0004_booking'
-down_revision: str | Sequence[str] | None = '0002_outbox'
+down_revision: str | Sequence[str] | None = '0002_nlu'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
