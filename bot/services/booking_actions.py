@@ -62,28 +62,28 @@ def _entity_value(turn: Turn, name: str) -> Any:
 
 
 def read_when(turn: Turn, tz: str, *, expect_time: bool = False, text: str | None = None) -> When:
-    """Day and time from the NLU's `datetime` entity when present, else from the text.
+    """Day and time of an answer: our reading of the text first (it knows "jam 10" alone means
+    a time on the day already chosen), the NLU's `datetime` entity when the text gives none.
     The single place to swap in another extractor."""
+    said = parse_when(text or turn.event.text or "", _today(turn, tz), expect_time=expect_time)
+    if not said.empty:
+        return said
     ent = _entities(turn).get("datetime")
-    if ent is not None:
-        value = ent.get("value")
-        if isinstance(value, dict):
-            value = value.get("value") or value.get("from")
-        try:
-            dt = datetime.fromisoformat(str(value))
-        except ValueError:
-            dt = None
-        if dt is not None:
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=ZoneInfo(tz))
-            local = dt.astimezone(ZoneInfo(tz))
-            grain = ent.get("grain") or (ent.get("additional_info") or {}).get("grain")
-            has_time = grain not in ("day", "week", "month") and local.time() != time(0, 0)
-            text_when = parse_when(text or turn.event.text or "", _today(turn, tz), expect_time=expect_time)
-            if text_when.problem:
-                return text_when
-            return When(day=local.date(), time=local.time().replace(second=0, microsecond=0) if has_time else None)
-    return parse_when(text or turn.event.text or "", _today(turn, tz), expect_time=expect_time)
+    if ent is None:
+        return said
+    value = ent.get("value")
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("from")
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        return said
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=ZoneInfo(tz))
+    local = dt.astimezone(ZoneInfo(tz))
+    grain = ent.get("grain") or (ent.get("additional_info") or {}).get("grain")
+    has_time = grain not in ("day", "week", "month") and local.time() != time(0, 0)
+    return When(day=local.date(), time=local.time().replace(second=0, microsecond=0) if has_time else None)
 
 
 def _today(turn: Turn, tz: str) -> date:

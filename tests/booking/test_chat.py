@@ -67,7 +67,7 @@ def test_full_booking_in_indonesian_from_one_sentence_then_move_and_cancel(chat:
     assert "UU PDP" in texts(r)
     r = chat.send("u1", button="yes")
     summary = texts(r)
-    assert "PLUT Kab. Maros" in summary and "Pemasaran" in summary and "Selasa, 24 November 2026 pukul 10.00 WITA" in summary
+    assert "Kabupaten Maros" in summary and "Pemasaran" in summary and "Selasa, 24 November 2026 pukul 10.00 WITA" in summary
     assert "+6281234567890" in summary
     r = chat.send("u1", text="ya")
     body = texts(r)
@@ -106,7 +106,7 @@ def test_full_booking_in_english_by_typing_each_answer(chat: Chat) -> None:
     r = chat.send("e1", text="biak")
     assert "Which topic" in texts(r)
     r = chat.send("e1", text="financing")
-    assert "WIT, the local time of PLUT Kab. Biak Numfor" in texts(r)
+    assert "WIT, the local time of PLUT-KUMKM Kabupaten Biak Numfor" in texts(r)
     r = chat.send("e1", text="20/11")  # in the past
     assert "has already passed" in texts(r)
     r = chat.send("e1", text="wednesday")
@@ -124,7 +124,7 @@ def test_full_booking_in_english_by_typing_each_answer(chat: Chat) -> None:
     r = chat.send("e1", button="yes")
     assert "Your booking code is PLUT-" in texts(r)
     r = chat.send("e1", button="flow:my_bookings")
-    assert "Financing at PLUT Kab. Biak Numfor" in texts(r) and "waiting for the consultant" in texts(r)
+    assert "Financing at PLUT-KUMKM Kabupaten Biak Numfor" in texts(r) and "waiting for the consultant" in texts(r)
 
 
 def test_lost_race_offers_the_nearest_free_times(chat: Chat) -> None:
