@@ -1,10 +1,13 @@
 """All ORM models. Importing this package registers every table on `Base.metadata`."""
 
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.centers import Center
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 from bot.storage.models.nlu import UnansweredMessage
 from bot.storage.models.outbox import OutboxMessage
 
-__all__ = ["Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
-           "UnansweredMessage"]
+__all__ = [
+    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
+    "UnansweredMessage", "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
+]
