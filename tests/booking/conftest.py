@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +12,6 @@ from bot.app import FrontDesk
 from bot.config import load_settings
 
 NOW = datetime.fromisoformat("2026-11-23T09:00:00+07:00")  # a Monday, 09:00 WIB
-PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1/frontdesk_booking")
 
 
 async def make_frontdesk(url: str, now: datetime = NOW) -> FrontDesk:
@@ -32,24 +30,10 @@ async def frontdesk(tmp_path: Path) -> AsyncIterator[FrontDesk]:
         await app.close()
 
 
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
-async def pg_frontdesk() -> AsyncIterator[FrontDesk]:
-    try:
-        await _reset_postgres(PG_URL)
-    except (OSError, Exception) as exc:  # no server: these tests need one
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {exc}")
-    app = await make_frontdesk(PG_URL)
+async def pg_frontdesk(postgres_url: str) -> AsyncIterator[FrontDesk]:
+    """The session's PostgreSQL database (see tests/conftest.py), emptied, with the demo seed."""
+    app = await make_frontdesk(postgres_url)
     try:
         yield app
     finally:

@@ -1,6 +1,6 @@
 """PostgreSQL: truly concurrent attempts at one slot, and outbox delivery with failures.
 
-Needs the server named by TEST_POSTGRES_URL (default: the local `frontdesk_booking`)."""
+Runs on the test session's own PostgreSQL database (tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from bot.storage.models import Booking, OutboxMessage, User
 
 from bot.storage.db import Database
 
-from .conftest import NOW, PG_URL
+from .conftest import NOW
 
 pytestmark = pytest.mark.postgres
 WITA = ZoneInfo("Asia/Makassar")
@@ -57,7 +57,7 @@ async def test_fifty_concurrent_attempts_leave_one_booking(pg_frontdesk, hold_fi
     app = pg_frontdesk
     uids = await _users(app, 50)
     # 50 connections of their own, opened before the start so the attempts really overlap.
-    db = Database(PG_URL, pool_size=25)
+    db = Database(app.settings.database_url, pool_size=25)
     try:
         conns = await asyncio.gather(*(db.engine.connect() for _ in range(50)))
         await asyncio.gather(*(c.close() for c in conns))
