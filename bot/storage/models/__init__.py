@@ -1,6 +1,7 @@
 """All ORM models. Importing this package registers every table on `Base.metadata`."""
 
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.centers import Center
 from bot.storage.models.channels import CallbackPayload, ConsultantInvite, WhatsAppStatus
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
@@ -10,5 +11,6 @@ from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
     "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
-    "UnansweredMessage", "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
+    "UnansweredMessage", "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
+    "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
 ]

@@ -1,7 +1,7 @@
 """channels: whatsapp statuses, callback payloads, consultant invites, handoff
 
 Revision ID: 0005_channels
-Revises: 0002_nlu
+Revises: 0004_booking
 Create Date: 2026-11-23 14:32:59.347778
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 
 
 revision: str = '0005_channels'
-down_revision: str | Sequence[str] | None = '0002_nlu'
+down_revision: str | Sequence[str] | None = '0004_booking'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
