@@ -159,6 +159,9 @@ async def try_link(turn: Turn) -> bool:
     if info is None:
         turn.say(turn.t("That link code is not valid or has expired. Please ask the PLUT admin for a new one."))
         return True
+    if not turn.user.language_locked:
+        # Consultants are center staff: Indonesian, like their notifications, unless they chose otherwise.
+        turn.user.language = turn.lang = "id"
     turn.say(turn.t("Thank you, {name}. This account is now linked: booking notifications, consultation "
                     "requests and your daily agenda will arrive here.", name=info.name))
     return True
@@ -166,3 +169,48 @@ async def try_link(turn: Turn) -> bool:
 
 def telegram_deep_link(bot_username: str | None, code: str) -> str | None:
     return f"https://t.me/{bot_username}?start=link-{code.replace('-', '')}" if bot_username else None
+
+
+def invite_cli(consultant_id: int, hours: int | None = None) -> None:
+    """Create a one-time link code for a consultant (`frontdesk consultants invite ID`)."""
+    import asyncio
+
+    import typer
+
+    from bot.channels.settings import channel_settings
+    from bot.cli import make_app
+
+    frontdesk = make_app()
+    cs = channel_settings(frontdesk)
+    valid = hours or cs.invite_valid_hours
+
+    async def main() -> tuple[str, str | None]:
+        await frontdesk.start(seed=False)
+        try:
+            async with frontdesk.db.transaction() as session:
+                code = await create_invite(session, consultant_id, now=frontdesk.clock.now(), valid_hours=valid)
+        finally:
+            await frontdesk.close()
+        username = None
+        if cs.telegram_configured:
+            from bot.channels.telegram import make_bot
+
+            bot = make_bot(cs)
+            try:
+                username = (await bot.get_me()).username
+            except Exception:  # the code works without the link
+                username = None
+            finally:
+                await bot.session.close()
+        return code, username
+
+    try:
+        code, username = asyncio.run(main())
+    except InviteError as exc:
+        typer.echo(f"frontdesk: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"code: {code}  (valid {valid} hours, works once)")
+    link = telegram_deep_link(username, code)
+    if link:
+        typer.echo(f"Telegram: open {link}")
+    typer.echo(f"WhatsApp: send \"LINK {code}\" to the PLUT number")

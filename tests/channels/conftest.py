@@ -10,6 +10,7 @@ import asyncio
 import os
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -144,12 +145,13 @@ class Harness:
             return list((await s.execute(select(model).where(*where))).scalars())
 
 
-@pytest.fixture
-async def harness(pg_url: str, fake_tg: fakes.FakeBotAPI, fake_wa: fakes.FakeGraphAPI) -> AsyncIterator[Harness]:
+@asynccontextmanager
+async def _running(pg_url: str, tg: fakes.FakeBotAPI, wa: fakes.FakeGraphAPI, *, seed: bool,
+                   **env: Any) -> AsyncIterator[Harness]:
     await _truncate(pg_url)
-    settings = load_settings(DATABASE_URL=pg_url, FRONTDESK_NOW=FROZEN_NOW, FRONTDESK_DEMO_SEED="false")
+    settings = load_settings(DATABASE_URL=pg_url, FRONTDESK_NOW=FROZEN_NOW, FRONTDESK_DEMO_SEED="true" if seed else "false")
     app = FrontDesk(settings)
-    app.channel_settings = load_channel_settings(**channel_env(fake_tg, fake_wa))  # type: ignore[attr-defined]
+    app.channel_settings = load_channel_settings(**channel_env(tg, wa, **env))  # type: ignore[attr-defined]
     from bot.web.app import create_app
 
     web = create_app(app, background=False)
@@ -158,7 +160,7 @@ async def harness(pg_url: str, fake_tg: fakes.FakeBotAPI, fake_wa: fakes.FakeGra
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
-    h = Harness(app, f"http://127.0.0.1:{port}", fake_tg, fake_wa)
+    h = Harness(app, f"http://127.0.0.1:{port}", tg, wa)
     try:
         yield h
     finally:
@@ -168,3 +170,72 @@ async def harness(pg_url: str, fake_tg: fakes.FakeBotAPI, fake_wa: fakes.FakeGra
                 await t.close()
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+async def harness(pg_url: str, fake_tg: fakes.FakeBotAPI, fake_wa: fakes.FakeGraphAPI) -> AsyncIterator[Harness]:
+    async with _running(pg_url, fake_tg, fake_wa, seed=False) as h:
+        yield h
+
+
+@pytest.fixture
+async def seeded(pg_url: str, fake_tg: fakes.FakeBotAPI, fake_wa: fakes.FakeGraphAPI) -> AsyncIterator[Harness]:
+    """A harness whose database has the demo centers and consultants."""
+    async with _running(pg_url, fake_tg, fake_wa, seed=True) as h:
+        yield h
+
+
+# --- reading what the fakes received -----------------------------------------------------------
+
+
+def tg_texts(fake: fakes.FakeBotAPI, chat: int | str, since: int = 0) -> list[str]:
+    return [c.params.get("text") or c.params.get("caption") or "" for c in fake.calls[since:]
+            if c.method.startswith("send") and str(c.params.get("chat_id")) == str(chat)]
+
+
+def tg_button(fake: fakes.FakeBotAPI, chat: int | str, title_part: str) -> str:
+    """The callback data of the newest inline button to `chat` whose title contains `title_part`."""
+    for c in reversed(fake.calls):
+        if not c.method.startswith("send") or str(c.params.get("chat_id")) != str(chat):
+            continue
+        markup = c.params.get("reply_markup") or {}
+        for row in markup.get("inline_keyboard") or []:
+            for b in row:
+                if title_part.lower() in b["text"].lower():
+                    return b["callback_data"]
+    raise AssertionError(f"no button {title_part!r} for {chat}: {tg_texts(fake, chat)}")
+
+
+def wa_texts(fake: fakes.FakeGraphAPI, to: str, since: int = 0) -> list[str]:
+    out = []
+    for c in fake.calls[since:]:
+        if c.method != "messages" or c.params.get("to") != to:
+            continue
+        p = c.params
+        if p.get("type") == "text":
+            out.append(p["text"]["body"])
+        elif p.get("type") == "interactive":
+            out.append(p["interactive"]["body"]["text"])
+        elif p.get("type") == "template":
+            out.append(json.dumps(p["template"]))
+        else:
+            out.append(json.dumps(p.get(p.get("type", ""), {})))
+    return out
+
+
+def wa_choice(fake: fakes.FakeGraphAPI, to: str, title_part: str) -> tuple[str, str]:
+    """(payload, kind) of the newest reply button or list row to `to` containing `title_part`."""
+    for c in reversed(fake.calls):
+        if c.method != "messages" or c.params.get("to") != to or c.params.get("type") != "interactive":
+            continue
+        inter = c.params["interactive"]
+        if inter["type"] == "button":
+            for b in inter["action"]["buttons"]:
+                if title_part.lower() in b["reply"]["title"].lower():
+                    return b["reply"]["id"], "button"
+        if inter["type"] == "list":
+            for section in inter["action"]["sections"]:
+                for r in section["rows"]:
+                    if title_part.lower() in (r["title"] + " " + r.get("description", "")).lower():
+                        return r["id"], "list"
+    raise AssertionError(f"no choice {title_part!r} for {to}: {wa_texts(fake, to)}")
