@@ -72,6 +72,20 @@ async def test_telegram_indonesian_nearest_center_booking_and_consultant_accepts
         booking = (await s.execute(select(Booking).where(Booking.ref == ref))).scalar_one()
         assert str(booking.status).endswith("confirmed")
 
+    # The next morning the consultant's agenda lists it, once.
+    from datetime import datetime
+
+    from bot.channels.jobs import send_agendas
+
+    h.app.clock._frozen = datetime.fromisoformat("2026-11-24T06:30:00+07:00")  # noqa: SLF001
+    assert await send_agendas(h.app) == 0  # before CONSULTANT_AGENDA_HOUR
+    h.app.clock._frozen = datetime.fromisoformat("2026-11-24T07:05:00+07:00")  # noqa: SLF001
+    assert await send_agendas(h.app) == 1
+    await send_agendas(h.app)
+    await h.deliver()
+    agenda = [t for t in tg_texts(h.tg, CONSULTANT_TG) if t.startswith("Agenda")]
+    assert len(agenda) == 1 and ref in agenda[0] and "10:00" in agenda[0]
+
 
 async def wa_step(h: Harness, payload: dict) -> None:  # type: ignore[type-arg]
     r = await h.whatsapp(payload)

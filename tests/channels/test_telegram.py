@@ -105,3 +105,25 @@ async def test_long_button_payloads_are_stored_and_resolved(harness: Harness) ->
     await harness.telegram(fakes.tg_callback(UID, data))
     await harness.deliver()
     assert "English" in harness.tg.sent()[-1].params["text"] or any("English" in c.params.get("text", "") for c in harness.tg.sent()[1:])
+
+
+async def test_long_polling_fetches_processes_and_confirms_updates(harness: Harness) -> None:
+    import asyncio
+
+    from bot.channels.telegram import poll
+
+    harness.tg.updates = [fakes.tg_message(UID, text="/help", update_id=4242), fakes.tg_sticker(UID, update_id=4243)]
+    harness.app.telegram_polling = True  # type: ignore[attr-defined]
+    stop = asyncio.Event()
+    task = asyncio.create_task(poll(harness.app, stop))
+    for _ in range(500):
+        if len(await harness.rows(InboundMessage)) == 2 and len(harness.tg.of("getUpdates")) >= 2:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await task
+    assert harness.tg.of("deleteWebhook")
+    offsets = [c.params.get("offset") for c in harness.tg.of("getUpdates")]
+    assert "4244" in [str(o) for o in offsets]  # the next call confirms both updates
+    await harness.deliver()
+    assert len(harness.tg.sent()) >= 2
