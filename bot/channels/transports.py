@@ -125,7 +125,9 @@ class TelegramTransport:
         if "answer_callback" not in part:
             await self.limiter.acquire(chat)
         try:
-            result = await self._call(chat, part)
+            result = None
+            for piece in _pieces(part, "telegram"):
+                result = await self._call(chat, piece)
         except TelegramRetryAfter as exc:
             raise TransientError(f"429 from Telegram: {exc.message}", retry_after=float(exc.retry_after)) from None
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
@@ -237,7 +239,10 @@ class WhatsAppTransport:
         if message.kind != "reply" and not await self._in_window(message.recipient):
             part = self._template(part, message)
         try:
-            return await send_part(self.wa, message.recipient, part)
+            sent = None
+            for piece in _pieces(part, "whatsapp"):
+                sent = await send_part(self.wa, message.recipient, piece)
+            return sent
         except ThrottlingError as exc:
             raise TransientError(f"WhatsApp throttled: {exc.message}", retry_after=_retry_after(exc)) from None
         except WhatsAppError as exc:
@@ -273,6 +278,20 @@ class WhatsAppTransport:
 
     async def close(self) -> None:
         await self.wa._api._session.aclose()  # noqa: SLF001  (pywa keeps the client it was given)
+
+
+def _pieces(part: dict[str, Any], channel: str) -> list[dict[str, Any]]:
+    """Our adapters write one API call per outbox row; rows written by other modules may hold
+    a whole reply (text and a document, say), which is sent here as its calls in order."""
+    if any(k in part for k in ("answer_callback", "relay", "template")):
+        return [part]
+    from bot.channels.common import parts_of
+
+    pieces = parts_of(channel, part)
+    if len(pieces) <= 1:
+        return [part]
+    lang = part.get("lang")
+    return [{**p, "lang": lang} if lang else p for p in pieces]
 
 
 def _retry_after(exc: Any) -> float | None:

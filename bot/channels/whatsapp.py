@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextvars
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -201,6 +202,35 @@ def routes(app: FrontDesk) -> list[BaseRoute]:
     ]
 
 
+def split_update(body: bytes) -> list[bytes]:
+    """Meta may batch several messages or statuses in one POST; pywa reads the first of each
+    list, so the (already verified) body is split into one update per message or status."""
+    try:
+        obj = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return [body]  # pywa refuses it with a 400
+    if not isinstance(obj, dict) or not isinstance(obj.get("entry"), list):
+        return [body]
+    out: list[bytes] = []
+    for entry in obj["entry"]:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            items = [("messages", m) for m in value.get("messages") or []] + [("statuses", s) for s in value.get("statuses") or []]
+            if len(items) <= 1:
+                out.append(json.dumps({**obj, "entry": [{**entry, "changes": [change]}]}).encode())
+                continue
+            contacts = value.get("contacts") or []
+            for kind, item in items:
+                who = item.get("from") if kind == "messages" else item.get("recipient_id")
+                match = [c for c in contacts if c.get("wa_id") == who] or contacts[:1]
+                single = {**value, "messages": [], "statuses": [], kind: [item], "contacts": match}
+                single = {k: v for k, v in single.items() if v != [] or k == "contacts"}
+                out.append(json.dumps({**obj, "entry": [{**entry, "changes": [{**change, "value": single}]}]}).encode())
+    return out or [body]
+
+
 async def verify(request: Request) -> Response:
     """Meta's subscription check: echo `hub.challenge` when `hub.verify_token` is ours."""
     app: FrontDesk = request.app.state.frontdesk
@@ -230,11 +260,12 @@ async def webhook(request: Request) -> Response:
     collected: list[Any] = []
     token = _COLLECTED.set(collected)
     try:
-        answer, status = await wa.webhook_update_handler(body)
+        for one in split_update(body):
+            answer, status = await wa.webhook_update_handler(one)
+            if status >= 400:
+                return JSONResponse({"error": "the body is not a WhatsApp webhook update"}, status_code=400)
     finally:
         _COLLECTED.reset(token)
-    if status >= 400:
-        return JSONResponse({"error": "the body is not a WhatsApp webhook update"}, status_code=400)
     try:
         for update in collected:
             item = translate(update)

@@ -89,6 +89,7 @@ def channel_env(tg: fakes.FakeBotAPI, wa: fakes.FakeGraphAPI, **extra: Any) -> d
         "WHATSAPP_TOKEN": WA_TOKEN, "WHATSAPP_PHONE_ID": WA_PHONE, "WHATSAPP_API_BASE": wa.url,
         "WHATSAPP_VERIFY_TOKEN": WA_VERIFY, "WHATSAPP_APP_SECRET": WA_SECRET,
         "WHATSAPP_REMINDER_TEMPLATE": "booking_reminder", "CHANNEL_SEND_TIMEOUT": "2",
+        "TELEGRAM_CHAT_BURST": "20",  # the per-chat limit has its own test; conversations here are quick
         **extra,
     }
 

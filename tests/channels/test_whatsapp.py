@@ -108,3 +108,22 @@ async def test_reminder_outside_the_window_is_a_template_inside_free_text(harnes
     last = harness.wa.sent()[-1].params
     assert last["type"] == "template" and last["template"]["name"] == "booking_reminder"
     assert "\n" not in json.dumps(last["template"]["components"]).replace("\\n", "")
+
+
+async def test_a_batched_webhook_is_processed_message_by_message(harness: Harness) -> None:
+    first = fakes.wa_text(WA_PHONE, "6281200000011", "halo", msg_id="wamid.B1")
+    second = fakes.wa_text(WA_PHONE, "6281200000012", "menu", msg_id="wamid.B2")
+    value = first["entry"][0]["changes"][0]["value"]
+    value["messages"] += second["entry"][0]["changes"][0]["value"]["messages"]
+    value["contacts"] += second["entry"][0]["changes"][0]["value"]["contacts"]
+    assert (await harness.whatsapp(first)).status_code == 200
+    assert {m.message_id for m in await harness.rows(InboundMessage)} == {"wamid.B1", "wamid.B2"}
+
+
+async def test_a_ten_thousand_character_message_gets_an_answer_within_limits(harness: Harness) -> None:
+    assert (await harness.whatsapp(fakes.wa_text(WA_PHONE, USER, "kata " * 2000))).status_code == 200
+    await harness.deliver()
+    assert harness.wa.sent()
+    for c in harness.wa.sent():
+        body = c.params.get("text", {}).get("body") or c.params.get("interactive", {}).get("body", {}).get("text", "")
+        assert len(body) <= 4096
