@@ -21,7 +21,7 @@ AGENDA_TZ = "Asia/Jakarta"
 
 async def run(app: FrontDesk, stop: asyncio.Event) -> None:
     """Background job (`bot/web/app.py` BACKGROUND_JOBS)."""
-    from bot.channels import telegram
+    from bot.channels import telegram, transports  # noqa: F401  (transports register themselves with the outbox)
 
     poller = asyncio.create_task(telegram.poll(app, stop), name="telegram-polling")
     try:
