@@ -20,7 +20,7 @@ from sklearn.svm import LinearSVC
 
 from bot.nlu.normalise import normalise
 
-VERSION = "clf-2"
+VERSION = "clf-3"
 """Part of the cache key: bump when features or model change."""
 
 
