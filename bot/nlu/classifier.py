@@ -30,8 +30,9 @@ VERSION = "clf-5"
 class ClassifierParams:
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 4)
-    """2–4 scores as well as 2–5 in 5-fold CV with a quarter fewer features. Not 1–4: its 1-gram
-    " " (char_wb pads words) is in every message, so other scripts would no longer be "unknown"."""
+    """2–4 instead of 2–5: 94.98 vs 95.05 % in 5-fold CV (within noise) with ~26 % fewer features.
+    Not 1–4: its 1-gram " " (char_wb pads words) is in every message, so other scripts would no
+    longer be "unknown" and would get a confident intent."""
     C: float = 2.0
     """Less regularisation than the default 1.0: a little better in CV (docs/nlu.md)."""
     temperature: float = 0.25
