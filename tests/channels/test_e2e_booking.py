@@ -3,6 +3,7 @@ languages; the consultant, linked with a one-time code, gets the notification an
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot.services.consultant_link import create_invite
@@ -28,8 +29,18 @@ async def step(h: Harness, update: dict) -> None:  # type: ignore[type-arg]
     await h.deliver()
 
 
-async def test_telegram_indonesian_nearest_center_booking_and_consultant_accepts(seeded: Harness) -> None:
+LANG = {
+    "id": {"menu_center": "PLUT terdekat", "time": "jam 10", "name": "Siti Aminah", "business": "Batik Siti",
+           "kind": "kerajinan batik", "booked": "tercatat dengan kode ", "confirmed": "dikonfirmasi"},
+    "en": {"menu_center": "Find a center", "time": "10am", "name": "John Doe", "business": "Jogja Coffee",
+           "kind": "coffee roasting", "booked": "Your booking code is ", "confirmed": "confirmed"},
+}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+async def test_telegram_nearest_center_booking_and_consultant_accepts(seeded: Harness, lang: str) -> None:
     h = seeded
+    L = LANG[lang]
     consultant_id, code = await _invite(h, "plut-sleman", "it")
     await step(h, fakes.tg_message(CONSULTANT_TG, text=f"/start link-{code.replace('-', '')}", first="Rina"))
     assert "tertaut" in tg_texts(h.tg, CONSULTANT_TG)[-1]
@@ -38,7 +49,10 @@ async def test_telegram_indonesian_nearest_center_booking_and_consultant_accepts
         assert (c.channel, c.external_id) == ("telegram", str(CONSULTANT_TG))
 
     await step(h, fakes.tg_message(OWNER, text="/start"))
-    await step(h, fakes.tg_callback(OWNER, tg_button(h.tg, OWNER, "PLUT terdekat")))
+    if lang == "en":
+        await step(h, fakes.tg_message(OWNER, text="/lang en"))
+        assert "English" in tg_texts(h.tg, OWNER)[-2] + tg_texts(h.tg, OWNER)[-1]
+    await step(h, fakes.tg_callback(OWNER, tg_button(h.tg, OWNER, L["menu_center"])))
     assert any(c.params.get("reply_markup", {}).get("keyboard") for c in h.tg.sent() if str(c.params.get("chat_id")) == str(OWNER)), \
         "the location request should come with a reply keyboard"
     await step(h, fakes.tg_location(OWNER, -7.7156, 110.3556))  # Sleman, Yogyakarta
@@ -47,16 +61,14 @@ async def test_telegram_indonesian_nearest_center_booking_and_consultant_accepts
 
     await step(h, fakes.tg_callback(OWNER, "flow:book_consultation?center=plut-sleman&area=it"))
     await step(h, fakes.tg_callback(OWNER, "day:2026-11-24"))
-    await step(h, fakes.tg_message(OWNER, text="jam 10"))
-    await step(h, fakes.tg_message(OWNER, text="Siti Aminah"))
-    await step(h, fakes.tg_message(OWNER, text="Batik Siti"))
-    await step(h, fakes.tg_message(OWNER, text="kerajinan batik"))
+    for text in (L["time"], L["name"], L["business"], L["kind"]):
+        await step(h, fakes.tg_message(OWNER, text=text))
     await step(h, fakes.tg_contact(OWNER, "+6281234567890"))
     await step(h, fakes.tg_callback(OWNER, "yes"))   # consent
     await step(h, fakes.tg_callback(OWNER, "yes"))   # confirm
     body = "\n".join(tg_texts(h.tg, OWNER))
-    assert "tercatat dengan kode PLUT-" in body
-    ref = body.split("kode ")[1][:9]
+    assert L["booked"] + "PLUT-" in body
+    ref = body.split(L["booked"])[1][:9]
     docs = [c for c in h.tg.of("sendDocument") if str(c.params["chat_id"]) == str(OWNER)]
     assert docs
     attached = docs[0].params["document"]  # multipart: "attach://<part name>"
@@ -67,7 +79,7 @@ async def test_telegram_indonesian_nearest_center_booking_and_consultant_accepts
     accept = tg_button(h.tg, CONSULTANT_TG, "Terima")
     assert accept == f"act:booking.accept?ref={ref}"
     await step(h, fakes.tg_callback(CONSULTANT_TG, accept, first="Rina"))
-    assert "dikonfirmasi" in tg_texts(h.tg, OWNER)[-1]
+    assert L["confirmed"] in tg_texts(h.tg, OWNER)[-1]
     async with h.app.db.transaction() as s:
         booking = (await s.execute(select(Booking).where(Booking.ref == ref))).scalar_one()
         assert str(booking.status).endswith("confirmed")
@@ -93,19 +105,21 @@ async def wa_step(h: Harness, payload: dict) -> None:  # type: ignore[type-arg]
     await h.deliver()
 
 
-async def test_whatsapp_english_nearest_center_booking_and_consultant_accepts(seeded: Harness) -> None:
+@pytest.mark.parametrize("lang", ["en", "id"])
+async def test_whatsapp_nearest_center_booking_and_consultant_accepts(seeded: Harness, lang: str) -> None:
     h = seeded
+    L = LANG[lang]
     user, consultant = "6281211110000", "6281399990000"
     consultant_id, code = await _invite(h, "plut-sleman", "it")
     await wa_step(h, fakes.wa_text(WA_PHONE, consultant, f"LINK {code}", name="Rina"))
     assert "tertaut" in wa_texts(h.wa, consultant)[-1]
 
-    await wa_step(h, fakes.wa_text(WA_PHONE, user, "hello", name="John"))
-    await wa_step(h, fakes.wa_button_reply(WA_PHONE, user, "lang:en", "English"))
+    await wa_step(h, fakes.wa_text(WA_PHONE, user, "hello" if lang == "en" else "halo", name="John"))
+    await wa_step(h, fakes.wa_button_reply(WA_PHONE, user, f"lang:{lang}", "Language"))
     await wa_step(h, fakes.wa_text(WA_PHONE, user, "menu"))
-    payload, kind = wa_choice(h.wa, user, "Find a center")
-    await wa_step(h, fakes.wa_list_reply(WA_PHONE, user, payload, "Find a center") if kind == "list"
-                  else fakes.wa_button_reply(WA_PHONE, user, payload, "Find a center"))
+    payload, kind = wa_choice(h.wa, user, L["menu_center"])
+    await wa_step(h, fakes.wa_list_reply(WA_PHONE, user, payload, L["menu_center"]) if kind == "list"
+                  else fakes.wa_button_reply(WA_PHONE, user, payload, L["menu_center"]))
     assert any(c.params.get("type") == "interactive" and c.params["interactive"]["type"] == "location_request_message"
                for c in h.wa.sent() if c.params.get("to") == user)
     await wa_step(h, fakes.wa_location(WA_PHONE, user, -7.7156, 110.3556))
@@ -114,13 +128,13 @@ async def test_whatsapp_english_nearest_center_booking_and_consultant_accepts(se
 
     await wa_step(h, fakes.wa_button_reply(WA_PHONE, user, "flow:book_consultation?center=plut-sleman&area=it", "Book"))
     await wa_step(h, fakes.wa_list_reply(WA_PHONE, user, "day:2026-11-24", "Tue 24 Nov"))
-    for text in ("10am", "John Doe", "Jogja Coffee", "coffee roasting", "+62 812 9999 0000"):
+    for text in (L["time"], L["name"], L["business"], L["kind"], "+62 812 9999 0000"):
         await wa_step(h, fakes.wa_text(WA_PHONE, user, text))
     await wa_step(h, fakes.wa_button_reply(WA_PHONE, user, "yes", "Yes"))  # consent
     await wa_step(h, fakes.wa_button_reply(WA_PHONE, user, "yes", "Yes"))  # confirm
     body = "\n".join(wa_texts(h.wa, user))
-    assert "Your booking code is PLUT-" in body
-    ref = body.split("Your booking code is ")[1][:9]
+    assert L["booked"] + "PLUT-" in body
+    ref = body.split(L["booked"])[1][:9]
     assert h.wa.of("media"), "the .ics is uploaded as a document"
     docs = [c for c in h.wa.sent() if c.params.get("to") == user and c.params.get("type") == "document"]
     assert docs and docs[0].params["document"]["filename"].endswith(".ics")
@@ -130,4 +144,4 @@ async def test_whatsapp_english_nearest_center_booking_and_consultant_accepts(se
     payload, kind = wa_choice(h.wa, consultant, "Terima")
     assert payload == f"act:booking.accept?ref={ref}"
     await wa_step(h, fakes.wa_button_reply(WA_PHONE, consultant, payload, "Terima"))
-    assert "confirmed" in wa_texts(h.wa, user)[-1]
+    assert L["confirmed"] in wa_texts(h.wa, user)[-1]
