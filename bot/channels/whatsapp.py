@@ -23,7 +23,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
