@@ -197,11 +197,12 @@ class TelegramTransport:
             if kind == "photo":
                 return await self.bot.send_photo(chat, relay["ref"], caption=caption)
             return await self.bot.send_document(chat, relay["ref"], caption=caption)
-        # From WhatsApp: the file was fetched at relay time and travels as bytes.
+        # From WhatsApp: a media id means nothing here, so the file is fetched and uploaded.
         from aiogram.types import BufferedInputFile
 
-        if relay.get("content_base64"):
-            file = BufferedInputFile(base64.b64decode(relay["content_base64"]), filename=relay.get("filename") or kind)
+        if relay.get("channel") == "whatsapp" and relay.get("ref"):
+            content = await download_whatsapp_media(self.app, relay["ref"])
+            file = BufferedInputFile(content, filename=relay.get("filename") or ("photo.jpg" if kind == "photo" else "file"))
             if kind == "photo":
                 return await self.bot.send_photo(chat, file, caption=caption)
             return await self.bot.send_document(chat, file, caption=caption)
@@ -209,6 +210,37 @@ class TelegramTransport:
 
     async def close(self) -> None:
         await self.bot.session.close()
+
+
+MAX_MEDIA = 20 * 1024 * 1024  # Telegram bots download at most 20 MB
+
+
+async def download_whatsapp_media(app: FrontDesk, media_id: str) -> bytes:
+    """The bytes of a media file a WhatsApp user sent us (its URL needs our token)."""
+    from bot.channels.whatsapp import make_client
+
+    wa = make_client(channel_settings(app))
+    try:
+        url = await wa.get_media_url(media_id)
+        content = await wa.get_media_bytes(url.url)
+    finally:
+        await wa._api._session.aclose()  # noqa: SLF001
+    if len(content) > MAX_MEDIA:
+        raise PermanentError(f"media {media_id} is larger than 20 MB")
+    return content
+
+
+async def download_telegram_file(app: FrontDesk, file_id: str) -> bytes:
+    """The bytes of a file a Telegram user sent us."""
+    from bot.channels.telegram import make_bot
+
+    bot = make_bot(channel_settings(app))
+    try:
+        buffer = await bot.download(file_id)
+    finally:
+        await bot.session.close()
+    assert buffer is not None
+    return buffer.read()
 
 
 def _telegram_factory(app: FrontDesk) -> TelegramTransport | None:
@@ -241,7 +273,7 @@ class WhatsAppTransport:
         try:
             sent = None
             for piece in _pieces(part, "whatsapp"):
-                sent = await send_part(self.wa, message.recipient, piece)
+                sent = await send_part(self.wa, message.recipient, piece, self.app)
             return sent
         except ThrottlingError as exc:
             raise TransientError(f"WhatsApp throttled: {exc.message}", retry_after=_retry_after(exc)) from None

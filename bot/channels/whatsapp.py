@@ -64,6 +64,8 @@ class _RewriteGraphURL(httpx.AsyncBaseTransport):
         self.inner = inner or httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "graph.facebook.com":  # media downloads go where Meta says
+            return await self.inner.handle_async_request(request)
         prefix = self.base.raw_path.rstrip(b"/")
         path = request.url.raw_path
         request.url = request.url.copy_with(scheme=self.base.scheme, host=self.base.host, port=self.base.port,
@@ -319,7 +321,7 @@ def reply_parts(reply: dict[str, Any]) -> list[dict[str, Any]]:
     return parts
 
 
-async def send_part(wa: WhatsApp, to: str, part: dict[str, Any]) -> str | None:
+async def send_part(wa: WhatsApp, to: str, part: dict[str, Any], app: FrontDesk | None = None) -> str | None:
     """One part → one Cloud API message. Returns the message id (wamid)."""
     from pywa_async.types import Button, Section, SectionList, SectionRow
 
@@ -335,7 +337,7 @@ async def send_part(wa: WhatsApp, to: str, part: dict[str, Any]) -> str | None:
         )
         return sent.id
     if "relay" in part:
-        return await _relay(wa, to, part["relay"])
+        return await _relay(wa, to, part["relay"], app)
     if "venue" in part:
         v = part["venue"]
         sent = await wa.send_location(to, latitude=v["latitude"], longitude=v["longitude"],
@@ -369,7 +371,7 @@ async def send_part(wa: WhatsApp, to: str, part: dict[str, Any]) -> str | None:
     return sent.id
 
 
-async def _relay(wa: WhatsApp, to: str, relay: dict[str, Any]) -> str | None:
+async def _relay(wa: WhatsApp, to: str, relay: dict[str, Any], app: FrontDesk | None = None) -> str | None:
     kind = relay["kind"]
     caption = _cut(relay.get("caption") or "", CAPTION_MAX) or None
     if kind == "location":
@@ -378,8 +380,10 @@ async def _relay(wa: WhatsApp, to: str, relay: dict[str, Any]) -> str | None:
     media: Any = None
     if relay.get("channel") == CHANNEL and relay.get("ref"):
         media = relay["ref"]  # a media id of our own number can be sent again
-    elif relay.get("content_base64"):
-        media = base64.b64decode(relay["content_base64"])
+    elif relay.get("channel") == "telegram" and relay.get("ref") and app is not None:
+        from bot.channels.transports import download_telegram_file
+
+        media = await download_telegram_file(app, relay["ref"])  # a Telegram file id means nothing here
     if media is None:
         sent = await wa.send_message(to, caption or f"[{kind}]")
         return sent.id

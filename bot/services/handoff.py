@@ -206,12 +206,10 @@ async def relay_media(app: FrontDesk, media: common.Media) -> bool:
             channel, recipient, who = owner.channel, owner.external_id, consultant.name if consultant else "Konsultan"
         assert channel is not None and recipient is not None
         caption = f"💬 {who}" + (f": {media.caption}" if media.caption else "")
-        if channel == media.channel:
-            part: dict[str, Any] = {"relay": {"kind": media.kind, "channel": media.channel, "ref": media.ref,
-                                              "caption": caption, "filename": media.filename, "mime_type": media.mime_type}}
-        else:
-            # File ids of one platform mean nothing on the other: say what was sent.
-            part = {"text": f"{caption}\n[{media.kind}{': ' + media.filename if media.filename else ''}]"}
+        # The transport sends a file id of its own platform again, or fetches the file from the
+        # other platform and uploads it (ids of one platform mean nothing on the other).
+        part: dict[str, Any] = {"relay": {"kind": media.kind, "channel": media.channel, "ref": media.ref,
+                                          "caption": caption, "filename": media.filename, "mime_type": media.mime_type}}
         await common.enqueue_part(session, app, channel, recipient, part,
                                   key=f"handoff:{req.id}:{media.channel}:{media.message_id}", kind="handoff")
         _record(session, req, "to_consultant" if to_consultant else "to_user", media.kind, media.caption, app.clock.now())

@@ -165,7 +165,12 @@ class FakeBotAPI(_FakeServer):
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/__calls", self.calls_endpoint),
+                                 Route("/file/bot{token}/{path:path}", self.file, methods=["GET"]),
                                  Route("/bot{token}/{method}", self.endpoint, methods=["GET", "POST"])])
+
+    async def file(self, request: Request) -> Response:
+        self._record(Call("download", {"path": request.path_params["path"]}, {}, request.url.path, time.monotonic()))
+        return Response(b"\x89PNG-from-telegram", media_type="application/octet-stream")
 
     async def endpoint(self, request: Request) -> Response:
         if request.path_params["token"] != self.token:
@@ -182,6 +187,9 @@ class FakeBotAPI(_FakeServer):
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return {"id": 42, "is_bot": True, "first_name": "PLUT", "username": "plut_bot"}
+        if method == "getFile":
+            return {"file_id": params.get("file_id"), "file_unique_id": "u1", "file_size": 19,
+                    "file_path": f"photos/{params.get('file_id')}.jpg"}
         if method == "getUpdates":
             with self.lock:
                 out, self.updates = self.updates, []
@@ -230,9 +238,9 @@ class FakeGraphAPI(_FakeServer):
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/__calls", self.calls_endpoint),
+            Route("/download/{media_id}", self.download, methods=["GET"]),
             Route("/{version}/{phone_id}/{what}", self.endpoint, methods=["POST"]),
             Route("/{version}/{media_id}", self.media_url, methods=["GET"]),
-            Route("/download/{media_id}", self.download, methods=["GET"]),
         ])
 
     async def endpoint(self, request: Request) -> Response:
@@ -256,7 +264,8 @@ class FakeGraphAPI(_FakeServer):
                              "sha256": "x", "file_size": 4, "id": media_id, "messaging_product": "whatsapp"})
 
     async def download(self, request: Request) -> Response:
-        return Response(b"JPEG", media_type="image/jpeg")
+        self._record(Call("download", {"media_id": request.path_params["media_id"]}, {}, request.url.path, time.monotonic()))
+        return Response(b"JPEG-from-whatsapp", media_type="image/jpeg")
 
     def too_many(self, *, times: int = 1, retry_after: int | None = 1) -> None:
         self.fail(429, {"error": {"message": "(#130429) Rate limit hit", "type": "OAuthException", "code": 130429,

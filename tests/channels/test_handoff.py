@@ -104,7 +104,15 @@ async def test_whatsapp_user_and_telegram_consultant_user_ends(seeded: Harness) 
     assert wa_texts(h.wa, user)[-1].endswith("Bisa, Bu. Bawa KTP.")
     await h.whatsapp(fakes.wa_image(WA_PHONE, user, caption="foto produk"))
     await h.deliver()
-    assert "foto produk" in tg_texts(h.tg, CONSULTANT)[-1]  # across platforms: described, not forwarded
+    # Across platforms the file is fetched from WhatsApp and uploaded to Telegram.
+    photo = [c for c in h.tg.of("sendPhoto") if str(c.params["chat_id"]) == str(CONSULTANT)][-1]
+    assert "foto produk" in photo.params["caption"]
+    assert photo.files[photo.params["photo"][len("attach://"):]] == b"JPEG-from-whatsapp"
+    await step(h, fakes.tg_photo(CONSULTANT, caption="contoh label"))
+    image = [c for c in h.wa.sent() if c.params.get("to") == user and c.params.get("type") == "image"][-1]
+    assert "contoh label" in image.params["image"]["caption"]
+    upload = h.wa.of("media")[-1]
+    assert b"\x89PNG-from-telegram" in b"".join(upload.files.values())
     await h.whatsapp(fakes.wa_text(WA_PHONE, user, "/selesai"))
     await h.deliver()
     assert "mengakhiri" in tg_texts(h.tg, CONSULTANT)[-1]
