@@ -104,9 +104,8 @@ class ChannelSettings(BaseSettings):
 
     def check(self) -> None:
         """Combinations that cannot work; raises `ConfigError` naming the variable."""
-        if self.telegram_configured and not self.telegram_webhook_secret:
-            raise ConfigError("TELEGRAM_WEBHOOK_SECRET: required when TELEGRAM_BOT_TOKEN is set "
-                              "(the webhook refuses requests without it)")
+        # TELEGRAM_WEBHOOK_SECRET may be empty for long polling; the webhook then refuses every
+        # request and `frontdesk telegram set-webhook` asks for it.
         if self.whatsapp_configured:
             for name in ("whatsapp_phone_id", "whatsapp_app_secret", "whatsapp_verify_token"):
                 if not getattr(self, name):

@@ -34,6 +34,9 @@ def set_webhook(
     from bot.channels.telegram import COMMANDS, make_bot
 
     cs = _settings()
+    if not cs.telegram_webhook_secret:
+        typer.echo("frontdesk: TELEGRAM_WEBHOOK_SECRET is not set (the webhook refuses requests without it)", err=True)
+        raise typer.Exit(2)
     if not cs.public_url:
         typer.echo("frontdesk: PUBLIC_URL is not set (the https address Telegram can reach)", err=True)
         raise typer.Exit(2)
