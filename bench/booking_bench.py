@@ -48,6 +48,7 @@ def bench_slots(rounds: int = 300) -> None:
 
 async def bench_bookings(url: str, n: int, concurrency: int) -> None:
     import asyncpg
+    from sqlalchemy import event
 
     from bot.app import FrontDesk
     from bot.config import load_settings
@@ -86,6 +87,14 @@ async def bench_bookings(url: str, n: int, concurrency: int) -> None:
         raise SystemExit(f"only {len(starts) * len(consultants)} slots for {n} bookings")
     gate = asyncio.Semaphore(concurrency)
     taken = 0
+    statements = 0
+
+    def count(*_args: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    # Every SQL statement SQLAlchemy sends (BEGIN/COMMIT go through the driver and are not counted).
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
 
     async def one(uid: int, at: datetime) -> None:
         nonlocal taken
@@ -99,6 +108,7 @@ async def bench_bookings(url: str, n: int, concurrency: int) -> None:
     t0, cpu0 = clock.perf_counter(), clock.process_time()
     await asyncio.gather(*(one(u, at) for u, at in zip(user_ids, plan, strict=True)))
     elapsed, cpu = clock.perf_counter() - t0, clock.process_time() - cpu0
+    event.remove(app.db.engine.sync_engine, "before_cursor_execute", count)
     async with app.db.transaction() as s:
         from sqlalchemy import func, select
 
@@ -109,7 +119,8 @@ async def bench_bookings(url: str, n: int, concurrency: int) -> None:
     await app.close()
     print(f"bookings: {made} booked ({taken} lost a race) in {elapsed:.2f} s over {concurrency} connections = "
           f"{made / elapsed:.0f} bookings/s, {rows} outbox rows (target >= 200/s); "
-          f"this process used {cpu / max(made, 1) * 1000:.1f} ms CPU per booking")
+          f"this process used {cpu / max(made, 1) * 1000:.1f} ms CPU per booking, "
+          f"{statements / max(n, 1):.1f} SQL statements per booking (+ BEGIN/COMMIT)")
 
 
 def main() -> None:
