@@ -122,9 +122,12 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, An
         return 0
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(OutboxMessage.__table__).values(rows).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    result = await session.execute(stmt)
-    return int(result.rowcount or 0)
+    table = OutboxMessage.__table__
+    # executemany + RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
+    # from a statement it compiles once; `.values([...])` would be compiled on every call.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    result = await session.execute(stmt, rows)
+    return len(result.all())
 
 
 async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | None = None) -> int:

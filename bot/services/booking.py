@@ -17,7 +17,7 @@ from math import asin, cos, radians, sin, sqrt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, union_all
+from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -313,6 +313,60 @@ async def hold_slot(
     raise SlotTaken("someone else is holding that time")
 
 
+# --- statements of the booking path, built once -------------------------------------------------
+# Building a select or insert costs more Python time than the round trip it makes; these are
+# built on first use with bound parameters and reused (SQLAlchemy caches their compiled form).
+
+
+@lru_cache(maxsize=None)
+def _user_and_hold_stmt() -> Any:
+    """The user's contact and the slot they hold at a start, with its consultant: one row."""
+    return (
+        select(User.channel, User.external_id, SlotHold.id, SlotHold.consultant_id, Consultant.center_code, Consultant.areas,
+               Consultant.channel, Consultant.external_id)
+        .select_from(User)
+        .outerjoin(SlotHold, (SlotHold.user_id == User.id) & (SlotHold.starts_at == bindparam("starts_at")))
+        .outerjoin(Consultant, Consultant.id == SlotHold.consultant_id)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+@lru_cache(maxsize=None)
+def _free_at_stmt(ignoring_booking: bool, as_user: bool) -> Any:
+    """Offering consultants still active at the center, each with its contact and what is
+    taken around one start (active bookings, other users' live holds): one row per interval."""
+    ids = bindparam("ids", expanding=True)
+    since, until, now = bindparam("since"), bindparam("until"), bindparam("now")
+    taken = select(Booking.consultant_id, Booking.starts_at, Booking.ends_at).where(
+        Booking.consultant_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > since, Booking.starts_at < until,
+    )
+    if ignoring_booking:
+        taken = taken.where(Booking.id != bindparam("ignore_booking"))
+    held = select(SlotHold.consultant_id, SlotHold.starts_at, SlotHold.ends_at).where(
+        SlotHold.consultant_id.in_(ids), SlotHold.expires_at > now, SlotHold.ends_at > since, SlotHold.starts_at < until,
+    )
+    if as_user:
+        held = held.where(SlotHold.user_id != bindparam("user_id"))
+    busy = union_all(taken, held).subquery()
+    return (
+        select(Consultant.id, Consultant.areas, Consultant.channel, Consultant.external_id, busy.c.starts_at, busy.c.ends_at)
+        .outerjoin(busy, busy.c.consultant_id == Consultant.id)
+        .where(Consultant.id.in_(ids), Consultant.active.is_(True), Consultant.center_code == bindparam("center_code"))
+    )
+
+
+@lru_cache(maxsize=None)
+def _insert_booking_stmt(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Booking).on_conflict_do_nothing().returning(Booking)
+
+
+@lru_cache(maxsize=None)
+def _active_at_stmt() -> Any:
+    return select(Booking.id).where(Booking.consultant_id == bindparam("consultant_id"),
+                                    Booking.starts_at == bindparam("starts_at"), Booking.status.in_(ACTIVE_STATUSES))
+
+
 async def _tz(session: AsyncSession, center_code: str) -> str:
     return (await _center_schedule(session, center_code)).tz
 
@@ -342,27 +396,11 @@ async def _free_at(
                                     closures=cached.closures, area=area)
     if not offering:
         raise SlotUnavailable("that time is not a consultation slot")
-    since, until = max(starts_at - policy.buffer, now), starts_at + policy.duration + policy.buffer
-    taken = select(Booking.consultant_id, Booking.starts_at, Booking.ends_at).where(
-        Booking.consultant_id.in_(offering), Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > since, Booking.starts_at < until,
-    )
-    if ignore_booking is not None:
-        taken = taken.where(Booking.id != ignore_booking)
-    held = select(SlotHold.consultant_id, SlotHold.starts_at, SlotHold.ends_at).where(
-        SlotHold.consultant_id.in_(offering), SlotHold.expires_at > now, SlotHold.ends_at > since, SlotHold.starts_at < until,
-    )
-    if user_id is not None:
-        held = held.where(SlotHold.user_id != user_id)
-    busy_q = union_all(taken, held).subquery()
     # The consultant rows are read fresh, so a deactivation or a change of center or
     # field counts at once even when the cached schedule is a few seconds old.
-    rows = (
-        await session.execute(
-            select(Consultant.id, Consultant.areas, Consultant.channel, Consultant.external_id, busy_q.c.starts_at, busy_q.c.ends_at)
-            .outerjoin(busy_q, busy_q.c.consultant_id == Consultant.id)
-            .where(Consultant.id.in_(offering), Consultant.active.is_(True), Consultant.center_code == center_code)
-        )
-    ).all()
+    params = {"ids": offering, "since": max(starts_at - policy.buffer, now), "until": starts_at + policy.duration + policy.buffer,
+              "now": now, "center_code": center_code, "ignore_booking": ignore_booking, "user_id": user_id}
+    rows = (await session.execute(_free_at_stmt(ignore_booking is not None, user_id is not None), params)).all()
     busy: dict[int, list[tuple[datetime, datetime]]] = {}
     contacts: dict[int, _Contact] = {}
     for cid, areas, channel, external_id, s, e in rows:
@@ -399,18 +437,12 @@ async def _insert_booking(session: AsyncSession, values: dict[str, Any]) -> Book
     (`ON CONFLICT DO NOTHING`: a lost race costs no exception and no savepoint). None when
     the slot is taken. A rare repeated reference is drawn again. The row comes back by
     `RETURNING`, already in the session."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = _insert_booking_stmt(session.bind.dialect.name if session.bind is not None else "sqlite")
     for _ in range(8):
-        ref = rules.new_reference()
-        stmt = insert(Booking).values(**values, ref=ref).on_conflict_do_nothing().returning(Booking)
-        booking = (await session.scalars(stmt)).one_or_none()
+        booking = (await session.scalars(stmt, {**values, "ref": rules.new_reference()})).one_or_none()
         if booking is not None:
             return booking
-        taken = await session.execute(
-            select(Booking.id).where(Booking.consultant_id == values["consultant_id"], Booking.starts_at == values["starts_at"],
-                                     Booking.status.in_(ACTIVE_STATUSES))
-        )
+        taken = await session.execute(_active_at_stmt(), {"consultant_id": values["consultant_id"], "starts_at": values["starts_at"]})
         if taken.first() is not None:
             return None
     raise RuntimeError("could not draw an unused booking reference")
@@ -430,14 +462,7 @@ async def book(
     Four statements: the user with their hold, the free consultants at that time (skipped
     with a hold), the insert, and the outbox rows in one insert (plus the hold's release)."""
     found = (
-        await session.execute(
-            select(User.channel, User.external_id, SlotHold.id, SlotHold.consultant_id, Consultant.center_code, Consultant.areas,
-                   Consultant.channel, Consultant.external_id)
-            .select_from(User)
-            .outerjoin(SlotHold, (SlotHold.user_id == User.id) & (SlotHold.starts_at == request.starts_at))
-            .outerjoin(Consultant, Consultant.id == SlotHold.consultant_id)
-            .where(User.id == request.user_id)
-        )
+        await session.execute(_user_and_hold_stmt(), {"user_id": request.user_id, "starts_at": request.starts_at})
     ).first()
     user = _Contact(found[0], found[1]) if found is not None else None
     has_hold = found is not None and found[2] is not None
