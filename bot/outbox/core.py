@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models.outbox import CANCELLED, PENDING, OutboxMessage
@@ -80,6 +82,52 @@ async def enqueue(
         },
         ("idempotency_key",),
     )
+
+
+def _row(
+    *,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    now: datetime,
+    kind: str = "message",
+    not_before: datetime | None = None,
+    ref: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row `enqueue` would write for these arguments."""
+    return {
+        "channel": channel,
+        "recipient": str(recipient)[:64],
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": idempotency_key[:160],
+        "ref": ref,
+        "status": PENDING,
+        "attempts": 0,
+        "ordered": not_before is None,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+
+
+async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, Any]]) -> int:
+    """`enqueue` for several messages in one statement (one round trip): each mapping holds
+    `enqueue`'s keyword arguments. Keys seen before, in the table or earlier in the batch,
+    add nothing. Returns how many rows were added.
+
+    Rows are inserted in the given order, so ordered messages to one recipient keep it."""
+    rows = [_row(**m) for m in messages]
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__
+    # executemany + RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
+    # from a statement it compiles once; `.values([...])` would be compiled on every call.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    result = await session.execute(stmt, rows)
+    return len(result.all())
 
 
 async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | None = None) -> int:
