@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models.outbox import CANCELLED, PENDING, OutboxMessage
+from bot.storage.models.outbox import CANCELLED, PENDING, SENDING, OutboxMessage
 from bot.storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
@@ -131,8 +131,11 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, An
 
 
 async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | None = None) -> int:
-    """Cancel undelivered messages about `ref` (a booking moved or cancelled: no stale reminder)."""
-    stmt = update(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.status == PENDING)
+    """Cancel undelivered messages about `ref` (a booking moved or cancelled: no stale reminder).
+
+    Rows a worker has claimed but not sent yet (`sending`) are cancelled too; the worker
+    looks again just before it sends a scheduled message and drops a cancelled one."""
+    stmt = update(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.status.in_((PENDING, SENDING)))
     if kind_prefix:
         stmt = stmt.where(OutboxMessage.kind.startswith(kind_prefix))
     result = await session.execute(stmt.values(status=CANCELLED))
