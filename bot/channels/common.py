@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.engine.events import Event, Reply
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_many
 from bot.outbox.worker import wake
 from bot.storage.models import InboundMessage, User
 from bot.storage.upsert import insert_ignore
@@ -63,16 +63,22 @@ async def send_replies(
     session: AsyncSession, app: FrontDesk, channel: str, recipient: str, replies: list[Reply] | list[dict[str, Any]],
     *, key: str, lang: str | None, kind: str = "reply", ref: str | None = None,
 ) -> int:
-    """Write replies to the outbox as one-call parts with keys `key:0`, `key:1`, …"""
-    n = 0
+    """Write replies to the outbox as one-call parts with keys `key:0`, `key:1`, … (one statement)."""
+    rows: list[dict[str, Any]] = []
+    now = app.clock.now()
     for reply in replies:
         data = reply.to_dict() if isinstance(reply, Reply) else dict(reply)
         for part in parts_of(channel, data):
             if lang:
                 part["lang"] = lang
-            await enqueue_part(session, app, channel, recipient, part, key=f"{key}:{n}", kind=kind, ref=ref)
-            n += 1
-    return n
+            if channel == "telegram":
+                from bot.channels.telegram import store_long_payloads
+
+                part = await store_long_payloads(session, app, part)
+            rows.append({"channel": channel, "recipient": recipient, "payload": part, "kind": kind, "ref": ref,
+                         "idempotency_key": f"{key}:{len(rows)}", "now": now})
+    await enqueue_many(session, rows)
+    return len(rows)
 
 
 async def handle_event(app: FrontDesk, event: Event, *,
