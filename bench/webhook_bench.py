@@ -215,8 +215,10 @@ async def bench(args: argparse.Namespace) -> None:
                 raise SystemExit("frontdesk run did not start: " + (server.stderr.read().decode() if server.stderr else ""))
             # Warm-up, not counted: first imports, connection pools, prepared statements.
             await _round(http, probe, fake, args.channel, 99, 50, args.concurrency, 30)
+            cpu0 = _cpu_seconds(server.pid)
             for r in range(args.rounds):
                 results.append(await _round(http, probe, fake, args.channel, r, args.users, args.concurrency, args.timeout))
+            server_cpu = _cpu_seconds(server.pid) - cpu0
     finally:
         import signal
 
@@ -236,12 +238,19 @@ async def bench(args: argparse.Namespace) -> None:
     print(f"messages sent={total} answered={answered} http_errors={sum(r['http_errors'] for r in results)} "
           f"replies at the fake API={sum(r['api_calls'] for r in results)}")
     print(f"throughput: {answered / seconds:.0f} messages/s answered ({seconds:.1f} s)")
+    print(f"server CPU: {server_cpu / max(total, 1) * 1000:.1f} ms per message (webhook, engine, outbox and send)")
     print(f"webhook POST answered:      p50 {statistics.median(post):7.1f} ms   p99 {_pct(post, 99):7.1f} ms")
     print(f"webhook → first reply:      p50 {statistics.median(first):7.1f} ms   p99 {_pct(first, 99):7.1f} ms")
     print(f"webhook → last reply:       p50 {statistics.median(last):7.1f} ms   p99 {_pct(last, 99):7.1f} ms")
     for r in results:
         print(f"  round {r['round']}: {r['answered']}/{r['messages']} in {r['seconds']:.1f} s, "
               f"first p50 {statistics.median(r['first_ms']):.1f} ms p99 {_pct(r['first_ms'], 99):.1f} ms")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
