@@ -31,12 +31,16 @@ async def login_form(ctx: Ctx, *, error: str = "", status: int = 200) -> Respons
 async def login(ctx: Ctx) -> Response:
     username = ctx.field("username")
     ip = ctx.request.client.host if ctx.request.client else "?"
-    try:
-        async with ctx.app.db.transaction() as session:
+    refused: auth.LoginRefused | None = None
+    async with ctx.app.db.transaction() as session:  # a refused attempt is committed too: it counts
+        try:
             user, token = await auth.login(session, username, ctx.field("password"), ip, ctx.now)
+        except auth.LoginRefused as exc:
+            refused = exc
+        else:
             audit.record(session, None, "login", "admin_user", user.id, ctx.now, username=user.username, center_id=user.center_id)
-    except auth.LoginRefused as exc:
-        if exc.throttled:
+    if refused is not None:
+        if refused.throttled:
             return await login_form(ctx, error=ctx.t("Too many failed sign-ins. Please wait 15 minutes and try again."), status=429)
         return await login_form(ctx, error=ctx.t("Wrong user name or password."), status=401)
     response = RedirectResponse(_safe_next(ctx.field("next")), status_code=303)

@@ -142,3 +142,22 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
 
     endpoint.__name__ = route.endpoint.__name__
     return endpoint
+
+
+DYNAMIC_MSGIDS = (
+    # messages after an action (?done=...) and version states, translated with t(variable)
+    "saved", "published", "rolled_back", "examples_added", "draft", "retired",
+)
+
+
+def used_msgids() -> set[str]:
+    """Every UI string of the admin pages (templates and code), for the catalog check."""
+    import re
+
+    pattern = re.compile(r"""\bt\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')""")
+    found: set[str] = set(DYNAMIC_MSGIDS)
+    files = list((HERE / "templates").glob("*.html")) + list(HERE.glob("*.py"))
+    for path in files:
+        for m in pattern.finditer(path.read_text(encoding="utf-8")):
+            found.add(m.group(1) if m.group(1) is not None else m.group(2))
+    return found
