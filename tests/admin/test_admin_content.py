@@ -1,0 +1,164 @@
+"""Flows and FAQ entries edited at run time: drafts, validation with line numbers,
+publish (in force at once, and in other processes), roll back, try before publishing,
+unanswered questions, audit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from bot.admin import content
+from bot.config import ROOT
+from bot.engine.events import Event
+from bot.storage.models import AuditEntry, ContentVersion
+from conftest import login, make_frontdesk
+
+MAIN_MENU = (ROOT / "flows" / "main_menu.yml").read_text(encoding="utf-8")
+HELLO = "Halo, selamat datang"
+NEW_HELLO = "Selamat pagi dari versi baru"
+
+
+def bot_says(client: TestClient, **body) -> str:
+    client.get("/")  # the try-it page sets its cookie
+    res = client.post("/api/try", json={"command": "start", **body} if not body else body)
+    assert res.status_code == 200, res.text
+    return "\n".join(r.get("text") or "" for r in res.json()["replies"])
+
+
+def publish_flow(client: TestClient, csrf: str, text: str, name: str = "main_menu"):
+    return client.post(f"/admin/flows/{name}", data={"csrf": csrf, "yaml": text, "action": "publish"})
+
+
+def test_published_flow_answers_at_once_and_rolls_back(client: TestClient, frontdesk) -> None:
+    csrf = login(client, "admin")
+    assert HELLO in bot_says(client)
+    res = publish_flow(client, csrf, MAIN_MENU.replace(HELLO, NEW_HELLO))
+    assert res.status_code == 303 and res.headers["location"].endswith("done=published")
+    started = time.monotonic()
+    assert NEW_HELLO in bot_says(client)
+    assert time.monotonic() - started < 1.0
+
+    res = client.post("/admin/flows/main_menu/rollback", data={"csrf": csrf})
+    assert res.status_code == 303
+    assert HELLO in bot_says(client) and NEW_HELLO not in bot_says(client)
+
+    async def trail():
+        async with frontdesk.db.sessions() as session:
+            actions = [a for a, in await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))]
+            versions = list((await session.execute(select(ContentVersion).order_by(ContentVersion.number))).scalars())
+        return actions, versions
+
+    actions, versions = client.portal.call(trail)
+    assert actions[-3:] == ["flow.save_draft", "flow.publish", "flow.rollback"]
+    assert [(v.number, v.status, v.author_name) for v in versions] == [(1, "retired", "ana")]
+
+
+def test_a_flow_with_an_error_is_refused_with_its_line(client: TestClient) -> None:
+    csrf = login(client, "admin")
+    broken = MAIN_MENU.replace("goto: find_center", "goto: no_such_flow")
+    line = broken.splitlines().index(next(l for l in broken.splitlines() if "no_such_flow" in l)) + 1
+    res = publish_flow(client, csrf, broken)
+    assert res.status_code == 422
+    assert f'data-line="{line}"' in res.text and "no_such_flow" in res.text
+    assert HELLO in bot_says(client)  # nothing published
+    # a saved draft with errors cannot be published by its version id either
+    draft_id = int(__import__("re").search(r'name="version" value="(\d+)"', client.get("/admin/flows/main_menu").text).group(1))
+    res = client.post("/admin/flows/main_menu/publish", data={"csrf": csrf, "version": str(draft_id)})
+    assert res.status_code == 422 and "no_such_flow" in res.text
+    # a YAML syntax error names its line too
+    res = publish_flow(client, csrf, "flow: main_menu\nsteps:\n  - say: {id: [unclosed\n")
+    assert res.status_code == 422 and 'data-line="3"' in res.text
+
+
+def test_try_a_draft_before_publishing(client: TestClient) -> None:
+    csrf = login(client, "admin")
+    draft = MAIN_MENU.replace(HELLO, NEW_HELLO)
+    res = client.post("/admin/flows/main_menu/try", json={"yaml": draft, "restart": True}, headers={"x-csrf-token": csrf})
+    assert res.status_code == 200 and NEW_HELLO in res.json()["replies"][0]["text"]
+    assert NEW_HELLO not in bot_says(client)  # users still get the published flow
+    res = client.post("/admin/flows/main_menu/try", json={"yaml": draft.replace("goto: find_center", "goto: nowhere"), "text": "hi"},
+                      headers={"x-csrf-token": csrf})
+    assert res.status_code == 422 and "nowhere" in res.json()["errors"][0]
+
+
+def test_other_processes_pick_up_a_publish_within_a_second(client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = make_frontdesk(database_url)
+    store = content.install(other)
+
+    async def say(text_event: Event) -> str:
+        replies = await other.engine.handle(text_event)
+        return "\n".join(r.text or "" for r in replies)
+
+    async def scenario() -> tuple[str, str]:
+        before = await say(Event(channel="cli", user_id="u1", command="start"))
+        csrf = login(client, "admin")
+        await asyncio.to_thread(publish_flow, client, csrf, MAIN_MENU.replace(HELLO, NEW_HELLO))
+        await asyncio.sleep(content.CHECK_INTERVAL + 0.05)
+        after = await say(Event(channel="cli", user_id="u1", command="start"))
+        await other.db.dispose()
+        return before, after
+
+    before, after = asyncio.run(scenario())
+    assert HELLO in before and NEW_HELLO in after
+    assert store.loaded_version == 1
+
+
+def test_new_flow_and_faq_entry_start_as_drafts(client: TestClient) -> None:
+    csrf = login(client, "admin")
+    assert client.post("/admin/flows/new", data={"csrf": csrf, "name": "promo"}).headers["location"] == "/admin/flows/promo"
+    page = client.get("/admin/flows/promo").text
+    assert "flow: promo" in page
+    res = client.post("/admin/faq/new", data={"csrf": csrf, "topic": "opening_hours", "examples": "jam buka\nopening hours",
+                                              "answer_id": "Senin-Jumat 08.00-16.00", "answer_en": "Mon-Fri 08:00-16:00"})
+    assert res.status_code == 303 and res.headers["location"] == "/admin/faq/opening_hours"
+    assert "Senin-Jumat" in client.get("/admin/faq/opening_hours").text
+    assert "faq/opening_hours" in client.get("/admin/faq").text
+    res = client.post("/admin/faq/new", data={"csrf": csrf, "topic": "Bad Name!"})
+    assert res.status_code == 422
+
+
+def test_faq_publish_needs_both_answers_and_rolls_back(client: TestClient, frontdesk) -> None:
+    csrf = login(client, "admin")
+    client.post("/admin/faq/new", data={"csrf": csrf, "topic": "fees", "examples": "berapa biayanya\nhow much", "answer_id": "Gratis", "answer_en": ""})
+    res = client.post("/admin/faq/fees", data={"csrf": csrf, "examples": "berapa biayanya\nhow much", "answer_id": "Gratis", "answer_en": "", "action": "publish"})
+    assert res.status_code == 422 and "Jawaban bahasa Inggris masih kosong" in res.text
+    res = client.post("/admin/faq/fees", data={"csrf": csrf, "examples": "berapa biayanya\nhow much", "answer_id": "Gratis",
+                                               "answer_en": "Free", "action": "publish"})
+    assert res.status_code == 303
+    assert frontdesk.admin_faq["faq/fees"].answer_en == "Free"  # handed to the FAQ store in force
+    client.post("/admin/faq/fees", data={"csrf": csrf, "examples": "berapa biayanya\nhow much", "answer_id": "Gratis!",
+                                         "answer_en": "Free!", "action": "publish"})
+    assert frontdesk.admin_faq["faq/fees"].answer_en == "Free!"
+    client.post("/admin/faq/fees/rollback", data={"csrf": csrf})
+    assert frontdesk.admin_faq["faq/fees"].answer_en == "Free"
+
+
+def test_unanswered_questions_are_grouped_and_become_examples(client: TestClient) -> None:
+    csrf = login(client, "admin")
+    client.get("/")
+    for text in ("apakah ada pelatihan ekspor", "ada pelatihan ekspor tidak", "pelatihan ekspor kapan", "jual beli saham"):
+        client.post("/api/try", json={"text": text})
+    page = client.get("/admin/unanswered").text
+    assert "3×" in page and "1×" in page
+    client.post("/admin/faq/new", data={"csrf": csrf, "topic": "export_training", "examples": "pelatihan ekspor\nexport training"})
+    res = client.post("/admin/unanswered/add", data={"csrf": csrf, "target": "faq/export_training",
+                                                     "example": ["apakah ada pelatihan ekspor", "ada pelatihan ekspor tidak"]})
+    assert res.status_code == 303
+    editor = client.get("/admin/faq/export_training").text
+    assert "apakah ada pelatihan ekspor" in editor
+    page = client.get("/admin/unanswered").text
+    assert "ada pelatihan ekspor tidak" not in page and "jual beli saham" in page
+    new = client.get("/admin/faq/new?example=jual+beli+saham").text
+    assert "jual beli saham" in new
+
+
+def test_faq_test_shows_intent_and_confidence(client: TestClient) -> None:
+    login(client, "admin")
+    res = client.get("/admin/faq/test?q=halo")
+    body = res.json()
+    assert set(body) >= {"intent", "confidence", "threshold", "answered", "ranking"}
