@@ -109,6 +109,30 @@ def chat(
     asyncio.run(main())
 
 
+@app.command()
+def worker() -> None:
+    """Deliver outbox messages (notifications, replies, reminders) until stopped."""
+    import signal
+
+    from bot.outbox.worker import Worker
+
+    _setup_logging()
+    frontdesk = make_app()
+
+    async def main() -> None:
+        await frontdesk.start(seed=False)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Worker(frontdesk).run(stop)
+        finally:
+            await frontdesk.close()
+
+    asyncio.run(main())
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply the migrations up to REVISION (default: the newest)."""

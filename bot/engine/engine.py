@@ -90,21 +90,29 @@ class Engine:
             return replies
 
     async def _user_and_conversation(self, session: AsyncSession, event: Event, now: datetime) -> tuple[User, Conversation]:
-        await insert_ignore(
-            session,
-            User,
-            {"channel": event.channel, "external_id": event.user_id, "created_at": now,
-             "display_name": (event.display_name or None) and event.display_name[:128], "language_locked": False},
-            ("channel", "external_id"),
+        """The user and their locked conversation; one query when both exist (the usual case)."""
+        stmt = (
+            select(User, Conversation)
+            .join(Conversation, Conversation.user_id == User.id)
+            .where(User.channel == event.channel, User.external_id == event.user_id)
         )
-        user = (
-            await session.execute(select(User).where(User.channel == event.channel, User.external_id == event.user_id))
-        ).scalar_one()
-        await insert_ignore(session, Conversation, {"user_id": user.id, "values": {}, "updated_at": now}, ("user_id",))
-        stmt = select(Conversation).where(Conversation.user_id == user.id)
         if not self.app.db.is_sqlite:
-            stmt = stmt.with_for_update()
-        conv = (await session.execute(stmt)).scalar_one()
+            stmt = stmt.with_for_update(of=Conversation)
+        row = (await session.execute(stmt)).first()
+        if row is None:
+            await insert_ignore(
+                session,
+                User,
+                {"channel": event.channel, "external_id": event.user_id, "created_at": now,
+                 "display_name": (event.display_name or None) and event.display_name[:128], "language_locked": False},
+                ("channel", "external_id"),
+            )
+            user_id = (
+                await session.execute(select(User.id).where(User.channel == event.channel, User.external_id == event.user_id))
+            ).scalar_one()
+            await insert_ignore(session, Conversation, {"user_id": user_id, "values": {}, "updated_at": now}, ("user_id",))
+            row = (await session.execute(stmt)).one()
+        user, conv = row
         if event.display_name and not user.display_name:
             user.display_name = event.display_name[:128]
         return user, conv

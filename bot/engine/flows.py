@@ -273,19 +273,10 @@ def parse_flow(text: str, file: str) -> tuple[Flow | None, list[FlowError], dict
         errors = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-            # pydantic puts the failing union member's name in loc; drop names that are not keys
-            clean: list[Any] = []
-            for p in loc:
-                if _is_key(p, lines, tuple(clean)):
-                    clean.append(p)
-            where = ".".join(str(p) for p in clean) or "file"
-            errors.append(FlowError(file, _line_for(tuple(clean), lines), f"{where}: {err['msg']}"))
+            where = ".".join(str(p) for p in loc) or "file"
+            errors.append(FlowError(file, _line_for(loc, lines), f"{where}: {err['msg']}"))
         return None, errors, lines
     return flow, [], lines
-
-
-def _is_key(p: Any, lines: dict[tuple[Any, ...], int], prefix: tuple[Any, ...]) -> bool:
-    return (prefix + (p,)) in lines or p == "if"
 
 
 def check_references(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,6 @@ from starlette.testclient import TestClient
 from bot.admin import auth
 from bot.app import FrontDesk
 from bot.config import load_settings
-from bot.storage.db import upgrade_schema
 
 PASSWORD = "correct horse battery"
 
@@ -37,18 +35,16 @@ ACCOUNTS = {
 }
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "frontdesk.db"
-    upgrade_schema(f"sqlite+aiosqlite:///{path}")
-    return path
+@pytest.fixture
+def backend() -> str:
+    """SQLite unless a test parametrizes `backend` with "postgres" as well."""
+    return "sqlite"
 
 
 @pytest.fixture
-def database_url(template_db: Path, tmp_path: Path) -> str:
-    path = tmp_path / "frontdesk.db"
-    shutil.copy(template_db, path)
-    return f"sqlite+aiosqlite:///{path}"
+def database_url(backend: str, request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database (the shared fixtures of tests/conftest.py)."""
+    return request.getfixturevalue("sqlite_url" if backend == "sqlite" else "postgres_url")
 
 
 def make_frontdesk(database_url: str, **overrides: object) -> FrontDesk:

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from bot.admin import auth
 from bot.storage.models import AdminUser, AuditEntry
-from conftest import ACCOUNTS, CSRF_FIELD, PASSWORD, login
+from .conftest import ACCOUNTS, CSRF_FIELD, PASSWORD, login
 
 
 def _login_post(client: TestClient, username: str, password: str):

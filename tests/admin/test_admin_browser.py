@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ROOT
-from conftest import ACCOUNTS, PASSWORD
+from .conftest import ACCOUNTS, PASSWORD
 
 pytestmark = pytest.mark.browser
 

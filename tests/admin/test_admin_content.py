@@ -16,7 +16,7 @@ from bot.admin import content
 from bot.config import ROOT
 from bot.engine.events import Event
 from bot.storage.models import AuditEntry, ContentVersion
-from conftest import login, make_frontdesk
+from .conftest import login, make_frontdesk
 
 MAIN_MENU = (ROOT / "flows" / "main_menu.yml").read_text(encoding="utf-8")
 HELLO = "Halo, selamat datang"

@@ -2,9 +2,11 @@
 
 from bot.storage.models.admin import AdminSession, AdminUser, AuditEntry, ContentState, ContentVersion, LoginAttempt
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.centers import Center
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
-    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog",
+    "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
     "AdminUser", "AdminSession", "LoginAttempt", "AuditEntry", "ContentVersion", "ContentState",
 ]

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models.outbox import CANCELLED, PENDING, OutboxMessage
+from bot.storage.upsert import insert_ignore
+
+if TYPE_CHECKING:
+    from bot.app import FrontDesk
+
+log = logging.getLogger(__name__)
+
+
+class TransientError(Exception):
+    """Delivery failed for now (429, 5xx, timeout); try again after `retry_after` seconds or backoff."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Delivery can never succeed (the user blocked the bot, an invalid number); not retried."""
+
+
+class Transport(Protocol):
+    async def send(self, message: OutboxMessage) -> str | None: ...
+
+
+TransportFactory = Callable[["FrontDesk"], Transport | None]
+_FACTORIES: dict[str, TransportFactory] = {}
+
+
+def register_transport(channel: str, factory: TransportFactory) -> None:
+    """`factory(app)` returns the channel's transport, or None when the channel is not configured."""
+    _FACTORIES[channel] = factory
+
+
+def transport_factories() -> dict[str, TransportFactory]:
+    return dict(_FACTORIES)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    now: datetime,
+    kind: str = "message",
+    not_before: datetime | None = None,
+    ref: str | None = None,
+) -> bool:
+    """Add a message to the outbox in the caller's transaction. A key seen before adds nothing.
+
+    Messages to one recipient are delivered in order, except scheduled ones (`not_before`),
+    which go out on their own time."""
+    return await insert_ignore(
+        session,
+        OutboxMessage,
+        {
+            "channel": channel,
+            "recipient": str(recipient)[:64],
+            "kind": kind,
+            "payload": payload,
+            "idempotency_key": idempotency_key[:160],
+            "ref": ref,
+            "status": PENDING,
+            "attempts": 0,
+            "ordered": not_before is None,
+            "next_attempt_at": not_before or now,
+            "created_at": now,
+        },
+        ("idempotency_key",),
+    )
+
+
+async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | None = None) -> int:
+    """Cancel undelivered messages about `ref` (a booking moved or cancelled: no stale reminder)."""
+    stmt = update(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.status == PENDING)
+    if kind_prefix:
+        stmt = stmt.where(OutboxMessage.kind.startswith(kind_prefix))
+    result = await session.execute(stmt.values(status=CANCELLED))
+    return int(result.rowcount or 0)

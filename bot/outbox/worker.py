@@ -1,0 +1,161 @@
+"""The delivery worker. Several can run at once (PostgreSQL `FOR UPDATE SKIP LOCKED`).
+
+A claimed row is marked `sending` with a lease; a worker that dies mid-send leaves it to be
+claimed again when the lease runs out. Messages to one recipient go out in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
+
+from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
+from bot.storage.models.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage
+
+if TYPE_CHECKING:
+    from bot.app import FrontDesk
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+MAX_BACKOFF = 600.0
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try: 2, 4, 8 … capped, with ±20 % jitter against thundering herds."""
+    base = min(2.0**attempts, MAX_BACKOFF)
+    return base * random.uniform(0.8, 1.2)
+
+
+class LogTransport:
+    """Writes the message to the log: the delivery channel of the embedded demo and of
+    consultants who have not linked Telegram or WhatsApp yet."""
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        log.info("outbox %s → %s:%s %s", message.kind, message.channel, message.recipient, (message.payload or {}).get("text", ""))
+        return None
+
+
+register_transport("log", lambda app: LogTransport())
+
+
+@dataclass
+class Outcome:
+    id: int
+    status: str
+    error: str | None = None
+    provider_id: str | None = None
+    retry_at: datetime | None = None
+
+
+class Worker:
+    def __init__(self, app: FrontDesk, *, batch: int = 50, concurrency: int = 32) -> None:
+        self.app = app
+        self.batch = batch
+        self.concurrency = concurrency
+        self._transports: dict[str, Transport | None] = {}
+
+    def transport(self, channel: str) -> Transport | None:
+        if channel not in self._transports:
+            factory = transport_factories().get(channel)
+            self._transports[channel] = factory(self.app) if factory is not None else None
+        return self._transports[channel]
+
+    async def claim(self, now: datetime) -> list[OutboxMessage]:
+        earlier = aliased(OutboxMessage)
+        blocked = (
+            select(earlier.id)
+            .where(
+                earlier.channel == OutboxMessage.channel,
+                earlier.recipient == OutboxMessage.recipient,
+                earlier.ordered.is_(True),
+                earlier.status.in_((PENDING, SENDING)),
+                earlier.id < OutboxMessage.id,
+            )
+            .exists()
+        )
+        stmt = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.status.in_((PENDING, SENDING)),
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.ordered.is_(False), ~blocked),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self.batch)
+        )
+        if not self.app.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+        async with self.app.db.transaction() as session:
+            rows = list((await session.execute(stmt)).scalars())
+            for row in rows:
+                row.status = SENDING
+                row.attempts += 1
+                row.next_attempt_at = now + LEASE
+        return rows
+
+    async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
+        transport = self.transport(message.channel)
+        if transport is None:
+            return Outcome(message.id, FAILED, f"no transport configured for channel {message.channel!r}")
+        async with gate:
+            try:
+                provider_id = await transport.send(message)
+            except PermanentError as exc:
+                return Outcome(message.id, FAILED, f"permanent: {exc}"[:1000])
+            except TransientError as exc:
+                if message.attempts >= MAX_ATTEMPTS:
+                    return Outcome(message.id, FAILED, f"gave up after {message.attempts} attempts: {exc}"[:1000])
+                wait = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
+                return Outcome(message.id, PENDING, str(exc)[:1000], retry_at=now + timedelta(seconds=wait))
+            except Exception as exc:  # a bug in a transport must not stop delivery of the others
+                log.exception("transport %s failed on outbox row %s", message.channel, message.id)
+                if message.attempts >= MAX_ATTEMPTS:
+                    return Outcome(message.id, FAILED, f"error: {exc!r}"[:1000])
+                return Outcome(message.id, PENDING, f"error: {exc!r}"[:1000], retry_at=now + timedelta(seconds=backoff(message.attempts)))
+        return Outcome(message.id, SENT, provider_id=provider_id)
+
+    async def deliver_once(self, now: datetime | None = None) -> int:
+        """Claim due messages, send them, record the outcomes. Returns how many were tried."""
+        now = now or self.app.clock.now()
+        rows = await self.claim(now)
+        if not rows:
+            return 0
+        gate = asyncio.Semaphore(self.concurrency)
+        outcomes = await asyncio.gather(*(self._send(row, now, gate) for row in rows))
+        async with self.app.db.transaction() as session:
+            for o in outcomes:
+                values: dict[str, Any] = {"status": o.status, "last_error": o.error}
+                if o.status == SENT:
+                    values.update(sent_at=now, provider_message_id=o.provider_id)
+                elif o.status == PENDING:
+                    values.update(next_attempt_at=o.retry_at)
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id == o.id, OutboxMessage.status == SENDING).values(**values)
+                )
+        return len(rows)
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.deliver_once()
+            except Exception:
+                log.exception("outbox delivery round failed; retrying")
+                busy = 0
+            if not busy:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                except TimeoutError:
+                    pass
+
+
+async def run_embedded(app: FrontDesk, stop: asyncio.Event) -> None:
+    """Background job of `frontdesk run`: deliver the outbox from the serving process."""
+    await Worker(app).run(stop)

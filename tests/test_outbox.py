@@ -1,0 +1,119 @@
+"""The outbox: rows commit or roll back with their change; delivery retries, orders, and stops."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import FrontDesk
+from bot.outbox import PermanentError, TransientError, cancel_pending, enqueue, register_transport
+from bot.outbox.worker import Worker
+from bot.storage.models.outbox import OutboxMessage
+
+
+class FlakyTransport:
+    """Fails the first `failures[text]` sends of a text, then delivers; records deliveries."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, int] = {}
+        self.permanent: set[str] = set()
+        self.delivered: list[str] = []
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        text = message.payload["text"]
+        if text in self.permanent:
+            raise PermanentError("blocked by user")
+        if self.failures.get(text, 0) > 0:
+            self.failures[text] -= 1
+            raise TransientError("HTTP 429", retry_after=3)
+        self.delivered.append(text)
+        return f"p-{len(self.delivered)}"
+
+
+@pytest.fixture
+def flaky() -> FlakyTransport:
+    transport = FlakyTransport()
+    register_transport("testchan", lambda app: transport)
+    return transport
+
+
+async def _rows(app: FrontDesk) -> list[OutboxMessage]:
+    async with app.db.transaction() as s:
+        return list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
+
+
+async def _add(app: FrontDesk, text: str, key: str, **kw) -> bool:  # type: ignore[no-untyped-def]
+    async with app.db.transaction() as s:
+        return await enqueue(s, channel="testchan", recipient=kw.pop("to", "r1"), payload={"text": text}, idempotency_key=key, now=app.clock.now(), **kw)
+
+
+async def test_rows_roll_back_with_their_transaction(app: FrontDesk) -> None:
+    with pytest.raises(RuntimeError):
+        async with app.db.transaction() as s:
+            await enqueue(s, channel="testchan", recipient="r1", payload={"text": "x"}, idempotency_key="k", now=app.clock.now())
+            raise RuntimeError("the booking failed")
+    assert await _rows(app) == []
+    assert await _add(app, "x", "k") and not await _add(app, "x", "k")
+    assert len(await _rows(app)) == 1
+
+
+async def test_delivered_exactly_once_despite_failures_and_in_order(app: FrontDesk, flaky: FlakyTransport) -> None:
+    flaky.failures = {"one": 2, "three": 1}
+    for i, t in enumerate(["one", "two", "three"]):
+        await _add(app, t, f"k{i}")
+    await _add(app, "other", "k9", to="r2")
+    worker = Worker(app)
+    now = app.clock.now()
+    for _ in range(12):
+        await worker.deliver_once(now)
+        now += timedelta(seconds=4)
+    assert flaky.delivered.index("one") < flaky.delivered.index("two") < flaky.delivered.index("three")
+    assert sorted(flaky.delivered) == ["one", "other", "three", "two"]
+    rows = await _rows(app)
+    assert {r.status for r in rows} == {"sent"}
+    assert [r.attempts for r in rows] == [3, 1, 2, 1]
+
+
+async def test_retry_after_is_honoured(app: FrontDesk, flaky: FlakyTransport) -> None:
+    flaky.failures = {"hi": 1}
+    await _add(app, "hi", "k1")
+    worker, now = Worker(app), app.clock.now()
+    await worker.deliver_once(now)
+    await worker.deliver_once(now + timedelta(seconds=2))
+    assert flaky.delivered == []
+    await worker.deliver_once(now + timedelta(seconds=3))
+    assert flaky.delivered == ["hi"]
+
+
+async def test_permanent_failure_is_recorded_and_not_retried(app: FrontDesk, flaky: FlakyTransport) -> None:
+    flaky.permanent = {"bye"}
+    await _add(app, "bye", "k1")
+    worker, now = Worker(app), app.clock.now()
+    for i in range(3):
+        await worker.deliver_once(now + timedelta(hours=i))
+    (row,) = await _rows(app)
+    assert row.status == "failed" and row.attempts == 1 and "blocked" in (row.last_error or "")
+
+
+async def test_scheduled_messages_wait_and_can_be_cancelled(app: FrontDesk, flaky: FlakyTransport) -> None:
+    now = app.clock.now()
+    await _add(app, "reminder-1", "r1", not_before=now + timedelta(hours=1), ref="PLUT-AAAA", kind="reminder.day_before")
+    await _add(app, "reminder-2", "r2", not_before=now + timedelta(hours=2), ref="PLUT-BBBB", kind="reminder.day_before")
+    await _add(app, "reply", "m1")
+    worker = Worker(app)
+    await worker.deliver_once(now)
+    assert flaky.delivered == ["reply"], "a scheduled message neither goes early nor blocks later replies"
+    async with app.db.transaction() as s:
+        assert await cancel_pending(s, ref="PLUT-AAAA", kind_prefix="reminder") == 1
+    await worker.deliver_once(now + timedelta(hours=3))
+    assert flaky.delivered == ["reply", "reminder-2"]
+
+
+async def test_unknown_channel_fails_cleanly(app: FrontDesk) -> None:
+    async with app.db.transaction() as s:
+        await enqueue(s, channel="nochannel", recipient="x", payload={"text": "t"}, idempotency_key="k", now=app.clock.now())
+    await Worker(app).deliver_once()
+    (row,) = await _rows(app)
+    assert row.status == "failed" and "no transport" in (row.last_error or "")
