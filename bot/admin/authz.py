@@ -20,6 +20,8 @@ CONSULTANT = "consultant"
 # Who may open which part of /admin. Route tables name one of these.
 PUBLIC: frozenset[str] | None = None
 EVERYONE = frozenset({ADMIN, CENTER_ADMIN, CONSULTANT})
+ADMINS = frozenset({ADMIN})
+"""Whole-network changes: creating, importing and deactivating centers."""
 CONTENT = frozenset({ADMIN})
 """FAQ, flows and unanswered questions are national content: admins only."""
 CENTER_STAFF = frozenset({ADMIN, CENTER_ADMIN})

@@ -30,7 +30,14 @@ class OpsStats:
 
 
 async def center_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:
-    return []
+    """Centers a dashboard or list filter may offer this person."""
+    from sqlalchemy import select
+
+    from bot.admin.authz import scope_to_center
+    from bot.storage.models import Center
+
+    stmt = scope_to_center(principal, select(Center.id, Center.name).order_by(Center.name), Center.id)
+    return [(i, n) for i, n in await session.execute(stmt)]
 
 
 async def dashboard_stats(session: AsyncSession, principal: Principal, f: Filters) -> OpsStats:

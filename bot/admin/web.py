@@ -146,7 +146,7 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
 
 DYNAMIC_MSGIDS = (
     # messages after an action (?done=...) and version states, translated with t(variable)
-    "saved", "published", "rolled_back", "examples_added", "draft", "retired",
+    "saved", "published", "rolled_back", "examples_added", "draft", "retired", "activated", "deactivated",
     # FAQ entry errors (bot.admin.content.FaqEntry.errors), shown with t(error.message)
     "the name is faq/ followed by lower case letters, digits and _", "give at least two example questions",
     "the Indonesian answer is empty", "the English answer is empty",

@@ -44,6 +44,14 @@ TABLE: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("/unanswered", "GET"): ("/unanswered", {ADMIN}),
     ("/unanswered/add", "POST"): ("/unanswered/add", {ADMIN}),
     ("/bookings", "GET"): ("/bookings", ALL_STAFF),
+    ("/centers", "GET"): ("/centers", {ADMIN, CADMIN}),
+    ("/centers/export.csv", "GET"): ("/centers/export.csv", {ADMIN, CADMIN}),
+    ("/centers/import", "POST"): ("/centers/import", {ADMIN}),
+    ("/centers/new", "GET"): ("/centers/new", {ADMIN}),
+    ("/centers/new", "POST"): ("/centers/new", {ADMIN}),
+    ("/centers/{id}", "GET"): ("/centers/1", {ADMIN, CADMIN}),
+    ("/centers/{id}", "POST"): ("/centers/1", {ADMIN, CADMIN}),
+    ("/centers/{id}/active", "POST"): ("/centers/1/active", {ADMIN}),
 }
 STATIC = "/static"
 
