@@ -19,7 +19,7 @@ def record(
     target_id: object | None,
     now: datetime,
     *,
-    center_id: int | None = None,
+    center_code: int | None = None,
     username: str | None = None,
     **detail: Any,
 ) -> None:
@@ -31,7 +31,7 @@ def record(
             action=action,
             target_type=target_type,
             target_id=None if target_id is None else str(target_id)[:128],
-            center_id=center_id,
+            center_code=center_code,
             detail={k: v for k, v in detail.items() if v is not None},
         )
     )

@@ -73,7 +73,7 @@ async def create_user(
     password: str,
     role: str,
     now: datetime,
-    center_id: int | None = None,
+    center_code: str | None = None,
     consultant_id: int | None = None,
     display_name: str | None = None,
     language: str = "id",
@@ -83,9 +83,9 @@ async def create_user(
         raise InvalidAccount("the user name must be 1 to 64 characters")
     if role not in ROLES:
         raise InvalidAccount(f"role must be one of {', '.join(ROLES)}")
-    if role in ("center_admin", "consultant") and center_id is None:
+    if role in ("center_admin", "consultant") and center_code is None:
         raise InvalidAccount(f"a {role} needs --center (the center they work for)")
-    if role == "admin" and center_id is not None:
+    if role == "admin" and center_code is not None:
         raise InvalidAccount("an admin sees every center; leave --center out")
     if len(password) < 10:
         raise InvalidAccount("the password needs at least 10 characters")
@@ -93,7 +93,7 @@ async def create_user(
     if exists:
         raise InvalidAccount(f"the user name {username!r} is taken")
     user = AdminUser(
-        username=username, password_hash=hash_password(password), role=role, center_id=center_id,
+        username=username, password_hash=hash_password(password), role=role, center_code=center_code,
         consultant_id=consultant_id, display_name=display_name, language=language if language in ("id", "en") else "id",
         active=True, created_at=now,
     )

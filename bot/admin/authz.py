@@ -45,7 +45,7 @@ class Principal:
     user_id: int
     username: str
     role: str
-    center_id: int | None
+    center_code: str | None
     consultant_id: int | None
     csrf_token: str
 
@@ -61,9 +61,9 @@ def scope_to_center(principal: Principal, stmt: S, center_column: Any) -> S:
     """Limit a query to the rows this person's center owns (admins: every center)."""
     if principal.is_admin:
         return stmt
-    if principal.center_id is None:
+    if principal.center_code is None:
         return stmt.where(false())
-    return stmt.where(center_column == principal.center_id)
+    return stmt.where(center_column == principal.center_code)
 
 
 def scope_to_consultant(principal: Principal, stmt: S, center_column: Any, consultant_column: Any) -> S:
@@ -76,33 +76,33 @@ def scope_to_consultant(principal: Principal, stmt: S, center_column: Any, consu
     return stmt
 
 
-def can_use_center(principal: Principal, center_id: int | None) -> bool:
+def can_use_center(principal: Principal, center_code: str | None) -> bool:
     if principal.is_admin:
         return True
-    return center_id is not None and center_id == principal.center_id
+    return center_code is not None and center_code == principal.center_code
 
 
-def check_center(principal: Principal, center_id: int | None) -> None:
+def check_center(principal: Principal, center_code: str | None) -> None:
     """Raise `NotFound` for a row of another center (its existence is not revealed)."""
-    if not can_use_center(principal, center_id):
+    if not can_use_center(principal, center_code):
         raise NotFound()
 
 
-def center_for_new_row(principal: Principal, requested: int | None) -> int:
+def center_for_new_row(principal: Principal, requested: str | None) -> str:
     """The center a new row goes to: a center admin's own, whatever the form says."""
     if principal.is_admin:
         if requested is None:
             raise ValueError("choose a center")
         return requested
-    if principal.center_id is None:
+    if principal.center_code is None:
         raise Forbidden()
-    if requested is not None and requested != principal.center_id:
+    if requested is not None and requested != principal.center_code:
         raise Forbidden()
-    return principal.center_id
+    return principal.center_code
 
 
-def chosen_center_filter(principal: Principal, requested: int | None) -> int | None:
+def chosen_center_filter(principal: Principal, requested: str | None) -> str | None:
     """The center a list or dashboard filter shows: admins choose, others get their own."""
     if principal.is_admin:
         return requested
-    return principal.center_id
+    return principal.center_code

@@ -28,7 +28,7 @@ FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 
 @dataclass
 class Filters:
-    center_id: int | None
+    center_code: str | None
     start: date
     end: date
 
@@ -137,7 +137,7 @@ def filters_from(ctx: Ctx) -> Filters:
     end = _parse_date(ctx.query("to"), today)
     if end < start:
         start, end = end, start
-    requested = int(ctx.query("center")) if ctx.query("center").isdigit() else None
+    requested = ctx.query("center") or None
     return Filters(chosen_center_filter(ctx.me, requested), start, end)
 
 
@@ -162,4 +162,4 @@ async def dashboard(ctx: Ctx) -> Response:
 
 
 def _principal_center(principal: Principal) -> int | None:
-    return None if principal.is_admin else principal.center_id
+    return None if principal.is_admin else principal.center_code

@@ -29,14 +29,14 @@ class OpsStats:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-async def center_choices(session: AsyncSession, principal: Principal) -> list[tuple[int, str]]:
+async def center_choices(session: AsyncSession, principal: Principal) -> list[tuple[str, str]]:
     """Centers a dashboard or list filter may offer this person."""
     from sqlalchemy import select
 
     from bot.admin.authz import scope_to_center
     from bot.storage.models import Center
 
-    stmt = scope_to_center(principal, select(Center.id, Center.name).order_by(Center.name), Center.id)
+    stmt = scope_to_center(principal, select(Center.code, Center.name).order_by(Center.name), Center.code)
     return [(i, n) for i, n in await session.execute(stmt)]
 
 

@@ -38,7 +38,7 @@ async def login(ctx: Ctx) -> Response:
         except auth.LoginRefused as exc:
             refused = exc
         else:
-            audit.record(session, None, "login", "admin_user", user.id, ctx.now, username=user.username, center_id=user.center_id)
+            audit.record(session, None, "login", "admin_user", user.id, ctx.now, username=user.username, center_code=user.center_code)
     if refused is not None:
         if refused.throttled:
             return await login_form(ctx, error=ctx.t("Too many failed sign-ins. Please wait 15 minutes and try again."), status=429)
@@ -58,7 +58,7 @@ async def login(ctx: Ctx) -> Response:
 async def logout(ctx: Ctx) -> Response:
     async with ctx.app.db.transaction() as session:
         await auth.logout(session, ctx.request.cookies.get(auth.SESSION_COOKIE))
-        audit.record(session, ctx.me, "logout", "admin_user", ctx.me.user_id, ctx.now, center_id=ctx.me.center_id)
+        audit.record(session, ctx.me, "logout", "admin_user", ctx.me.user_id, ctx.now, center_code=ctx.me.center_code)
     response = redirect("/login")
     response.delete_cookie(auth.SESSION_COOKIE, path=PREFIX)
     return response
@@ -84,7 +84,7 @@ async def home(ctx: Ctx) -> Response:
 @page("/audit", allow=CENTER_STAFF)
 async def audit_log(ctx: Ctx) -> Response:
     stmt = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(300)
-    stmt = scope_to_center(ctx.me, stmt, AuditEntry.center_id)
+    stmt = scope_to_center(ctx.me, stmt, AuditEntry.center_code)
     if ctx.query("action"):
         stmt = stmt.where(AuditEntry.action.startswith(ctx.query("action")))
     async with ctx.app.db.sessions() as session:

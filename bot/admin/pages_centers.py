@@ -49,13 +49,13 @@ async def _center(ctx: Ctx, center_id: str) -> Center:
         row = await session.get(Center, int(center_id))
     if row is None:
         raise NotFound()
-    check_center(ctx.me, row.id)
+    check_center(ctx.me, row.code)
     return row
 
 
 @page("/centers", allow=CENTER_STAFF)
 async def centers_list(ctx: Ctx) -> Response:
-    stmt = scope_to_center(ctx.me, select(Center).order_by(Center.active.desc(), Center.province, Center.code), Center.id)
+    stmt = scope_to_center(ctx.me, select(Center).order_by(Center.active.desc(), Center.province, Center.code), Center.code)
     q = ctx.query("q").lower()
     async with ctx.app.db.sessions() as session:
         rows = [c for c in (await session.execute(stmt)).scalars() if not q or q in f"{c.code} {c.name} {c.province} {c.regency}".lower()]
@@ -64,7 +64,7 @@ async def centers_list(ctx: Ctx) -> Response:
 
 @page("/centers/export.csv", allow=CENTER_STAFF)
 async def centers_export(ctx: Ctx) -> Response:
-    stmt = scope_to_center(ctx.me, select(Center).order_by(Center.province, Center.code), Center.id)
+    stmt = scope_to_center(ctx.me, select(Center).order_by(Center.province, Center.code), Center.code)
     async with ctx.app.db.sessions() as session:
         records = [svc.CenterRecord.from_model(c) for c in (await session.execute(stmt)).scalars()]
     return Response(svc.write_centers_csv(records), media_type="text/csv; charset=utf-8",
@@ -120,7 +120,7 @@ async def center_create(ctx: Ctx) -> Response:
         center = Center(**record.model_values(), active=True, updated_at=ctx.now)
         session.add(center)
         await session.flush()
-        audit.record(session, ctx.me, "center.create", "center", center.id, ctx.now, center_id=center.id, code=center.code)
+        audit.record(session, ctx.me, "center.create", "center", center.id, ctx.now, center_code=center.code)
     _changed(ctx.now)
     return redirect(f"/centers/{center.id}?done=saved")
 
@@ -147,7 +147,7 @@ async def center_save(ctx: Ctx) -> Response:
         for k, v in changed.items():
             setattr(live, k, v)
         live.updated_at = ctx.now
-        audit.record(session, ctx.me, "center.update", "center", live.id, ctx.now, center_id=live.id, fields=sorted(changed))
+        audit.record(session, ctx.me, "center.update", "center", live.id, ctx.now, center_code=live.code, fields=sorted(changed))
     _changed(ctx.now)
     return redirect(f"/centers/{center.id}?done=saved")
 
@@ -161,6 +161,6 @@ async def center_active(ctx: Ctx) -> Response:
         assert live is not None
         live.active = active
         live.updated_at = ctx.now
-        audit.record(session, ctx.me, "center.activate" if active else "center.deactivate", "center", live.id, ctx.now, center_id=live.id)
+        audit.record(session, ctx.me, "center.activate" if active else "center.deactivate", "center", live.id, ctx.now, center_code=live.code)
     _changed(ctx.now)
     return redirect(f"/centers/{center.id}?done={'activated' if active else 'deactivated'}")

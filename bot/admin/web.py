@@ -111,7 +111,7 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
                 found = await auth.session_user(session, token, now)
             if found is not None:
                 user, sess = found
-                principal = Principal(user.id, user.username, user.role, user.center_id, user.consultant_id, sess.csrf_token)
+                principal = Principal(user.id, user.username, user.role, user.center_code, user.consultant_id, sess.csrf_token)
         ctx = Ctx(request, app, principal, lang, now)
         if route.allow is not None:
             if principal is None:

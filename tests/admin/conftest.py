@@ -23,15 +23,15 @@ PASSWORD = "correct horse battery"
 class Account:
     username: str
     role: str
-    center_id: int | None = None
+    center_code: str | None = None
     consultant_id: int | None = None
 
 
 ACCOUNTS = {
     "admin": Account("ana", "admin"),
-    "center_admin": Account("budi", "center_admin", center_id=1),
-    "other_center_admin": Account("citra", "center_admin", center_id=2),
-    "consultant": Account("dewi", "consultant", center_id=1, consultant_id=1),
+    "center_admin": Account("budi", "center_admin", center_code="plut-sumbar"),
+    "other_center_admin": Account("citra", "center_admin", center_code="plut-sumut"),
+    "consultant": Account("dewi", "consultant", center_code="plut-sumbar", consultant_id=1),
 }
 
 
@@ -56,7 +56,7 @@ async def _create_accounts(fd: FrontDesk) -> None:
     async with fd.db.transaction() as session:
         for acc in ACCOUNTS.values():
             await auth.create_user(session, username=acc.username, password=PASSWORD, role=acc.role, now=fd.clock.now(),
-                                   center_id=acc.center_id, consultant_id=acc.consultant_id)
+                                   center_code=acc.center_code, consultant_id=acc.consultant_id)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from bot.admin import auth
+from bot.config import ROOT
 from bot.storage.models import AdminUser, AuditEntry
 from .conftest import ACCOUNTS, CSRF_FIELD, PASSWORD, login
 
@@ -101,13 +102,24 @@ def test_next_parameter_cannot_leave_the_admin(client: TestClient) -> None:
 
 
 def test_create_user_command(database_url: str, frontdesk) -> None:
+    async def seed() -> None:
+        from bot.services.centers import seed_centers
+
+        async with frontdesk.db.transaction() as session:
+            await seed_centers(session, ROOT)
+        await frontdesk.db.dispose()
+
+    asyncio.run(seed())
     env = {**os.environ, "DATABASE_URL": database_url, "FRONTDESK_DEMO_SEED": "false", "FRONTDESK_ADMIN_PASSWORD": "a long enough pw"}
-    run = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "eko", "--role", "center_admin", "--center", "3"],
+    run = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "eko", "--role", "center_admin", "--center", "plut-maros"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     bad = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "fajar", "--role", "center_admin"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "--center" in bad.stderr
+    unknown = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "gita", "--role", "center_admin", "--center", "plut-atlantis"],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert unknown.returncode == 2 and "plut-atlantis" in unknown.stderr
 
     async def read():
         async with frontdesk.db.sessions() as session:
@@ -117,7 +129,7 @@ def test_create_user_command(database_url: str, frontdesk) -> None:
         return user, entry
 
     user, entry = asyncio.run(read())
-    assert (user.role, user.center_id) == ("center_admin", 3) and auth.verify_password(user.password_hash, "a long enough pw")
+    assert (user.role, user.center_code) == ("center_admin", "plut-maros") and auth.verify_password(user.password_hash, "a long enough pw")
     assert entry.detail["new_user"] == "eko"
     assert ACCOUNTS  # accounts fixture ran
 

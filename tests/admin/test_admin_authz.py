@@ -137,8 +137,8 @@ def test_a_center_admin_sees_only_their_centers_audit_entries(client: TestClient
 
     async def add() -> None:
         async with frontdesk.db.transaction() as session:
-            audit.record(session, None, "center.update", "center", 1, frontdesk.clock.now(), username="x", center_id=1, marker="own-center-1")
-            audit.record(session, None, "center.update", "center", 2, frontdesk.clock.now(), username="x", center_id=2, marker="other-center-2")
+            audit.record(session, None, "center.update", "center", 1, frontdesk.clock.now(), username="x", center_code="plut-sumbar", marker="own-center-1")
+            audit.record(session, None, "center.update", "center", 2, frontdesk.clock.now(), username="x", center_code="plut-sumut", marker="other-center-2")
         await frontdesk.db.dispose()
 
     asyncio.run(add())

@@ -21,7 +21,7 @@ ROLES = ("admin", "center_admin", "consultant")
 
 
 class AdminUser(Base):
-    """A person who signs in to /admin. `center_id` scopes a center admin or consultant."""
+    """A person who signs in to /admin. `center_code` (the center's stable code, as bookings use it) scopes a center admin or consultant."""
 
     __tablename__ = "admin_users"
 
@@ -29,7 +29,7 @@ class AdminUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
-    center_id: Mapped[int | None] = mapped_column(index=True)
+    center_code: Mapped[str | None] = mapped_column(String(64), index=True)
     consultant_id: Mapped[int | None]
     display_name: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str] = mapped_column(String(2), default="id")
@@ -80,7 +80,7 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     target_type: Mapped[str] = mapped_column(String(32))
     target_id: Mapped[str | None] = mapped_column(String(128))
-    center_id: Mapped[int | None]
+    center_code: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

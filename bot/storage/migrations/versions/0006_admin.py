@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('password_hash', sa.String(length=256), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
-    sa.Column('center_id', sa.Integer(), nullable=True),
+    sa.Column('center_code', sa.String(length=64), nullable=True),
     sa.Column('consultant_id', sa.Integer(), nullable=True),
     sa.Column('display_name', sa.String(length=128), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
@@ -48,7 +48,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('username', name=op.f('uq_admin_users_username'))
     )
     with op.batch_alter_table('admin_users', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_admin_users_center_id'), ['center_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_admin_users_center_code'), ['center_code'], unique=False)
 
     op.create_table('content_state',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -64,7 +64,7 @@ def upgrade() -> None:
     sa.Column('action', sa.String(length=64), nullable=False),
     sa.Column('target_type', sa.String(length=32), nullable=False),
     sa.Column('target_id', sa.String(length=128), nullable=True),
-    sa.Column('center_id', sa.Integer(), nullable=True),
+    sa.Column('center_code', sa.String(length=64), nullable=True),
     sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['admin_users.id'], name=op.f('fk_admin_audit_log_user_id_admin_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_audit_log'))
@@ -124,7 +124,7 @@ def downgrade() -> None:
     op.drop_table('admin_audit_log')
     op.drop_table('content_state')
     with op.batch_alter_table('admin_users', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_admin_users_center_id'))
+        batch_op.drop_index(batch_op.f('ix_admin_users_center_code'))
 
     op.drop_table('admin_users')
     with op.batch_alter_table('admin_login_attempts', schema=None) as batch_op:
