@@ -17,7 +17,7 @@ import inspect
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -99,83 +99,126 @@ def check_flow(content_dir: Path, published: dict[str, str], name: str, text: st
 # --- FAQ entries ---------------------------------------------------------------------------
 
 
+MAX_FOLLOW_UPS = 3
+
+
+@dataclass
+class FollowUp:
+    title_id: str
+    title_en: str
+    payload: str
+
+
 @dataclass
 class FaqEntry:
-    """One frequent question: example questions, the answer in both languages, a follow-up button."""
+    """One frequent question as the admin edits it: the FAQ store's entry (intent, title,
+    answer, follow-up buttons) plus its example questions (the NLU's training data)."""
 
     intent: str
     examples: list[str]
     answer_id: str
     answer_en: str
-    button_id: str = ""
-    button_en: str = ""
-    button_payload: str = ""
+    title_id: str = ""
+    title_en: str = ""
+    follow_up: list[FollowUp] = field(default_factory=list)
+
+    def store_dict(self) -> dict[str, Any]:
+        """The shape of a `flows/faq/*.yml` file (what the FAQ store reads)."""
+        return {
+            "intent": self.intent,
+            "title": {"id": self.title_id or self.intent, "en": self.title_en or self.intent},
+            "answer": {"id": self.answer_id, "en": self.answer_en},
+            "follow_up": [{"title": {"id": f.title_id, "en": f.title_en}, "payload": f.payload} for f in self.follow_up],
+        }
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"intent": self.intent, "examples": list(self.examples),
-                               "answer": {"id": self.answer_id, "en": self.answer_en}}
-        if self.button_payload:
-            out["button"] = {"title": {"id": self.button_id, "en": self.button_en}, "payload": self.button_payload}
-        return out
+        return {**self.store_dict(), "examples": list(self.examples)}
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False, width=120)
 
+    def store_yaml(self) -> str:
+        return yaml.safe_dump(self.store_dict(), allow_unicode=True, sort_keys=False, width=120)
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FaqEntry:
         answer = data.get("answer") or {}
-        button = data.get("button") or {}
-        title = button.get("title") or {}
+        title = data.get("title") or {}
+        follow = []
+        for item in data.get("follow_up") or []:
+            t = (item or {}).get("title") or {}
+            follow.append(FollowUp(str(t.get("id") or ""), str(t.get("en") or ""), str((item or {}).get("payload") or "")))
         return cls(
             intent=str(data.get("intent") or ""),
             examples=[str(x) for x in data.get("examples") or []],
-            answer_id=str(answer.get("id") or ""),
-            answer_en=str(answer.get("en") or ""),
-            button_id=str(title.get("id") or ""),
-            button_en=str(title.get("en") or ""),
-            button_payload=str(button.get("payload") or ""),
+            answer_id=str(answer.get("id") or "").strip(),
+            answer_en=str(answer.get("en") or "").strip(),
+            title_id=str(title.get("id") or ""),
+            title_en=str(title.get("en") or ""),
+            follow_up=follow,
         )
 
     @classmethod
     def from_yaml(cls, text: str) -> FaqEntry:
-        return cls.from_dict(yaml.safe_load(text) or {})
+        data = yaml.safe_load(text) or {}
+        return cls.from_dict(data if isinstance(data, dict) else {})
 
     def errors(self) -> list[FlowError]:
         file = f"{self.intent or 'faq'}"
         out = []
         if not FAQ_NAME.match(self.intent):
-            out.append(FlowError(file, 1, "the name is faq/ followed by lower case letters, digits and _"))
+            out.append(FlowError(file, 0, "the name is faq/ followed by lower case letters, digits and _"))
         if len([e for e in self.examples if e.strip()]) < 2:
-            out.append(FlowError(file, 2, "give at least two example questions"))
+            out.append(FlowError(file, 0, "give at least two example questions"))
         if not self.answer_id.strip():
-            out.append(FlowError(file, 3, "the Indonesian answer is empty"))
+            out.append(FlowError(file, 0, "the Indonesian answer is empty"))
         if not self.answer_en.strip():
-            out.append(FlowError(file, 3, "the English answer is empty"))
-        if self.button_payload and not (self.button_id.strip() and self.button_en.strip()):
-            out.append(FlowError(file, 4, "a follow-up button needs a title in both languages"))
-        if (self.button_id or self.button_en) and not self.button_payload:
-            out.append(FlowError(file, 4, "a follow-up button needs a target (e.g. flow:book_consultation)"))
+            out.append(FlowError(file, 0, "the English answer is empty"))
+        if len(self.follow_up) > MAX_FOLLOW_UPS:
+            out.append(FlowError(file, 0, "at most three follow-up buttons"))
+        for f in self.follow_up:
+            if not (f.title_id.strip() and f.title_en.strip()):
+                out.append(FlowError(file, 0, "a follow-up button needs a title in both languages"))
+            if not f.payload.strip():
+                out.append(FlowError(file, 0, "a follow-up button needs a target (e.g. intent:book_consultation)"))
+        if not out:
+            out += store_errors(self)
         return out
 
 
+def store_errors(entry: FaqEntry) -> list[FlowError]:
+    """The FAQ store's own validation of the entry, when the NLU module is installed."""
+    try:
+        from bot.nlu.faq import FaqInvalid, parse_faq_texts
+    except ImportError:
+        return []
+    try:
+        parse_faq_texts({f"flows/faq/{entry.intent[4:]}.yml": entry.store_yaml()})
+    except FaqInvalid as exc:
+        return [FlowError(entry.intent, 0, msg) for msg in exc.errors]
+    return []
+
+
 def file_faq_entries(content_dir: Path) -> dict[str, FaqEntry]:
-    """The FAQ defaults from the content files: examples from `nlu/faq.yml` (Rasa
-    retrieval intents `faq/<topic>`), answers from `flows/faq/*.yml`."""
+    """The FAQ defaults from the content files: answers from `flows/faq/*.yml`, example
+    questions from the NLU training data (`nlu/*.yml`, Rasa retrieval intents `faq/<topic>`)."""
     from bot.admin import faq_files
 
     return faq_files.read_entries(Path(content_dir))
 
 
 async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry]) -> None:
-    """Give the NLU the FAQ content now in force (files overlaid by published versions)."""
+    """Put the FAQ content in force: answers into the FAQ store, example questions into
+    the NLU's training data (it retrains only when the examples changed)."""
+    from bot.admin import faq_files
+
     nlu = app.nlu
-    for name in ("replace_faq", "set_faq"):
-        hook = getattr(nlu, name, None)
-        if hook is not None:
-            result = hook([e.to_dict() for e in entries.values()])
-            if inspect.isawaitable(result):
-                await result
-            return
+    if getattr(nlu, "faq", None) is not None and "faq_texts" in inspect.signature(nlu.reload).parameters:
+        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries)
+        kwargs: dict[str, Any] = {"faq_texts": faq_texts}
+        if "training_texts" in inspect.signature(nlu.reload).parameters:
+            kwargs["training_texts"] = training_texts
+        await nlu.reload(**kwargs)
     app.admin_faq = entries  # type: ignore[attr-defined]
 
 
@@ -324,7 +367,10 @@ class ContentStore:
                 entries[name] = FaqEntry.from_yaml(body)
             except yaml.YAMLError:
                 log.error("published FAQ %s is not valid YAML; keeping the default", name)
-        await apply_faq(self.app, entries)
+        try:
+            await apply_faq(self.app, entries)
+        except Exception:  # invalid content leaves the FAQ store serving what it had
+            log.exception("the FAQ content could not be put in force")
         self.loaded_version = current
         self._checked_at = time.monotonic()
 

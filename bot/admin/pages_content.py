@@ -54,7 +54,7 @@ async def _faq_entries(ctx: Ctx) -> tuple[dict[str, FaqEntry], dict[str, Any], d
 
 def _matches(entry: FaqEntry, q: str) -> bool:
     q = q.lower()
-    hay = " ".join([entry.intent, entry.answer_id, entry.answer_en, *entry.examples]).lower()
+    hay = " ".join([entry.intent, entry.title_id, entry.title_en, entry.answer_id, entry.answer_en, *entry.examples]).lower()
     return all(word in hay for word in q.split())
 
 
@@ -120,9 +120,15 @@ async def faq_create(ctx: Ctx) -> Response:
 
 def _entry_from_form(ctx: Ctx, intent: str) -> FaqEntry:
     examples = [line.strip() for line in ctx.field("examples").splitlines() if line.strip()]
+    follow_up = [
+        content.FollowUp(ctx.field(f"fu{i}_id"), ctx.field(f"fu{i}_en"), ctx.field(f"fu{i}_payload"))
+        for i in range(content.MAX_FOLLOW_UPS)
+        if ctx.field(f"fu{i}_id") or ctx.field(f"fu{i}_en") or ctx.field(f"fu{i}_payload")
+    ]
     return FaqEntry(
-        intent=intent, examples=list(dict.fromkeys(examples)), answer_id=ctx.field("answer_id"), answer_en=ctx.field("answer_en"),
-        button_id=ctx.field("button_id"), button_en=ctx.field("button_en"), button_payload=ctx.field("button_payload"),
+        intent=intent, examples=list(dict.fromkeys(examples)), answer_id=ctx.field("answer_id").replace("\r\n", "\n"),
+        answer_en=ctx.field("answer_en").replace("\r\n", "\n"), title_id=ctx.field("title_id"), title_en=ctx.field("title_en"),
+        follow_up=follow_up,
     )
 
 

@@ -150,7 +150,8 @@ DYNAMIC_MSGIDS = (
     # FAQ entry errors (bot.admin.content.FaqEntry.errors), shown with t(error.message)
     "the name is faq/ followed by lower case letters, digits and _", "give at least two example questions",
     "the Indonesian answer is empty", "the English answer is empty",
-    "a follow-up button needs a title in both languages", "a follow-up button needs a target (e.g. flow:book_consultation)",
+    "a follow-up button needs a title in both languages", "a follow-up button needs a target (e.g. intent:book_consultation)",
+    "at most three follow-up buttons",
 )
 
 
