@@ -39,7 +39,9 @@ log = logging.getLogger(__name__)
 
 FLOW = "flow"
 FAQ = "faq"
-KINDS = (FLOW, FAQ)
+INTENT = "intent"
+"""Extra example questions for an intent (from the unanswered questions), on top of nlu/*.yml."""
+KINDS = (FLOW, FAQ, INTENT)
 CHECK_INTERVAL = 1.0
 """Seconds between two looks at the content counter in one process."""
 
@@ -207,14 +209,23 @@ def file_faq_entries(content_dir: Path) -> dict[str, FaqEntry]:
     return faq_files.read_entries(Path(content_dir))
 
 
-async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry]) -> None:
+def intent_body(intent: str, examples: list[str]) -> str:
+    return yaml.safe_dump({"intent": intent, "examples": examples}, allow_unicode=True, sort_keys=False, width=200)
+
+
+def intent_examples(body: str) -> list[str]:
+    data = yaml.safe_load(body) or {}
+    return [str(x) for x in (data.get("examples") or [])] if isinstance(data, dict) else []
+
+
+async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry], extra_examples: dict[str, list[str]] | None = None) -> None:
     """Put the FAQ content in force: answers into the FAQ store, example questions into
     the NLU's training data (it retrains only when the examples changed)."""
     from bot.admin import faq_files
 
     nlu = app.nlu
     if getattr(nlu, "faq", None) is not None and "faq_texts" in inspect.signature(nlu.reload).parameters:
-        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries)
+        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries, extra_examples or {})
         kwargs: dict[str, Any] = {"faq_texts": faq_texts}
         if "training_texts" in inspect.signature(nlu.reload).parameters:
             kwargs["training_texts"] = training_texts
@@ -267,6 +278,8 @@ async def save_draft(session: AsyncSession, principal: Principal, kind: str, nam
 async def validate(app: FrontDesk, session: AsyncSession, kind: str, name: str, body: str) -> list[FlowError]:
     if kind == FLOW:
         return check_flow(app.content_dir, await published_bodies(session, FLOW), name, body)
+    if kind == INTENT:
+        return [] if intent_examples(body) else [FlowError(name, 0, "give at least two example questions")]
     try:
         entry = FaqEntry.from_yaml(body)
     except yaml.YAMLError as exc:
@@ -357,6 +370,7 @@ class ContentStore:
             current = await read_version(session)
             flows = await published_bodies(session, FLOW)
             faqs = await published_bodies(session, FAQ)
+            intents = await published_bodies(session, INTENT)
         try:
             self.app.flows = build_flows(self.app.content_dir, flows)
         except FlowsInvalid as exc:  # e.g. a deploy removed an action a published flow calls
@@ -368,7 +382,7 @@ class ContentStore:
             except yaml.YAMLError:
                 log.error("published FAQ %s is not valid YAML; keeping the default", name)
         try:
-            await apply_faq(self.app, entries)
+            await apply_faq(self.app, entries, {name: intent_examples(body) for name, body in intents.items()})
         except Exception:  # invalid content leaves the FAQ store serving what it had
             log.exception("the FAQ content could not be put in force")
         self.loaded_version = current

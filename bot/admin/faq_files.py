@@ -60,8 +60,9 @@ def read_entries(content_dir: Path) -> dict[str, FaqEntry]:
     return entries
 
 
-def texts_for(content_dir: Path, entries: dict[str, FaqEntry]) -> tuple[dict[str, str], dict[str, str]]:
-    """(FAQ store texts, NLU training texts) for the entries in force."""
+def texts_for(content_dir: Path, entries: dict[str, FaqEntry], extra: dict[str, list[str]] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """(FAQ store texts, NLU training texts) for the entries in force, with `extra`
+    examples for other intents (added from the unanswered questions)."""
     faq_dir = content_dir / "flows" / "faq"
     faq_texts = {str(faq_dir / f"{e.intent[4:]}.yml"): e.store_yaml() for e in entries.values()}
     fallback = faq_dir / FALLBACK_FILE
@@ -84,6 +85,7 @@ def texts_for(content_dir: Path, entries: dict[str, FaqEntry]) -> tuple[dict[str
                 placed.add(intent)
         training[name] = yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=200)
     new = [{"intent": i, "examples": list(x)} for i, x in sorted(changed.items()) if i not in placed and x]
+    new += [{"intent": i, "examples": list(x)} for i, x in sorted((extra or {}).items()) if x and not i.startswith("faq/")]
     if new:
         training[str(content_dir / "nlu" / ADMIN_TRAINING_FILE)] = yaml.safe_dump(
             {"version": "3.1", "nlu": new}, allow_unicode=True, sort_keys=False, width=200)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_, select
+from sqlalchemy import select, update
 from starlette.responses import JSONResponse, Response
 
 from bot.admin import audit, content
@@ -18,7 +18,7 @@ from bot.admin.content import FAQ, FLOW, ContentInvalid, FaqEntry
 from bot.admin.web import Ctx, page, redirect
 from bot.engine.events import Event
 from bot.engine.flows import FlowsInvalid
-from bot.storage.models import MessageLog
+from bot.storage.models import UnansweredMessage
 
 PREVIEW_CHANNEL = "preview"
 UNANSWERED_DAYS = 30
@@ -68,7 +68,12 @@ async def _test_question(ctx: Ctx, question: str) -> dict[str, Any] | None:
     flow = ctx.app.flows.by_intent(intent) if intent else None
     if flow is None and intent and "/" in intent:
         flow = ctx.app.flows.by_intent(intent.split("/", 1)[0])
+    answer = None
+    store = getattr(ctx.app.nlu, "faq", None)
+    if intent and intent.startswith("faq/") and store is not None and store.get(intent) is not None:
+        answer = store.get(intent).text(ctx.lang)
     return {
+        "answer": answer,
         "question": question, "intent": intent, "confidence": confidence, "threshold": threshold,
         "answered": bool(intent) and confidence >= threshold and intent not in FALLBACK_INTENTS,
         "flow": flow.flow if flow else None,
@@ -372,14 +377,13 @@ def group_similar(texts: list[str], threshold: float = 72.0) -> list[list[str]]:
 
 
 async def unanswered_texts(ctx: Ctx) -> list[str]:
-    threshold = float(getattr(ctx.app.nlu, "threshold", 0.5))
+    """Open questions the bot could not answer (the NLU's `nlu_unanswered`), newest first,
+    leaving out those already given as examples somewhere."""
     since = ctx.now - timedelta(days=UNANSWERED_DAYS)
     stmt = (
-        select(MessageLog.text)
-        .where(MessageLog.direction == "in", MessageLog.kind == "text", MessageLog.at >= since,
-               MessageLog.channel != PREVIEW_CHANNEL, MessageLog.text.is_not(None),
-               or_(MessageLog.intent.is_(None), MessageLog.intent.in_(FALLBACK_INTENTS), MessageLog.confidence < threshold))
-        .order_by(MessageLog.at.desc()).limit(2000)
+        select(UnansweredMessage.text)
+        .where(UnansweredMessage.resolved_at.is_(None), UnansweredMessage.at >= since, UnansweredMessage.channel != PREVIEW_CHANNEL)
+        .order_by(UnansweredMessage.at.desc()).limit(2000)
     )
     async with ctx.app.db.sessions() as session:
         texts = [t for t in (await session.execute(stmt)).scalars() if t and not t.startswith("/")]
@@ -389,30 +393,57 @@ async def unanswered_texts(ctx: Ctx) -> list[str]:
     return [t for t in texts if _norm(t) not in known]
 
 
+def _intent_targets(ctx: Ctx) -> list[str]:
+    """Intents (not FAQ) the NLU knows, that examples may be added to."""
+    model = getattr(ctx.app.nlu, "model", None)
+    intents = list(getattr(model, "intents", ()) or ())
+    return sorted(i for i in intents if not i.startswith("faq/") and i not in FALLBACK_INTENTS)
+
+
 @page("/unanswered", allow=CONTENT)
 async def unanswered(ctx: Ctx) -> Response:
     groups = group_similar(await unanswered_texts(ctx))
     entries, _, drafts = await _faq_entries(ctx)
-    targets = sorted(set(entries) | set(drafts))
     return ctx.render("unanswered.html", groups=[(Counter(g).most_common(1)[0][0], sorted(set(g)), len(g)) for g in groups],
-                      targets=targets, message=ctx.query("done"))
+                      targets=sorted(set(entries) | set(drafts)), intents=_intent_targets(ctx), message=ctx.query("done"))
+
+
+async def _resolve(session: Any, texts: list[str], now: Any) -> None:
+    await session.execute(
+        update(UnansweredMessage).where(UnansweredMessage.text.in_(texts), UnansweredMessage.resolved_at.is_(None)).values(resolved_at=now)
+    )
 
 
 @page("/unanswered/add", allow=CONTENT, methods=("POST",))
 async def unanswered_add(ctx: Ctx) -> Response:
-    """Add a group's questions as examples of an FAQ entry (as a draft of that entry)."""
+    """Add a group's questions as examples: of an FAQ entry (a draft of it, to check and
+    publish), or of an intent (published at once, with a version to roll back)."""
     assert ctx.form is not None
-    examples = [str(x).strip()[:300] for x in ctx.form.getlist("example") if str(x).strip()]
+    examples = [str(x).strip()[:300] for x in ctx.form.getlist("example") if str(x).strip()][:200]
     target = ctx.field("target")
-    entries, pub, drafts = await _faq_entries(ctx)
-    if target not in entries and target not in drafts:
+    if target.startswith("faq/"):
+        entries, pub, drafts = await _faq_entries(ctx)
+        if target not in entries and target not in drafts:
+            raise NotFound()
+        base = FaqEntry.from_yaml(drafts[target].body) if target in drafts else entries[target]
+        base.examples = list(dict.fromkeys(base.examples + examples))
+        async with ctx.app.db.transaction() as session:
+            await content.save_draft(session, ctx.me, FAQ, target, base.to_yaml(), ctx.now, note=ctx.t("Examples from unanswered questions"))
+            await _resolve(session, examples, ctx.now)
+            audit.record(session, ctx.me, "unanswered.add_examples", FAQ, target, ctx.now, count=len(examples))
+        return redirect(f"/faq/{target.removeprefix('faq/')}?done=examples_added")
+    if target not in _intent_targets(ctx):
         raise NotFound()
-    base = FaqEntry.from_yaml(drafts[target].body) if target in drafts else entries[target]
-    base.examples = list(dict.fromkeys(base.examples + examples))
     async with ctx.app.db.transaction() as session:
-        await content.save_draft(session, ctx.me, FAQ, target, base.to_yaml(), ctx.now, note=ctx.t("Examples from unanswered questions"))
-        audit.record(session, ctx.me, "unanswered.add_examples", FAQ, target, ctx.now, count=len(examples))
-    return redirect(f"/faq/{target.removeprefix('faq/')}?done=examples_added")
+        current = (await content.published(session, content.INTENT)).get(target)
+        known = content.intent_examples(current.body) if current else []
+        body = content.intent_body(target, list(dict.fromkeys(known + examples)))
+        row = await content.save_draft(session, ctx.me, content.INTENT, target, body, ctx.now, note=ctx.t("Examples from unanswered questions"))
+        await content.publish(ctx.app, session, ctx.me, content.INTENT, target, row.id, ctx.now)
+        await _resolve(session, examples, ctx.now)
+        audit.record(session, ctx.me, "unanswered.add_examples", content.INTENT, target, ctx.now, count=len(examples))
+    await content.store_for(ctx.app).reload()
+    return redirect("/unanswered?done=examples_added")
 
 
 def as_json(value: Any) -> str:

@@ -143,18 +143,39 @@ def test_a_flow_with_an_error_is_refused_with_its_line_number(page) -> None:
     expect(chat.locator("#log")).to_contain_text(HELLO)
 
 
-def test_faq_editor(page) -> None:
+def test_edit_an_faq_answer_publish_see_it_in_the_try_it_chat_then_roll_back(page) -> None:
     from playwright.sync_api import expect
 
+    question = "berapa biayanya?"  # (a question naming "plut" at the menu fuzzy-matches "Cari PLUT terdekat": reported)
+    new_answer = "Konsultasi PLUT gratis, kata jawaban yang baru disunting."
     sign_in(page)
     page.set_viewport_size({"width": 1280, "height": 900})
-    page.goto("/admin/faq/new")
-    page.fill("input[name=topic]", "opening_hours")
-    page.fill("textarea[name=examples]", "jam buka plut\nplut buka jam berapa\nopening hours")
-    page.fill("textarea[name=answer_id]", "PLUT buka Senin–Jumat pukul 08.00–16.00.")
-    page.fill("textarea[name=answer_en]", "PLUT is open Monday to Friday, 08:00–16:00.")
-    page.click("button[value=save]")
-    expect(page).to_have_url(re.compile(r"/admin/faq/opening_hours"))
+    page.goto("/admin/faq")
+    page.fill("input[name=q]", "biaya")
+    page.click("form.filters:has(input[name=q]) button[type=submit]")
+    page.click("a[href='/admin/faq/cost']")
+    page.fill("textarea[name=answer_id]", new_answer)
+    page.fill("#test-form input[name=test]", question)
     page.click("#publish")
     expect(page.locator("#message")).to_be_visible()
+    published_at = time.monotonic()
+    chat = page.context.new_page()
+    chat.goto("/")
+    expect(chat.locator("#log .bot").first).to_be_visible()
+    chat.fill("#t", question)
+    chat.press("#t", "Enter")
+    expect(chat.locator("#log")).to_contain_text(new_answer, timeout=1000)
+    assert time.monotonic() - published_at < 4  # page loads included; the answer itself was in force at once
+
+    page.fill("#test-form input[name=test]", question)
+    page.click("#test-form button")
+    expect(page.locator("#test-intent")).to_have_text("faq/cost")
+    expect(page.locator("#test-answer")).to_contain_text(new_answer)
     page.screenshot(path=str(ARTIFACTS / "admin-faq-editor.png"), full_page=True)
+
+    page.click("#rollback")
+    expect(page.locator("#message")).to_be_visible()
+    chat.fill("#t", question)
+    chat.press("#t", "Enter")
+    expect(chat.locator("#log .bot").last).to_contain_text("gratis", timeout=1000)
+    expect(chat.locator("#log .bot").last).not_to_contain_text(new_answer)

@@ -5,6 +5,8 @@ unanswered questions, audit."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from pathlib import Path
 
@@ -113,11 +115,13 @@ def test_new_flow_and_faq_entry_start_as_drafts(client: TestClient) -> None:
     assert client.post("/admin/flows/new", data={"csrf": csrf, "name": "promo"}).headers["location"] == "/admin/flows/promo"
     page = client.get("/admin/flows/promo").text
     assert "flow: promo" in page
-    res = client.post("/admin/faq/new", data={"csrf": csrf, "topic": "opening_hours", "examples": "jam buka\nopening hours",
+    res = client.post("/admin/faq/new", data={"csrf": csrf, "topic": "export_training", "examples": "pelatihan ekspor\nexport training",
                                               "answer_id": "Senin-Jumat 08.00-16.00", "answer_en": "Mon-Fri 08:00-16:00"})
-    assert res.status_code == 303 and res.headers["location"] == "/admin/faq/opening_hours"
-    assert "Senin-Jumat" in client.get("/admin/faq/opening_hours").text
-    assert "faq/opening_hours" in client.get("/admin/faq").text
+    assert res.status_code == 303 and res.headers["location"] == "/admin/faq/export_training"
+    assert "Senin-Jumat" in client.get("/admin/faq/export_training").text
+    assert "faq/export_training" in client.get("/admin/faq").text
+    res = client.post("/admin/faq/new", data={"csrf": csrf, "topic": "cost"})  # exists in the files
+    assert res.status_code == 422
     res = client.post("/admin/faq/new", data={"csrf": csrf, "topic": "Bad Name!"})
     assert res.status_code == 422
 
@@ -141,10 +145,10 @@ def test_faq_publish_needs_both_answers_and_rolls_back(client: TestClient, front
 def test_unanswered_questions_are_grouped_and_become_examples(client: TestClient) -> None:
     csrf = login(client, "admin")
     client.get("/")
-    for text in ("apakah ada pelatihan ekspor", "ada pelatihan ekspor tidak", "pelatihan ekspor kapan", "jual beli saham"):
-        client.post("/api/try", json={"text": text})
+    asked = ("apakah ada pelatihan ekspor", "ada pelatihan ekspor tidak", "pelatihan ekspor kapan", "jual beli saham", "beli saham di mana")
+    _unanswered(client, asked)
     page = client.get("/admin/unanswered").text
-    assert "3×" in page and "1×" in page
+    assert "3×" in page and "2×" in page
     client.post("/admin/faq/new", data={"csrf": csrf, "topic": "export_training", "examples": "pelatihan ekspor\nexport training"})
     res = client.post("/admin/unanswered/add", data={"csrf": csrf, "target": "faq/export_training",
                                                      "example": ["apakah ada pelatihan ekspor", "ada pelatihan ekspor tidak"]})
@@ -155,10 +159,62 @@ def test_unanswered_questions_are_grouped_and_become_examples(client: TestClient
     assert "ada pelatihan ekspor tidak" not in page and "jual beli saham" in page
     new = client.get("/admin/faq/new?example=jual+beli+saham").text
     assert "jual beli saham" in new
+    # examples of an intent (not an FAQ) are published at once and the NLU learns them
+    res = client.post("/admin/unanswered/add", data={"csrf": csrf, "target": "out_of_scope_x", "example": ["jual beli saham"]})
+    assert res.status_code == 404
+    intents = [i for i in client.app.state.frontdesk.nlu.model.intents if not i.startswith("faq/")]
+    target = "talk_to_human" if "talk_to_human" in intents else intents[0]
+    res = client.post("/admin/unanswered/add", data={"csrf": csrf, "target": target, "example": ["jual beli saham", "beli saham di mana"]})
+    assert res.status_code == 303
+    assert "jual beli saham" not in client.get("/admin/unanswered").text
+    assert "jual beli saham" in client.app.state.frontdesk.nlu.training_texts()[str(ROOT / "nlu" / "_admin_faq.yml")]
+
+
+def _unanswered(client: TestClient, texts) -> None:
+    """Record questions the bot could not answer, as the NLU's fallback does."""
+    from bot.storage.models import UnansweredMessage
+
+    async def add():
+        async with client.app.state.frontdesk.db.transaction() as session:
+            for text in texts:
+                session.add(UnansweredMessage(channel="web", text=text, language="id", intent="nlu_fallback", confidence=0.1,
+                                              ranking=[], at=client.app.state.frontdesk.clock.now()))
+
+    client.portal.call(add)
 
 
 def test_faq_test_shows_intent_and_confidence(client: TestClient) -> None:
     login(client, "admin")
-    res = client.get("/admin/faq/test?q=halo")
-    body = res.json()
-    assert set(body) >= {"intent", "confidence", "threshold", "answered", "ranking"}
+    body = client.get("/admin/faq/test?q=apakah konsultasinya bayar").json()
+    assert body["intent"] == "faq/cost" and body["confidence"] > 0.5 and body["answered"]
+    assert "gratis" in body["answer"]
+    page = client.get("/admin/faq?test=apakah+konsultasinya+bayar").text
+    assert 'id="test-intent">faq/cost' in page
+
+
+COST_QUESTION = "berapa biayanya?"
+
+
+def _ask(client: TestClient, text: str) -> str:
+    client.get("/")
+    res = client.post("/api/try", json={"text": text})
+    return "\n".join(r.get("text") or "" for r in res.json()["replies"])
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_edit_an_faq_answer_publish_and_roll_back(client: TestClient, backend: str) -> None:
+    csrf = login(client, "admin")
+    old = _ask(client, COST_QUESTION)
+    assert "gratis" in old
+    page = client.get("/admin/faq/cost").text
+    form = {k: v for k, v in re.findall(r'<input name="([a-z0-9_]+)" value="([^"]*)"', page)}
+    examples = re.search(r'<textarea name="examples"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    new_answer = "Konsultasi di PLUT tetap gratis (jawaban baru dari admin)."
+    res = client.post("/admin/faq/cost", data=form | {"csrf": csrf, "examples": html.unescape(examples), "answer_id": new_answer,
+                                                      "answer_en": "Still free (new answer).", "action": "publish"})
+    assert res.status_code == 303, res.text
+    started = time.monotonic()
+    assert new_answer in _ask(client, COST_QUESTION)
+    assert time.monotonic() - started < 1.0
+    assert client.post("/admin/faq/cost/rollback", data={"csrf": csrf}).status_code == 303
+    assert new_answer not in _ask(client, COST_QUESTION) and "gratis" in _ask(client, COST_QUESTION)

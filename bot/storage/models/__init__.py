@@ -4,9 +4,11 @@ from bot.storage.models.admin import AdminSession, AdminUser, AuditEntry, Conten
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.centers import Center
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
+from bot.storage.models.nlu import UnansweredMessage
 from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
     "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
+    "UnansweredMessage",
     "AdminUser", "AdminSession", "LoginAttempt", "AuditEntry", "ContentVersion", "ContentState",
 ]

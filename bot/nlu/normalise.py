@@ -1,0 +1,87 @@
+"""Turn chat Indonesian into something a classifier can count.
+
+Users write "gmn", "dmn", "brp", "sy", "gk", "kecil2an", "haloooo". The classifier
+sees each message after this normaliser: lower case, letters stretched for emphasis
+shortened, reduplication written out, and the common chat abbreviations replaced by
+one canonical word, so "gmn caranya" and "bagaimana caranya" share their features.
+The entity extractors work on the original text (they need the user's offsets).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# chat form -> canonical word. Only unambiguous forms: "hr" (hari / HR) and
+# "buat" (make / for) are left alone on purpose.
+ABBREVIATIONS: dict[str, str] = {
+    "yg": "yang", "yng": "yang",
+    "gmn": "bagaimana", "gmna": "bagaimana", "gimana": "bagaimana", "gmana": "bagaimana", "bgmn": "bagaimana",
+    "dmn": "dimana", "dmna": "dimana", "mana": "mana",
+    "brp": "berapa", "brapa": "berapa",
+    "sy": "saya", "sya": "saya", "aku": "saya", "gw": "saya", "gue": "saya", "gua": "saya", "ak": "saya",
+    "gk": "tidak", "ga": "tidak", "gak": "tidak", "g": "tidak", "nggak": "tidak", "ngga": "tidak",
+    "enggak": "tidak", "engga": "tidak", "tdk": "tidak", "tak": "tidak", "ndak": "tidak", "kagak": "tidak",
+    "bs": "bisa", "bisa2": "bisa",
+    "utk": "untuk", "untk": "untuk",
+    "udh": "sudah", "udah": "sudah", "sdh": "sudah", "dah": "sudah",
+    "blm": "belum", "blom": "belum",
+    "dgn": "dengan", "dg": "dengan",
+    "krn": "karena", "karna": "karena",
+    "tp": "tapi", "tpi": "tapi",
+    "jd": "jadi", "jdi": "jadi",
+    "bgt": "banget",
+    "kalo": "kalau", "klo": "kalau", "kl": "kalau",
+    "sm": "sama",
+    "lg": "lagi",
+    "dr": "dari",
+    "jg": "juga",
+    "aja": "saja", "aj": "saja",
+    "msh": "masih",
+    "byk": "banyak", "bnyk": "banyak",
+    "skrg": "sekarang", "skg": "sekarang",
+    "dpt": "dapat",
+    "hrs": "harus",
+    "knp": "kenapa", "napa": "kenapa",
+    "kpn": "kapan",
+    "tlg": "tolong", "tolongin": "tolong",
+    "mhn": "mohon",
+    "tgl": "tanggal",
+    "bln": "bulan",
+    "thn": "tahun",
+    "org": "orang",
+    "ttg": "tentang",
+    "lbh": "lebih",
+    "nanya": "tanya", "nanyain": "tanya",
+    "konsul": "konsultasi", "konsultasinya": "konsultasi",
+    "pengen": "ingin", "pingin": "ingin", "pgn": "ingin",
+    "liat": "lihat",
+    "makasi": "makasih", "mksh": "makasih", "mkasih": "makasih", "makasii": "makasih",
+    "trims": "terima kasih", "trimakasih": "terima kasih", "terimakasih": "terima kasih", "tks": "terima kasih",
+    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
+    "bhs": "bahasa", "indo": "indonesia",
+}
+
+_STRETCH = re.compile(r"(\w)\1{2,}")
+_REDUP = re.compile(r"\b([a-z]{3,})2(an|nya)?\b")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def _fold(text: str) -> str:
+    # keep letters of other scripts (they make a message "unknown", not empty)
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+def normalise(text: str) -> str:
+    """The classifier's view of a message: canonical words separated by single spaces."""
+    text = _fold(text)
+    text = _STRETCH.sub(r"\1\1", text)
+    text = _REDUP.sub(lambda m: f"{m.group(1)} {m.group(1)}{m.group(2) or ''}", text)
+    words = []
+    for tok in re.findall(r"[^\W_]+(?:'[^\W_]+)?", text):
+        words.append(ABBREVIATIONS.get(tok, tok))
+    return " ".join(words)
+
+
+def tokens(text: str) -> list[str]:
+    return normalise(text).split()

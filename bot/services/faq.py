@@ -1,0 +1,145 @@
+"""Answering frequent questions, and what the bot does when it is not sure.
+
+`faq.answer` sends the answer for a `faq/<topic>` intent (from the parse, or the
+`intent` parameter of an `act:faq.answer?intent=faq/cost` button) in the user's
+language, with its follow-up buttons.
+
+`nlu.fallback` runs for free text below the NLU threshold. The bot does not guess:
+it offers the two or three most likely topics as buttons plus "talk to a consultant",
+and records the message for the admins (`frontdesk nlu unanswered`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.engine.actions import Next, Turn, action
+from bot.engine.events import Button, Reply
+from bot.nlu.faq import FaqStore, FollowUp
+from bot.storage.models import UnansweredMessage
+
+if TYPE_CHECKING:
+    from bot.app import FrontDesk
+
+log = logging.getLogger(__name__)
+
+MAX_SUGGESTIONS = 3
+MIN_SUGGESTION_CONFIDENCE = 0.02
+"""Topics less likely than this are not worth a button."""
+NOT_SUGGESTED = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope",
+                           "nlu_fallback", "talk_to_human", "change_language"})
+DEFAULT_SUGGESTIONS = ("book_consultation", "find_center", "faq/services")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+
+# Flows that serve an intent when no flow declares it in `triggers.intents` yet.
+FLOW_FOR_INTENT = {
+    "talk_to_human": "talk_to_consultant",
+    "check_booking": "my_bookings",
+    "reschedule_booking": "my_bookings",
+    "cancel_booking": "my_bookings",
+    "help": "main_menu",
+    "change_language": "language",
+}
+
+_stores: dict[str, FaqStore] = {}
+
+
+def faq_store(app: FrontDesk) -> FaqStore:
+    """The store in force: the app's, the NLU backend's, or one read from the content folder."""
+    for holder in (app, getattr(app, "nlu", None)):
+        store = getattr(holder, "faq", None)
+        if isinstance(store, FaqStore):
+            return store
+    folder = Path(app.settings.content_dir) / "flows" / "faq"
+    key = str(folder)
+    if key not in _stores:
+        _stores[key] = FaqStore(folder)
+    return _stores[key]
+
+
+def resolve_payload(app: FrontDesk, payload: str) -> str | None:
+    """`intent:<name>?k=v` -> `flow:<flow>?k=v` for the flow that intent triggers; None if none does."""
+    if not payload.startswith("intent:"):
+        return payload
+    target, sep, query = payload[len("intent:") :].partition("?")
+    if target.startswith("faq/"):
+        return f"act:faq.answer?intent={target}"
+    flow = app.flows.by_intent(target) or app.flows.get(target) or app.flows.get(FLOW_FOR_INTENT.get(target, ""))
+    if flow is None:
+        return None
+    return f"flow:{flow.flow}{sep}{query}"
+
+
+def _buttons(turn: Turn, follow_ups: list[FollowUp]) -> list[Button]:
+    out = []
+    for f in follow_ups:
+        payload = resolve_payload(turn.app, f.payload)
+        if payload is None:
+            log.warning("FAQ button %r: no flow for %s; left out", f.title.en, f.payload)
+            continue
+        out.append(Button(title=f.title.pick(turn.lang), payload=payload))
+    return out
+
+
+@action("faq.answer")
+async def answer(turn: Turn) -> Next:
+    intent = turn.params.get("intent") or ((turn.parse or {}).get("intent") or {}).get("name") or ""
+    entry = faq_store(turn.app).get(intent)
+    if entry is None:
+        log.warning("no FAQ answer for %r", intent)
+        return await fallback(turn)
+    turn.say(Reply(text=entry.text(turn.lang), buttons=_buttons(turn, entry.follow_up)))
+    return None
+
+
+def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> list[Button]:
+    """Buttons for the most likely topics the bot can act on."""
+    picked: list[Button] = []
+    names = [r.get("name") for r in ranking if (r.get("confidence") or 0) >= MIN_SUGGESTION_CONFIDENCE]
+    for name in [*names, *DEFAULT_SUGGESTIONS] if not names else names:
+        if not name or name in NOT_SUGGESTED or len(picked) >= MAX_SUGGESTIONS:
+            continue
+        title = store.topic_title(name, turn.lang)
+        payload = resolve_payload(turn.app, f"intent:{name}")
+        if title and payload and all(b.payload != payload for b in picked):
+            picked.append(Button(title=title, payload=payload))
+    return picked
+
+
+@action("nlu.fallback")
+async def fallback(turn: Turn) -> Next:
+    store = faq_store(turn.app)
+    content = store.fallback
+    text = (turn.event.text or "").strip()
+    parse = turn.parse or {}
+    ranking = list(parse.get("intent_ranking") or [])
+    top = parse.get("intent") or {}
+    buttons = suggestions(turn, store, ranking)
+    if len(buttons) < 2:
+        # nothing likely enough: offer the usual starting points
+        extra = suggestions(turn, store, [{"name": n, "confidence": 1.0} for n in DEFAULT_SUGGESTIONS])
+        buttons += [b for b in extra if b.payload not in {x.payload for x in buttons}][: MAX_SUGGESTIONS - len(buttons)]
+    if content is not None:
+        human = resolve_payload(turn.app, content.human.payload)
+        if human is not None:
+            buttons.append(Button(title=content.human.title.pick(turn.lang), payload=human))
+        if not _HAS_LETTER.search(text):
+            message = content.no_words.pick(turn.lang)
+        elif top.get("name") == "out_of_scope" and (top.get("confidence") or 0) >= turn.app.nlu_threshold:
+            message = content.out_of_scope.pick(turn.lang)
+        else:
+            message = content.text.pick(turn.lang)
+    else:
+        message = turn.t("Sorry, I did not quite understand that.")
+    turn.say(Reply(text=message, buttons=buttons))
+    if _HAS_LETTER.search(text):
+        turn.session.add(
+            UnansweredMessage(
+                user_id=turn.user.id, channel=turn.event.channel, text=text[:4000], language=turn.lang,
+                intent=top.get("name"), confidence=top.get("confidence"), ranking=ranking[:5], at=turn.now,
+            )
+        )
+    return None

@@ -1,0 +1,90 @@
+"""Held-out messages (not in the training data) for every label, and odd input."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from bot.nlu.data import load_test_examples, load_training_data
+from bot.nlu.embedded import EmbeddedNLU
+from bot.nlu.normalise import normalise
+from tests.nlu.conftest import CORE_INTENTS, FAQ_INTENTS, NOW, ROOT
+
+HELDOUT = load_test_examples(ROOT / "tests" / "nlu" / "heldout.yml")
+
+
+def test_heldout_covers_every_label_and_is_not_training_data() -> None:
+    assert {e.intent for e in HELDOUT} == set(CORE_INTENTS + FAQ_INTENTS)
+    trained = {normalise(e.text) for e in load_training_data(ROOT / "nlu").examples}
+    leaked = [e.text for e in HELDOUT if normalise(e.text) in trained]
+    assert not leaked, f"held-out examples found in nlu/: {leaked}"
+
+
+def test_heldout_accuracy(nlu: EmbeddedNLU) -> None:
+    by_label: dict[str, list[bool]] = defaultdict(list)
+    wrong = []
+    for e in HELDOUT:
+        got = nlu.parse_sync(e.text, now=NOW)["intent"]["name"]
+        by_label[e.intent].append(got == e.intent)
+        if got != e.intent:
+            wrong.append((e.text, e.intent, got))
+    accuracy = sum(sum(v) for v in by_label.values()) / len(HELDOUT)
+    assert accuracy >= 0.9, wrong
+    # every label gets most of its held-out messages right
+    weak = {k: v for k, v in by_label.items() if sum(v) < len(v) - 1}
+    assert not weak, wrong
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("min mau nanya dong, NIB buat usaha keripik gmn caranya", "faq/business_permit"),
+    ("brp biaya konsul di plut", "faq/cost"),
+    ("where is the nearest PLUT in Makassar", "find_center"),
+    ("mau konsultasi soal modal senin depan jam 14.00", "book_consultation"),
+    ("can i get a halal certificate for my sambal", "faq/halal_certification"),
+])
+def test_issue_examples(nlu: EmbeddedNLU, text: str, intent: str) -> None:
+    parse = nlu.parse_sync(text, now=NOW)
+    assert parse["intent"]["name"] == intent
+    assert parse["intent"]["confidence"] >= nlu.threshold
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀😀😀", "🙏", "x" * 10_000, "халло как дела", "你好，请问", "مرحبا",
+                                  "????", "12345", "a" * 50 + " " + "😀" * 3000])
+def test_odd_input_gives_a_sensible_parse(nlu: EmbeddedNLU, text: str) -> None:
+    parse = nlu.parse_sync(text, now=NOW)
+    assert set(parse) >= {"text", "intent", "intent_ranking", "entities", "language"}
+    assert parse["text"] == text
+    if parse["intent"]["name"] != "nlu_fallback":
+        # whatever the model guesses on noise stays below the threshold
+        assert parse["intent"]["confidence"] < nlu.threshold, parse["intent"]
+
+
+async def test_parse_shape_is_rasas(nlu: EmbeddedNLU) -> None:
+    parse = await nlu.parse("besok jam 10 mau konsul pemasaran di jogja", now=NOW, lang="id")
+    assert parse["language"] == "id"
+    assert isinstance(parse["intent"]["name"], str) and 0 <= parse["intent"]["confidence"] <= 1
+    ranking = parse["intent_ranking"]
+    assert ranking[0] == parse["intent"]
+    assert [r["confidence"] for r in ranking] == sorted((r["confidence"] for r in ranking), reverse=True)
+    for ent in parse["entities"]:
+        assert {"entity", "value", "start", "end"} <= set(ent)
+        assert parse["text"][ent["start"]:ent["end"]] == ent["text"]
+
+
+def test_fast_scoring_matches_sklearn(nlu: EmbeddedNLU) -> None:
+    clf = nlu.model.classifier
+    texts = [e.text for e in HELDOUT[:40]]
+    fast = [clf.rank(t, top=1)[0] for t in texts]
+    slow = clf.rank_many(texts)
+    assert [f[0] for f in fast] == [s[0] for s in slow]
+    assert all(abs(f[1] - s[1]) < 1e-6 for f, s in zip(fast, slow, strict=True))
+
+
+def test_model_is_cached_by_data_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    first = EmbeddedNLU(ROOT / "nlu", cache_dir=tmp_path)
+    files = list(tmp_path.glob("intent-*.pkl"))
+    assert len(files) == 1 and first.model.data_hash in files[0].name
+    second = EmbeddedNLU(ROOT / "nlu", cache_dir=tmp_path)
+    assert second.model.data_hash == first.model.data_hash
+    assert list(tmp_path.glob("intent-*.pkl")) == files
