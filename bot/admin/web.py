@@ -152,6 +152,10 @@ DYNAMIC_MSGIDS = (
     "the Indonesian answer is empty", "the English answer is empty",
     "a follow-up button needs a title in both languages", "a follow-up button needs a target (e.g. intent:book_consultation)",
     "at most three follow-up buttons",
+    # booking and handoff states, figures and charts of the dashboard (bot.admin.ops_models)
+    "pending", "confirmed", "cancelled", "declined", "attended", "no_show", "open", "connected", "closed", "expired", "deleted",
+    "Bookings per center", "Bookings per service area", "Bookings", "No-show rate", "Median handoff waiting time", "Ratings",
+    "Average rating",
 )
 
 

@@ -44,6 +44,10 @@ class LogTransport:
 
 
 register_transport("log", lambda app: LogTransport())
+# The terminal and the try-it page cannot be reached after the conversation: what would be
+# pushed to them (reminders, a consultant's answer) is written to the log instead.
+register_transport("cli", lambda app: LogTransport())
+register_transport("web", lambda app: LogTransport())
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from bot.storage.models.admin import AdminSession, AdminUser, AuditEntry, ContentState, ContentVersion, LoginAttempt
 from bot.storage.models.base import Base, UTCDateTime
+from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.centers import Center
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 from bot.storage.models.nlu import UnansweredMessage
@@ -9,6 +10,6 @@ from bot.storage.models.outbox import OutboxMessage
 
 __all__ = [
     "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
-    "UnansweredMessage",
+    "UnansweredMessage", "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
     "AdminUser", "AdminSession", "LoginAttempt", "AuditEntry", "ContentVersion", "ContentState",
 ]

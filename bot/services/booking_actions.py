@@ -1,0 +1,812 @@
+"""Flow actions of `book_consultation` and `my_bookings`, and the consultant's buttons.
+
+Every question works by buttons and by typed answers without the NLU classifier;
+entities from `turn.parse` (service_area, datetime, city, booking_ref) are used when the
+NLU gives them. An action asks (returns WAIT), reads the answer on its next call, and
+goes on (returns None) once it has what it needs — at once when the value is known.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+
+from bot.domain.booking import (
+    BookingError,
+    BookingNotFound,
+    InvalidTransition,
+    NotTheConsultant,
+    SlotTaken,
+    SlotUnavailable,
+    find_reference,
+    find_service_area,
+)
+from bot.domain.ics import booking_ics
+from bot.domain.slots import SERVICE_AREAS, days_with_slots, free_times, nearest_times
+from bot.domain.when import When, parse_when
+from bot.engine.actions import END, WAIT, Turn, action
+from bot.engine.events import Button, Document, Reply
+from bot.engine.steps import normalise_phone, yes_no
+from bot.i18n import format_datetime, format_time
+from bot.services import booking as svc
+from bot.storage.models import Booking
+
+log = logging.getLogger(__name__)
+
+MAX_OPTIONS = 10
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _translate(turn: Turn) -> svc.Translate:
+    return turn.app.i18n.gettext
+
+
+def _entities(turn: Turn) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for ent in (turn.parse or {}).get("entities") or []:
+        name = ent.get("entity")
+        if name and name not in out and ent.get("value") not in (None, ""):
+            out[name] = ent
+    return out
+
+
+def _entity_value(turn: Turn, name: str) -> Any:
+    ent = _entities(turn).get(name)
+    return ent.get("value") if ent else None
+
+
+def read_when(turn: Turn, tz: str, *, expect_time: bool = False, text: str | None = None) -> When:
+    """Day and time of an answer: our reading of the text first (it knows "jam 10" alone means
+    a time on the day already chosen), the NLU's `datetime` entity when the text gives none.
+    The single place to swap in another extractor."""
+    said = parse_when(text or turn.event.text or "", _today(turn, tz), expect_time=expect_time)
+    if not said.empty:
+        return said
+    ent = _entities(turn).get("datetime")
+    if ent is None:
+        return said
+    value = ent.get("value")
+    if isinstance(value, dict):
+        value = value.get("value") or value.get("from")
+    try:
+        dt = datetime.fromisoformat(str(value))
+    except ValueError:
+        return said
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=ZoneInfo(tz))
+    local = dt.astimezone(ZoneInfo(tz))
+    grain = ent.get("grain") or (ent.get("additional_info") or {}).get("grain")
+    has_time = grain not in ("day", "week", "month") and local.time() != time(0, 0)
+    return When(day=local.date(), time=local.time().replace(second=0, microsecond=0) if has_time else None)
+
+
+def _today(turn: Turn, tz: str) -> date:
+    return turn.now.astimezone(ZoneInfo(tz)).date()
+
+
+def _short_day(day: date, lang: str) -> str:
+    return _babel_date(day, "EEEE, d MMM", locale=lang)
+
+
+def _button_payload(turn: Turn, prefix: str) -> str | None:
+    b = turn.event.button
+    if b and b.startswith(prefix):
+        return b[len(prefix):]
+    return None
+
+
+async def _center(turn: Turn) -> svc.CenterInfo | None:
+    code = turn.values.get("center")
+    return await svc.center_info(turn.session, code) if code else None
+
+
+def _slot_dt(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else None
+
+
+def _time_buttons(turn: Turn, times: list[datetime], tz: str, *, with_day: bool) -> list[Button]:
+    out = []
+    for t in times[:MAX_OPTIONS]:
+        title = format_time(t, turn.lang, tz)
+        if with_day:
+            title = f"{_babel_date(t.astimezone(ZoneInfo(tz)).date(), 'EEE d MMM', locale=turn.lang)} {title}"
+        out.append(Button(title, f"time:{t.astimezone(UTC).isoformat()}"))
+    return out
+
+
+# --- book_consultation --------------------------------------------------------------------------
+
+
+@action("booking.start")
+async def start(turn: Turn) -> Any:
+    """Take what the first message already says: center, field, day and time."""
+    v = turn.values
+    text = turn.event.text or v.pop("_start_payload", None) or ""
+    centers = await svc.bookable_centers(turn.session)
+    if v.get("center") and not any(c.code == v["center"] for c in centers):
+        v.pop("center")
+    if not v.get("center"):
+        city = _entity_value(turn, "city")
+        found = svc.match_center(centers, str(city)) if city else None
+        found = found or _center_in_text(centers, text)
+        if found is not None:
+            v["center"] = found.code
+    if v.get("area") not in SERVICE_AREAS:
+        v.pop("area", None)
+        area = _entity_value(turn, "service_area")
+        area = area if area in SERVICE_AREAS else find_service_area(text)
+        if area:
+            v["area"] = area
+    if text:
+        center = await _center(turn)
+        when = read_when(turn, center.tz if center else "Asia/Jakarta", text=text)
+        _remember_when(v, when)
+    return None
+
+
+def _center_in_text(centers: list[svc.CenterInfo], text: str) -> svc.CenterInfo | None:
+    from rapidfuzz import fuzz
+
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if len(w) >= 4]
+    best, best_score = None, 0.0
+    for c in centers:
+        places = [p for p in f"{c.place} {c.code.replace('plut-', '').replace('-', ' ')}".lower().split() if len(p) >= 4]
+        for w in words:
+            for p in places:
+                score = fuzz.ratio(w, p)
+                if score > best_score:
+                    best, best_score = c, score
+    return best if best_score >= 88 else None
+
+
+def _remember_when(v: dict[str, Any], when: When) -> None:
+    if when.day is not None:
+        v["day"] = when.day.isoformat()
+    if when.time is not None:
+        v["want_time"] = when.time.strftime("%H:%M")
+    if when.problem:
+        v["when_problem"] = when.problem
+
+
+@action("booking.center")
+async def ask_center(turn: Turn) -> Any:
+    v = turn.values
+    centers = await svc.bookable_centers(turn.session)
+    if turn.first_call:
+        if v.get("center") and any(c.code == v["center"] for c in centers):
+            return None
+        await _prompt_center(turn, centers)
+        return WAIT
+    event = turn.event
+    found = None
+    code = _button_payload(turn, "center:")
+    if code:
+        found = next((c for c in centers if c.code == code), None)
+    elif event.location is not None:
+        found = svc.nearest_center(centers, event.location.latitude, event.location.longitude)
+        if found is not None:
+            turn.say(turn.t("The nearest center that takes bookings here: {name}.", name=found.name))
+    elif event.text:
+        found = svc.match_center(centers, event.text) or _center_in_text(centers, event.text)
+        if found is None:
+            turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
+    if found is None:
+        await _prompt_center(turn, centers)
+        return WAIT
+    v["center"] = found.code
+    return None
+
+
+async def _prompt_center(turn: Turn, centers: list[svc.CenterInfo]) -> None:
+    buttons: list[Button] = []
+    last = await svc.last_booking(turn.session, turn.user.id)
+    if last is not None:
+        prev = next((c for c in centers if c.code == last.center_code), None)
+        if prev is not None:
+            buttons.append(Button(turn.t("{name} (last time)", name=prev.name), f"center:{prev.code}"))
+    options = [Button(c.name, f"center:{c.code}") for c in centers[:MAX_OPTIONS]]
+    turn.say(Reply(
+        text=turn.t("Which PLUT center would you like to visit? Share your location, type the town or regency, or choose one:"),
+        buttons=buttons, options=options, options_title=turn.t("Centers"), request_location=True,
+    ))
+
+
+@action("booking.area")
+async def ask_area(turn: Turn) -> Any:
+    v = turn.values
+    center = await _center(turn)
+    if center is None:
+        return "center"
+    schedules, _ = await svc.schedules_for(turn.session, center.code)
+    covered = [a for a in SERVICE_AREAS if any(a in s.areas for s in schedules)]
+    if turn.first_call:
+        if v.get("area") in covered:
+            return None
+        if v.get("area"):
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=svc.area_name(v["area"], turn.lang)))
+            v.pop("area")
+        _prompt_area(turn, covered)
+        return WAIT
+    area = _button_payload(turn, "area:") or find_service_area(turn.event.text or "")
+    if area is None and turn.event.text:
+        from rapidfuzz import fuzz, process
+
+        names = {a: f"{svc.area_name(a, 'id')} / {svc.area_name(a, 'en')}".lower() for a in covered}
+        hit = process.extractOne(turn.event.text.lower(), names, scorer=fuzz.WRatio, score_cutoff=80)
+        area = hit[2] if hit else None
+    if area not in covered:
+        if area in SERVICE_AREAS:
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=svc.area_name(area, turn.lang)))
+        else:
+            turn.say(turn.t("Please choose one of the services below."))
+        _prompt_area(turn, covered)
+        return WAIT
+    v["area"] = area
+    return None
+
+
+def _prompt_area(turn: Turn, covered: list[str]) -> None:
+    turn.say(Reply(
+        text=turn.t("Which topic would you like to discuss with the consultant?"),
+        options=[Button(svc.area_name(a, turn.lang), f"area:{a}") for a in covered],
+        options_title=turn.t("Services"),
+    ))
+
+
+async def _slots(turn: Turn, center: svc.CenterInfo, day: date | None = None) -> list[Any]:
+    return await svc.free_slots(
+        turn.session, center_code=center.code, area=turn.values.get("area"), now=turn.now, user_id=turn.user.id, day=day
+    )
+
+
+async def _try_hold(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> bool:
+    """Hold `starts_at` for the user; on failure, say why and offer the nearest free times."""
+    v = turn.values
+    try:
+        hold = await svc.hold_slot(turn.session, user_id=turn.user.id, center_code=center.code, area=v["area"],
+                                   starts_at=starts_at, now=turn.now)
+    except (SlotTaken, SlotUnavailable) as exc:
+        if isinstance(exc, SlotTaken):
+            turn.say(turn.t("Sorry, {when} has just been taken by someone else.", when=format_datetime(starts_at, turn.lang, center.tz)))
+        elif starts_at < turn.now:
+            turn.say(turn.t("That time has already passed."))
+        else:
+            turn.say(turn.t("{when} is not a free consultation time.", when=format_datetime(starts_at, turn.lang, center.tz)))
+        await _offer_nearest(turn, center, starts_at)
+        return False
+    v["slot"] = hold.starts_at.astimezone(UTC).isoformat()
+    v["day"] = hold.starts_at.astimezone(ZoneInfo(center.tz)).date().isoformat()
+    v.pop("want_time", None)
+    return True
+
+
+async def _offer_nearest(turn: Turn, center: svc.CenterInfo, target: datetime) -> None:
+    slots = await _slots(turn, center)
+    near = nearest_times(slots, target, n=4)
+    if not near:
+        turn.say(turn.t("There are no free times in the next two weeks. Please try another center or ask again later."))
+        return
+    turn.say(Reply(text=turn.t("The nearest free times:"), buttons=[], options=_time_buttons(turn, near, center.tz, with_day=True),
+                   options_title=turn.t("Times")))
+
+
+@action("booking.day")
+async def ask_day(turn: Turn) -> Any:
+    v = turn.values
+    center = await _center(turn)
+    if center is None:
+        return "center"
+    if turn.first_call:
+        if _slot_dt(v.get("slot")) is not None:
+            return None
+        if v.get("when_problem") or v.get("day"):
+            outcome = await _use_day(turn, center)
+            if outcome is not None:
+                return outcome
+        await _prompt_day(turn, center)
+        return WAIT
+    picked = _button_payload(turn, "day:")
+    picked_time = _slot_dt(_button_payload(turn, "time:"))
+    if picked_time is not None:
+        return None if await _try_hold(turn, center, picked_time) else WAIT
+    if picked:
+        v["day"] = picked
+    else:
+        when = read_when(turn, center.tz)
+        if when.empty:
+            turn.say(turn.t("Please choose a day below, or type one such as “besok” or “Jumat”."))
+            await _prompt_day(turn, center)
+            return WAIT
+        v.pop("day", None)
+        _remember_when(v, when)
+    outcome = await _use_day(turn, center)
+    if outcome is not None:
+        return outcome
+    await _prompt_day(turn, center)
+    return WAIT
+
+
+async def _use_day(turn: Turn, center: svc.CenterInfo) -> Any:
+    """Check the day (and time) the user gave; None means: ask for a day again."""
+    v = turn.values
+    problem = v.pop("when_problem", None)
+    if problem == "bad_time":
+        turn.say(turn.t("That is not a time of day; please give a time between 00:00 and 23:59, for example “jam 10”."))
+        v.pop("want_time", None)
+    elif problem == "bad_date":
+        turn.say(turn.t("That date does not exist; please choose a day below."))
+        v.pop("day", None)
+        return None
+    try:
+        day = date.fromisoformat(v.get("day", ""))
+    except ValueError:
+        v.pop("day", None)
+        return None
+    if day < _today(turn, center.tz):
+        turn.say(turn.t("{day} has already passed.", day=_short_day(day, turn.lang)))
+        v.pop("day", None)
+        v.pop("want_time", None)
+        return None
+    slots = await _slots(turn, center, day)
+    if not slots:
+        turn.say(turn.t("There is no free consultation time on {day}.", day=_short_day(day, turn.lang)))
+        v.pop("day", None)
+        return None
+    want = v.get("want_time")
+    if want:
+        wanted = datetime.combine(day, time.fromisoformat(want), tzinfo=ZoneInfo(center.tz)).astimezone(UTC)
+        if await _try_hold(turn, center, wanted):
+            return "details"
+        v.pop("want_time", None)
+        v.pop("day", None)
+        return WAIT  # the nearest times were offered; the answer comes back to this step
+    return "time"
+
+
+async def _prompt_day(turn: Turn, center: svc.CenterInfo) -> None:
+    days = days_with_slots(await _slots(turn, center), center.tz)
+    if not days:
+        turn.say(turn.t("There are no free times in the next two weeks. Please try another center or ask again later."))
+        return
+    turn.say(Reply(
+        text=turn.t("Which day suits you? Times are in {zone}, the local time of {center}.",
+                    zone=format_time(turn.now, turn.lang, center.tz).split()[-1], center=center.name),
+        options=[Button(_short_day(d, turn.lang), f"day:{d.isoformat()}") for d in days[:MAX_OPTIONS]],
+        options_title=turn.t("Days"),
+    ))
+
+
+@action("booking.time")
+async def ask_time(turn: Turn) -> Any:
+    v = turn.values
+    center = await _center(turn)
+    if center is None:
+        return "center"
+    if turn.first_call:
+        if _slot_dt(v.get("slot")) is not None:
+            return None
+        if not v.get("day"):
+            return "day"
+        await _prompt_time(turn, center)
+        return WAIT
+    picked = _slot_dt(_button_payload(turn, "time:"))
+    if picked is None and _button_payload(turn, "day:"):
+        v["day"] = _button_payload(turn, "day:")
+        await _prompt_time(turn, center)
+        return WAIT
+    if picked is None:
+        when = read_when(turn, center.tz, expect_time=True)
+        if when.problem == "bad_time":
+            turn.say(turn.t("That is not a time of day; please give a time between 00:00 and 23:59, for example “jam 10”."))
+            await _prompt_time(turn, center)
+            return WAIT
+        if when.day is not None and when.day.isoformat() != v.get("day"):
+            v["day"] = when.day.isoformat()
+            v.pop("want_time", None)
+            if when.time is not None:
+                v["want_time"] = when.time.strftime("%H:%M")
+            outcome = await _use_day(turn, center)
+            if outcome == "details":
+                return None
+            if outcome == "time":
+                await _prompt_time(turn, center)
+                return WAIT
+            if outcome is None:
+                await _prompt_day(turn, center)
+            return WAIT
+        if when.time is None:
+            turn.say(turn.t("Please choose a time below, or type one such as “jam 10”."))
+            await _prompt_time(turn, center)
+            return WAIT
+        picked = datetime.combine(date.fromisoformat(v["day"]), when.time, tzinfo=ZoneInfo(center.tz)).astimezone(UTC)
+    if await _try_hold(turn, center, picked):
+        return None
+    return WAIT
+
+
+async def _prompt_time(turn: Turn, center: svc.CenterInfo) -> None:
+    day = date.fromisoformat(turn.values["day"])
+    times = list(free_times(await _slots(turn, center, day)))
+    if not times:
+        turn.say(turn.t("There is no free consultation time on {day}.", day=_short_day(day, turn.lang)))
+        await _prompt_day(turn, center)
+        return
+    turn.say(Reply(
+        text=turn.t("Free times on {day}:", day=_short_day(day, turn.lang)),
+        options=_time_buttons(turn, times, center.tz, with_day=False),
+        options_title=turn.t("Times"),
+    ))
+
+
+@action("booking.phone")
+async def ask_phone(turn: Turn) -> Any:
+    v = turn.values
+    user = turn.user
+    if turn.first_call:
+        if v.get("phone"):
+            return None
+        known = user.phone or (user.external_id if user.channel == "whatsapp" else None)
+        phone = normalise_phone(known) if known else None
+        if phone:
+            v["phone"] = phone
+            return None
+        _prompt_phone(turn)
+        return WAIT
+    raw = turn.event.contact.phone if turn.event.contact else (turn.event.text or "")
+    phone = normalise_phone(raw)
+    if phone is None:
+        turn.say(turn.t("That does not look like a phone number. Please type it like 0812 3456 7890, or press the button to share it."))
+        _prompt_phone(turn)
+        return WAIT
+    v["phone"] = phone
+    if not user.phone:
+        user.phone = phone
+    return None
+
+
+def _prompt_phone(turn: Turn) -> None:
+    turn.say(Reply(
+        text=turn.t("Which phone number can the consultant reach you on? Press the button to share it, or type it."),
+        request_contact=True,
+    ))
+
+
+@action("booking.consent")
+async def ask_consent(turn: Turn) -> Any:
+    v = turn.values
+    if turn.first_call:
+        if turn.user.consent_at is not None:
+            v["consent_at"] = turn.user.consent_at.isoformat()
+            return None
+        _prompt_consent(turn)
+        return WAIT
+    answer = yes_no(turn)
+    if answer == "yes":
+        turn.user.consent_at = turn.now
+        v["consent_at"] = turn.now.isoformat()
+        return None
+    if answer == "no":
+        await svc.release_holds(turn.session, turn.user.id)
+        turn.say(turn.t("Understood. Without your consent we cannot keep a booking, so nothing was booked. You can still visit the center or ask me questions."))
+        return "main_menu.menu"
+    _prompt_consent(turn)
+    return WAIT
+
+
+def _prompt_consent(turn: Turn) -> None:
+    turn.say(Reply(
+        text=turn.t("To book, we keep your name, business and phone number so the PLUT consultant can prepare and contact you about this consultation, and for nothing else (UU PDP). Do you agree?"),
+        buttons=[Button(turn.t("Yes, I agree"), "yes"), Button(turn.t("No"), "no")],
+    ))
+
+
+def _summary(turn: Turn, center: svc.CenterInfo, starts_at: datetime, *, ref: str | None = None) -> str:
+    v = turn.values
+    lines = [turn.t("Booking {ref}", ref=ref) if ref else turn.t("Your booking:")]
+    lines.append(turn.t("• Center: {center}", center=center.name))
+    lines.append(turn.t("• Service: {area}", area=svc.area_name(v.get("area", ""), turn.lang)))
+    lines.append(turn.t("• Time: {when}", when=format_datetime(starts_at, turn.lang, center.tz)))
+    who = v.get("name", "")
+    if v.get("business_name"):
+        who += f" — {v['business_name']}"
+    if v.get("business_kind"):
+        who += f" ({v['business_kind']})"
+    lines.append(turn.t("• Name: {who}", who=who))
+    lines.append(turn.t("• Phone: {phone}", phone=v.get("phone", "-")))
+    return "\n".join(lines)
+
+
+@action("booking.confirm")
+async def confirm(turn: Turn) -> Any:
+    v = turn.values
+    center = await _center(turn)
+    starts_at = _slot_dt(v.get("slot"))
+    if center is None or starts_at is None:
+        return "center" if center is None else "day"
+    if turn.first_call:
+        _prompt_confirm(turn, center, starts_at)
+        return WAIT
+    picked = _slot_dt(_button_payload(turn, "time:"))
+    if picked is not None:
+        if await _try_hold(turn, center, picked):
+            _prompt_confirm(turn, center, _slot_dt(v["slot"]))  # type: ignore[arg-type]
+        return WAIT
+    answer = yes_no(turn)
+    if answer is None:
+        turn.say(turn.t("Please answer Yes to book or No to stop."))
+        _prompt_confirm(turn, center, starts_at)
+        return WAIT
+    if answer == "no":
+        await svc.release_holds(turn.session, turn.user.id)
+        turn.say(turn.t("Alright, nothing was booked."))
+        return "main_menu.menu"
+    request = svc.BookingRequest(
+        user_id=turn.user.id, center_code=center.code, area=v["area"], starts_at=starts_at, name=v.get("name", "")[:128] or "-",
+        business_name=v.get("business_name"), business_kind=v.get("business_kind"), phone=v.get("phone"),
+        consent_at=datetime.fromisoformat(v["consent_at"]) if v.get("consent_at") else turn.now, language=turn.lang,
+    )
+    try:
+        booking = await svc.book(turn.session, request, now=turn.now, translate=_translate(turn))
+    except (SlotTaken, SlotUnavailable) as exc:
+        if isinstance(exc, SlotTaken):
+            turn.say(turn.t("We are sorry: someone booked {when} a moment before you.", when=format_datetime(starts_at, turn.lang, center.tz)))
+        else:
+            turn.say(turn.t("{when} can no longer be booked.", when=format_datetime(starts_at, turn.lang, center.tz)))
+        v.pop("slot", None)
+        await _offer_nearest(turn, center, starts_at)
+        return WAIT
+    turn.say(turn.t("Your consultation is booked. Your booking code is {ref}. The consultant will confirm it; consultations at PLUT are free.", ref=booking.ref))
+    turn.say(Reply(
+        text=_summary(turn, center, booking.starts_at, ref=booking.ref),
+        buttons=[Button(turn.t("My bookings"), "flow:my_bookings"), Button(turn.t("Main menu"), "flow:main_menu")],
+    ))
+    turn.say(Reply(document=_ics_document(turn, booking, center)))
+    return END
+
+
+def _prompt_confirm(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> None:
+    turn.say(Reply(
+        text=_summary(turn, center, starts_at) + "\n\n" + turn.t("Shall I book it?"),
+        buttons=[Button(turn.t("Yes, book it"), "yes"), Button(turn.t("No"), "no")],
+    ))
+
+
+def _ics_document(turn: Turn, booking: Booking, center: svc.CenterInfo, *, cancelled: bool = False) -> Document:
+    content = booking_ics(
+        uid=f"{booking.ref}@plut-frontdesk",
+        starts_at=booking.starts_at, ends_at=booking.ends_at,
+        summary=turn.t("PLUT consultation: {area} ({ref})", area=svc.area_name(booking.service_area, turn.lang), ref=booking.ref),
+        description=turn.t("Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
+        location=f"{center.name}, {center.address}" if center.address else center.name,
+        created_at=booking.created_at, sequence=booking.version - 1, cancelled=cancelled,
+    )
+    return Document(filename=f"{booking.ref}.ics", mime_type="text/calendar", content=content,
+                    caption=turn.t("Add it to your calendar"))
+
+
+# --- my_bookings --------------------------------------------------------------------------------
+
+_CANCEL_WORDS = ("batal", "cancel", "hapus", "gak jadi", "ga jadi", "tidak jadi", "nggak jadi")
+_MOVE_WORDS = ("pindah", "resched", "ganti jadwal", "ubah jadwal", "geser", "undur", "majukan", "move", "change the time", "another time", "ganti waktu", "ganti hari")
+
+
+@action("booking.my_start")
+async def my_start(turn: Turn) -> Any:
+    """Decide between listing, cancelling and moving, from a button's values or the text."""
+    v = turn.values
+    # The words after a command (`/bookings batalkan PLUT-7K3M`) count once, for this flow only.
+    raw = turn.event.text or v.pop("_start_payload", None) or ""
+    v["said"] = raw
+    text = raw.lower()
+    intent = ((turn.parse or {}).get("intent") or {}).get("name")
+    op = v.get("op")
+    if op not in ("cancel", "reschedule", "list"):
+        if intent == "cancel_booking" or any(w in text for w in _CANCEL_WORDS):
+            op = "cancel"
+        elif intent == "reschedule_booking" or any(w in text for w in _MOVE_WORDS):
+            op = "reschedule"
+        else:
+            op = "list"
+    ref = v.get("ref") or _entity_value(turn, "booking_ref") or find_reference(raw)
+    ref = find_reference(str(ref)) if ref else None
+    if op != "list" and ref is None:
+        mine = await svc.user_bookings(turn.session, turn.user.id, now=turn.now)
+        if len(mine) == 1:
+            ref = mine[0].ref
+        else:
+            if mine:
+                turn.say(turn.t("Which booking do you mean?"))
+            op = "list"
+    if ref is not None:
+        v["ref"] = ref
+    v["op"] = op
+    return op
+
+
+@action("booking.list_mine")
+async def list_mine(turn: Turn) -> Any:
+    mine = await svc.user_bookings(turn.session, turn.user.id, now=turn.now)
+    if not mine:
+        turn.say(Reply(text=turn.t("You have no upcoming bookings."),
+                       buttons=[Button(turn.t("Book a consultation"), "flow:book_consultation"),
+                                Button(turn.t("Main menu"), "flow:main_menu")]))
+        return END
+    for b in mine[:5]:
+        center = await svc.center_info(turn.session, b.center_code)
+        tz = center.tz if center else "Asia/Jakarta"
+        status = turn.t("confirmed by the consultant") if b.status == "confirmed" else turn.t("waiting for the consultant to confirm")
+        turn.say(Reply(
+            text=turn.t("{ref}: {area} at {center}\n{when}\nStatus: {status}", ref=b.ref, area=svc.area_name(b.service_area, turn.lang),
+                        center=center.name if center else b.center_code, when=format_datetime(b.starts_at, turn.lang, tz), status=status),
+            buttons=[Button(turn.t("Reschedule"), f"flow:my_bookings?op=reschedule&ref={b.ref}"),
+                     Button(turn.t("Cancel"), f"flow:my_bookings?op=cancel&ref={b.ref}")],
+        ))
+    return END
+
+
+async def _own_booking(turn: Turn) -> tuple[Booking, svc.CenterInfo] | None:
+    ref = turn.values.get("ref", "")
+    try:
+        booking = await svc.user_booking(turn.session, turn.user.id, ref)
+    except BookingNotFound:
+        turn.say(turn.t("I could not find booking {ref} among your bookings. Please check the code.", ref=ref or "-"))
+        return None
+    center = await svc.center_info(turn.session, booking.center_code) or svc.CenterInfo(booking.center_code, booking.center_code, "Asia/Jakarta")
+    if booking.status not in ("pending", "confirmed") or booking.ends_at <= turn.now:
+        turn.say(turn.t("Booking {ref} is no longer active, so it cannot be changed.", ref=booking.ref))
+        return None
+    return booking, center
+
+
+@action("booking.cancel_ask")
+async def cancel_ask(turn: Turn) -> Any:
+    found = await _own_booking(turn)
+    if found is None:
+        return "main_menu.menu"
+    booking, center = found
+    if turn.first_call:
+        turn.say(Reply(
+            text=turn.t("Cancel booking {ref} on {when}?", ref=booking.ref, when=format_datetime(booking.starts_at, turn.lang, center.tz)),
+            buttons=[Button(turn.t("Yes, cancel it"), "yes"), Button(turn.t("No, keep it"), "no")],
+        ))
+        return WAIT
+    answer = yes_no(turn)
+    if answer is None:
+        turn.say(Reply(text=turn.t("Please answer Yes or No."), buttons=[Button(turn.t("Yes, cancel it"), "yes"), Button(turn.t("No, keep it"), "no")]))
+        return WAIT
+    if answer == "no":
+        turn.say(turn.t("Alright, booking {ref} stays as it is.", ref=booking.ref))
+        return END
+    try:
+        await svc.cancel_booking(turn.session, user_id=turn.user.id, ref=booking.ref, now=turn.now, translate=_translate(turn))
+    except BookingError:
+        turn.say(turn.t("Booking {ref} is no longer active, so it cannot be changed.", ref=booking.ref))
+        return END
+    turn.say(Reply(text=turn.t("Booking {ref} is cancelled. The consultant has been told.", ref=booking.ref),
+                   buttons=[Button(turn.t("Book another time"), f"flow:book_consultation?center={booking.center_code}&area={booking.service_area}")]))
+    return END
+
+
+@action("booking.reschedule_start")
+async def reschedule_start(turn: Turn) -> Any:
+    found = await _own_booking(turn)
+    if found is None:
+        return "main_menu.menu"
+    booking, center = found
+    v = turn.values
+    v["center"], v["area"] = booking.center_code, booking.service_area
+    v.pop("slot", None)
+    turn.say(turn.t("Booking {ref} is now on {when}. Let us find a new time.", ref=booking.ref,
+                    when=format_datetime(booking.starts_at, turn.lang, center.tz)))
+    text = turn.event.text or v.get("said")
+    if text:
+        _remember_when(v, read_when(turn, center.tz, text=text))
+    return None
+
+
+@action("booking.reschedule_confirm")
+async def reschedule_confirm(turn: Turn) -> Any:
+    v = turn.values
+    found = await _own_booking(turn)
+    if found is None:
+        return "main_menu.menu"
+    booking, center = found
+    new_start = _slot_dt(v.get("slot"))
+    if new_start is None:
+        return "day"
+    buttons = [Button(turn.t("Yes, move it"), "yes"), Button(turn.t("No, keep it"), "no")]
+    if turn.first_call:
+        turn.say(Reply(text=turn.t("Move booking {ref} from {before} to {after}?", ref=booking.ref,
+                                   before=format_datetime(booking.starts_at, turn.lang, center.tz),
+                                   after=format_datetime(new_start, turn.lang, center.tz)), buttons=buttons))
+        return WAIT
+    picked = _slot_dt(_button_payload(turn, "time:"))
+    if picked is not None:
+        if await _try_hold(turn, center, picked):
+            turn.first_call = True
+            return await reschedule_confirm(turn)
+        return WAIT
+    answer = yes_no(turn)
+    if answer is None:
+        turn.say(Reply(text=turn.t("Please answer Yes or No."), buttons=buttons))
+        return WAIT
+    if answer == "no":
+        await svc.release_holds(turn.session, turn.user.id)
+        turn.say(turn.t("Alright, booking {ref} stays as it is.", ref=booking.ref))
+        return END
+    try:
+        moved = await svc.reschedule_booking(turn.session, user_id=turn.user.id, ref=booking.ref, starts_at=new_start,
+                                             now=turn.now, translate=_translate(turn))
+    except (SlotTaken, SlotUnavailable):
+        turn.say(turn.t("We are sorry: someone booked {when} a moment before you.", when=format_datetime(new_start, turn.lang, center.tz)))
+        v.pop("slot", None)
+        await _offer_nearest(turn, center, new_start)
+        return WAIT
+    except BookingError:
+        turn.say(turn.t("Booking {ref} is no longer active, so it cannot be changed.", ref=booking.ref))
+        return END
+    turn.say(turn.t("Done: booking {ref} is moved to {when}. The consultant has been told.", ref=moved.ref,
+                    when=format_datetime(moved.starts_at, turn.lang, center.tz)))
+    turn.say(Reply(document=_ics_document(turn, moved, center)))
+    return END
+
+
+# --- the consultant's buttons -------------------------------------------------------------------
+
+
+async def _as_consultant(turn: Turn) -> Any:
+    consultant = await svc.consultant_for_account(turn.session, turn.user.channel, turn.user.external_id)
+    if consultant is None:
+        turn.say(turn.t("This button is for the consultant of the booking."))
+    return consultant
+
+
+@action("booking.accept")
+async def accept(turn: Turn) -> Any:
+    consultant = await _as_consultant(turn)
+    if consultant is None:
+        return None
+    ref = turn.params.get("ref", "")
+    try:
+        booking = await svc.accept_booking(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now, translate=_translate(turn))
+    except (BookingNotFound, NotTheConsultant):
+        turn.say(turn.t("Booking {ref} is not assigned to you.", ref=ref))
+        return None
+    except InvalidTransition:
+        turn.say(turn.t("Booking {ref} is no longer active.", ref=ref))
+        return None
+    turn.say(turn.t("Thank you. Booking {ref} is confirmed and the client has been told.", ref=booking.ref))
+    return None
+
+
+@action("booking.decline")
+async def decline(turn: Turn) -> Any:
+    consultant = await _as_consultant(turn)
+    if consultant is None:
+        return None
+    ref = turn.params.get("ref", "")
+    try:
+        outcome = await svc.decline_booking(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now, translate=_translate(turn))
+    except (BookingNotFound, NotTheConsultant):
+        turn.say(turn.t("Booking {ref} is not assigned to you.", ref=ref))
+        return None
+    except InvalidTransition:
+        turn.say(turn.t("Booking {ref} is no longer active.", ref=ref))
+        return None
+    if outcome.reassigned_to is not None:
+        turn.say(turn.t("Understood. Booking {ref} went to another consultant of the same field.", ref=ref))
+    else:
+        turn.say(turn.t("Understood. No other consultant is free then, so the client was offered other times.", ref=ref))
+    return None
