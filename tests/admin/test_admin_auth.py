@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -51,7 +53,8 @@ def test_session_cookie_is_secure_behind_https(frontdesk) -> None:
         assert "Secure" in cookie
 
 
-def test_wrong_password_five_times_is_throttled(client: TestClient) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_wrong_password_five_times_is_throttled(client: TestClient, backend: str) -> None:
     for _ in range(auth.MAX_FAILURES_PER_USER):
         res = _login_post(client, "ana", "wrong password!")
         assert res.status_code == 401

@@ -36,7 +36,8 @@ def publish_flow(client: TestClient, csrf: str, text: str, name: str = "main_men
     return client.post(f"/admin/flows/{name}", data={"csrf": csrf, "yaml": text, "action": "publish"})
 
 
-def test_published_flow_answers_at_once_and_rolls_back(client: TestClient, frontdesk) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_published_flow_answers_at_once_and_rolls_back(client: TestClient, frontdesk, backend: str) -> None:
     csrf = login(client, "admin")
     assert HELLO in bot_says(client)
     res = publish_flow(client, csrf, MAIN_MENU.replace(HELLO, NEW_HELLO))
@@ -88,7 +89,8 @@ def test_try_a_draft_before_publishing(client: TestClient) -> None:
     assert res.status_code == 422 and "nowhere" in res.json()["errors"][0]
 
 
-def test_other_processes_pick_up_a_publish_within_a_second(client: TestClient, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_other_processes_pick_up_a_publish_within_a_second(client: TestClient, database_url: str, backend: str) -> None:
     other = make_frontdesk(database_url)
     store = content.install(other)
 

@@ -146,9 +146,14 @@ def test_bookings_by_role_filters_detail_attendance_and_export(client: TestClien
     client.post(f"/admin/bookings/{world['booking_1']}/attendance", data={"csrf": csrf, "attendance": "no_show"})
     export = list(csv.DictReader(io.StringIO(client.get("/admin/bookings/export.csv").text)))
     assert {r["ref"]: r["status"] for r in export} == {"PLUT-T0X0": "attended", "PLUT-T1X1": "no_show", "PLUT-T3X3": "confirmed"}
+
+    dash = client.get("/admin/dashboard?center=plut-sumut").text  # a center admin's dashboard stays on their center
+    assert 'id="fig-bookings">2<' in dash and 'id="fig-no_show_rate">50%' in dash
     client.cookies.clear()
 
     login(client, "admin")
+    assert 'id="fig-bookings">3<' in client.get("/admin/dashboard").text
+    assert 'id="fig-bookings">1<' in client.get("/admin/dashboard?center=plut-sumut").text
     export = list(csv.DictReader(io.StringIO(client.get("/admin/bookings/export.csv?center=plut-sumut").text)))
     assert [r["ref"] for r in export] == ["PLUT-T2X2"]
     dash = client.get("/admin/dashboard").text
