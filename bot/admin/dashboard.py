@@ -103,6 +103,7 @@ def bar_chart(data: list[tuple[str, float]], title: str, *, horizontal: bool = F
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     labels = [str(k) for k, _ in data]
     values = [float(v) for _, v in data]
@@ -115,6 +116,7 @@ def bar_chart(data: list[tuple[str, float]], title: str, *, horizontal: bool = F
         ax.bar(labels, values, color=color)
         if len(labels) > 8:
             ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))  # counts are whole numbers
     ax.set_title(title, fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

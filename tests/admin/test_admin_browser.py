@@ -89,9 +89,18 @@ def sign_in(page, who: str = "admin") -> None:
 def test_sign_in_and_see_the_dashboard(page) -> None:
     from playwright.sync_api import expect
 
+    chat = page.context.new_page()  # some traffic for the charts
+    chat.goto("/")
+    for text in ("berapa biayanya?", "how do I get an NIB?", "jam buka plut", "asdfgh qwerty"):
+        chat.fill("#t", text)
+        chat.press("#t", "Enter")
+        expect(chat.locator("#log .me")).to_have_count(1 + ("berapa biayanya?", "how do I get an NIB?", "jam buka plut", "asdfgh qwerty").index(text))
+    chat.close()
     sign_in(page)
     expect(page).to_have_url(re.compile(r"/admin/dashboard"))
     expect(page.locator("h1")).to_have_text("Dasbor")  # Indonesian by default
+    expect(page.locator("#chart-conversations svg")).to_be_visible()
+    expect(page.locator("#chart-intents svg")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "admin-dashboard-phone.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.click("a[href*=\"/admin/lang/en\"]")
