@@ -404,8 +404,17 @@ def _intent_targets(ctx: Ctx) -> list[str]:
 async def unanswered(ctx: Ctx) -> Response:
     groups = group_similar(await unanswered_texts(ctx))
     entries, _, drafts = await _faq_entries(ctx)
+    async with ctx.app.db.sessions() as session:
+        added = await content.published(session, content.INTENT)
     return ctx.render("unanswered.html", groups=[(Counter(g).most_common(1)[0][0], sorted(set(g)), len(g)) for g in groups],
-                      targets=sorted(set(entries) | set(drafts)), intents=_intent_targets(ctx), message=ctx.query("done"))
+                      targets=sorted(set(entries) | set(drafts)), intents=_intent_targets(ctx), message=ctx.query("done"),
+                      added={name: content.intent_examples(row.body) for name, row in sorted(added.items())}, versions=added)
+
+
+@page("/unanswered/intents/{name}/rollback", allow=CONTENT, methods=("POST",))
+async def intent_examples_rollback(ctx: Ctx) -> Response:
+    """Undo the last examples added to an intent (the previous set, or none)."""
+    return await _rollback(ctx, content.INTENT, ctx.request.path_params["name"], "/unanswered")
 
 
 async def _resolve(session: Any, texts: list[str], now: Any) -> None:

@@ -43,6 +43,7 @@ TABLE: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("/flows/{name}/try", "POST"): ("/flows/main_menu/try", {ADMIN}),
     ("/unanswered", "GET"): ("/unanswered", {ADMIN}),
     ("/unanswered/add", "POST"): ("/unanswered/add", {ADMIN}),
+    ("/unanswered/intents/{name}/rollback", "POST"): ("/unanswered/intents/greet/rollback", {ADMIN}),
     ("/bookings", "GET"): ("/bookings", ALL_STAFF),
     ("/bookings/export.csv", "GET"): ("/bookings/export.csv", ALL_STAFF),
     ("/bookings/{id}", "GET"): ("/bookings/1", ALL_STAFF),

@@ -168,8 +168,11 @@ def test_unanswered_questions_are_grouped_and_become_examples(client: TestClient
     target = "talk_to_human" if "talk_to_human" in intents else intents[0]
     res = client.post("/admin/unanswered/add", data={"csrf": csrf, "target": target, "example": ["jual beli saham", "beli saham di mana"]})
     assert res.status_code == 303
-    assert "jual beli saham" not in client.get("/admin/unanswered").text
+    assert "<li>jual beli saham</li>" not in client.get("/admin/unanswered").text  # resolved: no longer a group
     assert "jual beli saham" in client.app.state.frontdesk.nlu.training_texts()[str(ROOT / "nlu" / "_admin_faq.yml")]
+    assert "jual beli saham" in client.get("/admin/unanswered").text  # listed under the intent's added examples
+    assert client.post(f"/admin/unanswered/intents/{target}/rollback", data={"csrf": csrf}).status_code == 303
+    assert str(ROOT / "nlu" / "_admin_faq.yml") not in client.app.state.frontdesk.nlu.training_texts()
 
 
 def _unanswered(client: TestClient, texts) -> None:
