@@ -134,6 +134,12 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
             if not auth.same_token(sent, expected):
                 return _status_page(ctx, 403, ctx.t("This form has expired. Please reload the page and try again."))
         try:
+            from bot.admin.content import store_for
+
+            await store_for(app).ensure_fresh()  # pages show and test the content in force, also after another process published
+        except Exception:  # e.g. the schema is not migrated yet; the page itself will say what is wrong
+            pass
+        try:
             return await route.endpoint(ctx)
         except NotFound:
             return _status_page(ctx, 404, ctx.t("Not found."))
