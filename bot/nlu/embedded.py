@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.nlu.classifier import VERSION, IntentClassifier
+from bot.nlu.classifier import VERSION, CompactModel
 from bot.nlu.data import TrainingData, content_hash, from_texts, load_texts
 from bot.nlu.entities import DEFAULT_TZ, EntityExtractor
 from bot.nlu.faq import FaqStore
@@ -42,7 +42,7 @@ class Model:
     """Everything a parse needs, swapped as one object on reload."""
 
     data_hash: str
-    classifier: IntentClassifier
+    classifier: CompactModel
     entities: EntityExtractor
     intents: tuple[str, ...]
 
@@ -107,19 +107,19 @@ class EmbeddedNLU:
     def _cache_file(self, digest: str) -> Path | None:
         return self.cache_dir / f"intent-{digest}.pkl" if self.cache_dir is not None else None
 
-    def _cached_classifier(self, digest: str) -> IntentClassifier | None:
+    def _cached_classifier(self, digest: str) -> CompactModel | None:
         path = self._cache_file(digest)
         if path is None or not path.exists():
             return None
         try:
             with path.open("rb") as f:
                 clf = pickle.load(f)
-            return clf if isinstance(clf, IntentClassifier) else None
+            return clf if isinstance(clf, CompactModel) else None
         except Exception as exc:  # a cache from another library version: train again
             log.info("NLU cache %s not usable (%s); training", path, exc)
             return None
 
-    def _store(self, digest: str, clf: IntentClassifier) -> None:
+    def _store(self, digest: str, clf: CompactModel) -> None:
         path = self._cache_file(digest)
         if path is None:
             return
@@ -178,10 +178,13 @@ class EmbeddedNLU:
         }
 
 
-def train_classifier(data: TrainingData) -> IntentClassifier:
+def train_classifier(data: TrainingData) -> CompactModel:
+    """In a child process (`bot.nlu.train`): the bot itself never imports scikit-learn."""
     if not data.examples:
         raise ValueError("no training examples: nlu/ has no `intent:` entries")
-    return IntentClassifier().fit([e.text for e in data.examples], [e.intent for e in data.examples])
+    from bot.nlu.train import train_in_child
+
+    return train_in_child([e.text for e in data.examples], [e.intent for e in data.examples])
 
 
 def _detect(text: str) -> str | None:

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
 
 from bot.nlu.classifier import IntentClassifier
 from bot.nlu.data import Example, TrainingData
@@ -29,6 +27,8 @@ def _plain(items: Sequence[Any], desc: str) -> Sequence[Any]:
 
 
 def score(gold: Sequence[str], pred: Sequence[str], texts: Sequence[str], confidences: Sequence[float]) -> dict[str, Any]:
+    from sklearn.metrics import precision_recall_fscore_support  # evaluation only: the bot never imports sklearn
+
     labels = sorted(set(gold) | set(pred))
     p, r, f, support = precision_recall_fscore_support(gold, pred, labels=labels, zero_division=0)
     per_intent = {
@@ -85,6 +85,8 @@ def cross_validate(data: TrainingData, folds: int = 5, seed: int = 0, progress: 
     gold = [e.intent for e in data.examples]
     pred: list[str] = [""] * len(texts)
     conf: list[float] = [0.0] * len(texts)
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     fold_acc = []
     for train_idx, test_idx in progress(list(splitter.split(texts, gold)), "folds"):
@@ -102,6 +104,7 @@ def cross_validate(data: TrainingData, folds: int = 5, seed: int = 0, progress: 
 def write_report(result: dict[str, Any], gold: Sequence[str], pred: Sequence[str], directory: Path) -> list[Path]:
     """confusion_matrix.png, errors.json (misclassified examples) and intent_report.json."""
     import matplotlib
+    from sklearn.metrics import confusion_matrix
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -60,7 +60,33 @@ ABBREVIATIONS: dict[str, str] = {
     "trims": "terima kasih", "trimakasih": "terima kasih", "terimakasih": "terima kasih", "tks": "terima kasih",
     "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "thx": "thanks", "ty": "thanks",
     "bhs": "bahasa", "indo": "indonesia",
+    # more chat forms seen in MSME chats (clf-3)
+    "jgn": "jangan", "jngn": "jangan", "bkn": "bukan", "bknn": "bukan",
+    "ntar": "nanti", "nnti": "nanti", "nti": "nanti", "entar": "nanti",
+    "dl": "dulu", "dlu": "dulu", "sj": "saja", "doang": "saja",
+    "bsk": "besok", "besuk": "besok", "kmrn": "kemarin", "kemaren": "kemarin",
+    "mw": "mau", "mo": "mau",
+    "bsa": "bisa", "bisakah": "bisa",
+    "emg": "memang", "emang": "memang",
+    "trus": "terus", "trs": "terus",
+    "sblm": "sebelum", "stlh": "setelah", "sampe": "sampai", "ampe": "sampai",
+    "tlp": "telepon", "telp": "telepon", "tlpn": "telepon", "telpon": "telepon", "nelpon": "telepon",
+    "ditelpon": "ditelepon", "wa": "whatsapp", "wasap": "whatsapp",
+    "dtg": "datang", "dateng": "datang", "ktr": "kantor",
+    "byr": "bayar", "hrg": "harga", "grts": "gratis", "gratisan": "gratis",
+    "bener": "benar", "bnr": "benar", "gpp": "tidak apa apa", "gapapa": "tidak apa apa",
+    "kk": "kak", "ka": "kak", "kaka": "kak", "mimin": "admin",
+    "km": "kamu", "lu": "kamu", "elu": "kamu", "anda": "kamu",
+    "ukm": "umkm", "msme": "umkm", "msmes": "umkm", "umk": "umkm",
+    "sharelok": "share lokasi", "shareloc": "share lokasi", "sharelock": "share lokasi",
+    "tq": "terima kasih", "makasih": "terima kasih", "tengkyu": "thanks", "tengs": "thanks", "thank": "thanks",
+    "ok": "oke", "okay": "oke", "okey": "oke", "okee": "oke", "okeh": "oke",
+    "wanna": "want to", "gonna": "going to", "dont": "don't", "cant": "can't", "whats": "what's",
+    "im": "i'm", "abt": "about", "appt": "appointment", "hv": "have",
 }
+
+# laughter and keyboard mash fold to one word ("wkwkwk", "hahaha", "hehehe", "xixixi")
+_LAUGH = re.compile(r"^(?:w?(?:kw)+k?|(?:ha){2,}h?|(?:he){2,}h?|(?:hi){2,}h?|(?:xi){2,}|a?(?:ha)+ha|lol+|lmao)$")
 
 _STRETCH = re.compile(r"(\w)\1{2,}")
 _REDUP = re.compile(r"\b([a-z]{3,})2(an|nya)?\b")
@@ -79,6 +105,9 @@ def normalise(text: str) -> str:
     text = _REDUP.sub(lambda m: f"{m.group(1)} {m.group(1)}{m.group(2) or ''}", text)
     words = []
     for tok in re.findall(r"[^\W_]+(?:'[^\W_]+)?", text):
+        if _LAUGH.match(tok):
+            words.append("haha")
+            continue
         words.append(ABBREVIATIONS.get(tok, tok))
     return " ".join(words)
 

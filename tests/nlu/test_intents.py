@@ -72,13 +72,50 @@ async def test_parse_shape_is_rasas(nlu: EmbeddedNLU) -> None:
         assert parse["text"][ent["start"]:ent["end"]] == ent["text"]
 
 
-def test_fast_scoring_matches_sklearn(nlu: EmbeddedNLU) -> None:
-    clf = nlu.model.classifier
-    texts = [e.text for e in HELDOUT[:40]]
-    fast = [clf.rank(t, top=1)[0] for t in texts]
+def test_fast_scoring_matches_sklearn() -> None:
+    """The served CompactModel (own analyzers, a few weight rows) scores as sklearn does."""
+    from bot.nlu.classifier import IntentClassifier
+
+    data = load_training_data(ROOT / "nlu")
+    clf = IntentClassifier().fit([e.text for e in data.examples], [e.intent for e in data.examples])
+    texts = [e.text for e in HELDOUT] + ["a", "ok", "p", "  spasi   ganda  ", "kecil2an", "NIB-nya?", "😀 halo"]
+    fast = [clf.compact.rank(t, top=1)[0] for t in texts]
     slow = clf.rank_many(texts)
     assert [f[0] for f in fast] == [s[0] for s in slow]
     assert all(abs(f[1] - s[1]) < 1e-6 for f, s in zip(fast, slow, strict=True))
+    # the n-grams themselves, not just the winner
+    for t in texts:
+        n = normalise(t)
+        assert clf.compact._word_grams(n) == clf.word.build_analyzer()(n)
+        assert clf.compact._char_grams(n) == clf.char.build_analyzer()(n)
+
+
+def test_served_model_is_trained_in_a_child_and_needs_no_sklearn(nlu: EmbeddedNLU, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The bot process serves from numpy only; the child-trained model is the in-process one."""
+    import subprocess
+    import sys
+
+    from bot.nlu.classifier import CompactModel, train
+
+    served = nlu.model.classifier
+    assert isinstance(served, CompactModel)
+    data = load_training_data(ROOT / "nlu")
+    local = train([e.text for e in data.examples], [e.intent for e in data.examples])
+    texts = [e.text for e in HELDOUT]
+    for t in texts:
+        a, b = served.rank(t, top=3), local.rank(t, top=3)
+        assert [x[0] for x in a] == [x[0] for x in b]
+        assert all(abs(x[1] - y[1]) < 1e-9 for x, y in zip(a, b, strict=True))
+    code = (
+        "import sys; from pathlib import Path; from datetime import datetime, UTC\n"
+        "from bot.nlu.embedded import EmbeddedNLU\n"
+        f"nlu = EmbeddedNLU(Path({str(ROOT / 'nlu')!r}), cache_dir=Path({str(tmp_path)!r}))\n"
+        "assert nlu.parse_sync('plut terdekat dmn', now=datetime.now(UTC), lang='id')['intent']['name'] == 'find_center'\n"
+        "assert 'sklearn' not in sys.modules and 'scipy' not in sys.modules, 'sklearn imported'\n"
+    )
+    for _ in range(2):  # trained in a child, then from the cache
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
 
 
 def test_model_is_cached_by_data_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
