@@ -195,6 +195,19 @@ def test_faq_test_shows_intent_and_confidence(client: TestClient) -> None:
     assert "gratis" in body["answer"]
     page = client.get("/admin/faq?test=apakah+konsultasinya+bayar").text
     assert 'id="test-intent">faq/cost' in page
+    found = client.get("/admin/faq?q=sertifikat+halal").text  # every word, over names, answers and examples
+    assert 'href="/admin/faq/halal_certification"' in found and 'href="/admin/faq/cost"' not in found
+
+
+def test_dashboard_counts_questions_and_fallbacks(client: TestClient) -> None:
+    client.get("/")
+    for text in ("berapa biayanya?", "zxqv blorf wibble"):
+        client.post("/api/try", json={"text": text})
+    login(client, "admin")
+    page = client.get("/admin/dashboard").text
+    assert re.search(r"<b>2</b><span>Pertanyaan diketik", page)
+    assert 'id="fallback-rate">50%' in page
+    assert "<svg" in page and "Percakapan per hari" in page
 
 
 COST_QUESTION = "berapa biayanya?"
@@ -216,10 +229,14 @@ def test_edit_an_faq_answer_publish_and_roll_back(client: TestClient, backend: s
     examples = re.search(r'<textarea name="examples"[^>]*>(.*?)</textarea>', page, re.S).group(1)
     new_answer = "Konsultasi di PLUT tetap gratis (jawaban baru dari admin)."
     res = client.post("/admin/faq/cost", data=form | {"csrf": csrf, "examples": html.unescape(examples), "answer_id": new_answer,
-                                                      "answer_en": "Still free (new answer).", "action": "publish"})
+                                                      "answer_en": "Still free (new answer).", "fu0_id": "Pesan sekarang juga",
+                                                      "action": "publish"})
     assert res.status_code == 303, res.text
     started = time.monotonic()
-    assert new_answer in _ask(client, COST_QUESTION)
+    client.get("/")
+    replies = client.post("/api/try", json={"text": COST_QUESTION}).json()["replies"]
     assert time.monotonic() - started < 1.0
+    assert new_answer in replies[0]["text"]
+    assert "Pesan sekarang juga" in [b["title"] for b in replies[0]["buttons"]]  # the follow-up button as edited
     assert client.post("/admin/faq/cost/rollback", data={"csrf": csrf}).status_code == 303
     assert new_answer not in _ask(client, COST_QUESTION) and "gratis" in _ask(client, COST_QUESTION)

@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -142,6 +143,11 @@ def test_bookings_by_role_filters_detail_attendance_and_export(client: TestClien
     assert "PLUT-T1X1" in page and "PLUT-T2X2" not in page
     assert client.get("/admin/bookings?center=plut-sumut").text.count("PLUT-T2X2") == 0  # the filter cannot widen the scope
     assert "PLUT-T0X0" in client.get("/admin/bookings?status=attended").text
+    assert "PLUT-T0X0" not in client.get("/admin/bookings?area=marketing").text
+    assert "PLUT-T0X0" in client.get("/admin/bookings?area=financing").text
+    later = (datetime.now(UTC) + timedelta(days=1)).astimezone(ZoneInfo("Asia/Jakarta")).date().isoformat()
+    by_date = client.get(f"/admin/bookings?from={later}").text
+    assert "PLUT-T3X3" in by_date and "PLUT-T0X0" not in by_date
     assert "PLUT-T1X1" not in client.get("/admin/bookings?status=attended").text
     client.post(f"/admin/bookings/{world['booking_1']}/attendance", data={"csrf": csrf, "attendance": "no_show"})
     export = list(csv.DictReader(io.StringIO(client.get("/admin/bookings/export.csv").text)))
