@@ -113,15 +113,16 @@ def test_create_user_command(database_url: str, frontdesk) -> None:
         await frontdesk.db.dispose()
 
     asyncio.run(seed())
-    env = {**os.environ, "DATABASE_URL": database_url, "FRONTDESK_DEMO_SEED": "false", "FRONTDESK_ADMIN_PASSWORD": "a long enough pw"}
+    env = {**os.environ, "DATABASE_URL": database_url, "FRONTDESK_DEMO_SEED": "false", "FRONTDESK_ADMIN_PASSWORD": "a long enough pw",
+           "PYTHONPATH": str(ROOT)}
     run = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "eko", "--role", "center_admin", "--center", "plut-maros"],
-                         env=env, capture_output=True, text=True, timeout=120)
+                         env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     bad = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "fajar", "--role", "center_admin"],
-                         env=env, capture_output=True, text=True, timeout=120)
+                         env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert bad.returncode == 2 and "--center" in bad.stderr
     unknown = subprocess.run([sys.executable, "-m", "bot", "admin", "create-user", "gita", "--role", "center_admin", "--center", "plut-atlantis"],
-                             env=env, capture_output=True, text=True, timeout=120)
+                             env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert unknown.returncode == 2 and "plut-atlantis" in unknown.stderr
 
     async def read():
