@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import FrontDesk
-from bot.outbox import PermanentError, TransientError, cancel_pending, enqueue, register_transport
+from bot.outbox import PermanentError, TransientError, cancel_pending, enqueue, enqueue_many, register_transport
 from bot.outbox.worker import Worker
 from bot.storage.models.outbox import OutboxMessage
 
@@ -117,3 +117,66 @@ async def test_unknown_channel_fails_cleanly(app: FrontDesk) -> None:
     await Worker(app).deliver_once()
     (row,) = await _rows(app)
     assert row.status == "failed" and "no transport" in (row.last_error or "")
+
+
+def _message(app: FrontDesk, text: str, key: str, **kw) -> dict:  # type: ignore[no-untyped-def]
+    return {"channel": "testchan", "recipient": kw.pop("to", "r1"), "payload": {"text": text}, "idempotency_key": key,
+            "now": app.clock.now(), **kw}
+
+
+async def test_enqueue_many_writes_the_rows_enqueue_would(app: FrontDesk) -> None:
+    now = app.clock.now()
+    later = now + timedelta(hours=1)
+    await _add(app, "single", "s1", ref="PLUT-AAAA", kind="booking.new")
+    await _add(app, "single-later", "s2", not_before=later, ref="PLUT-AAAA", kind="reminder.2h", to="r" * 80)
+    async with app.db.transaction() as s:
+        added = await enqueue_many(s, [
+            _message(app, "single", "b1", ref="PLUT-AAAA", kind="booking.new"),
+            _message(app, "single-later", "b2", not_before=later, ref="PLUT-AAAA", kind="reminder.2h", to="r" * 80),
+        ])
+    assert added == 2
+    one, two, many_one, many_two = await _rows(app)
+    fields = ("channel", "recipient", "kind", "payload", "ref", "status", "attempts", "ordered", "next_attempt_at", "created_at",
+              "sent_at", "provider_message_id", "last_error")
+    assert [getattr(many_one, f) for f in fields] == [getattr(one, f) for f in fields]
+    assert [getattr(many_two, f) for f in fields] == [getattr(two, f) for f in fields]
+    assert not many_two.ordered and many_two.next_attempt_at == later and len(many_two.recipient) == 64
+
+
+async def test_enqueue_many_skips_keys_seen_before_and_rolls_back(app: FrontDesk, flaky: FlakyTransport) -> None:
+    await _add(app, "old", "k1")
+    async with app.db.transaction() as s:
+        assert await enqueue_many(s, []) == 0
+        added = await enqueue_many(s, [_message(app, "dup", "k1"), _message(app, "a", "k2"), _message(app, "a-again", "k2"),
+                                       _message(app, "b", "k3")])
+    assert added == 2, "a key already in the table, or earlier in the batch, adds nothing"
+    with pytest.raises(RuntimeError):
+        async with app.db.transaction() as s:
+            await enqueue_many(s, [_message(app, "c", "k4"), _message(app, "d", "k5")])
+            raise RuntimeError("the booking failed")
+    assert [r.payload["text"] for r in await _rows(app)] == ["old", "a", "b"]
+    for _ in range(3):
+        await Worker(app).deliver_once()
+    assert flaky.delivered == ["old", "a", "b"], "batch rows keep their order for one recipient"
+
+
+async def test_enqueue_many_rejects_an_unknown_argument(app: FrontDesk) -> None:
+    async with app.db.transaction() as s:
+        with pytest.raises(TypeError):
+            await enqueue_many(s, [{**_message(app, "x", "k1"), "priority": 1}])
+
+
+async def test_reminder_cancelled_after_the_claim_is_not_sent(app: FrontDesk, flaky: FlakyTransport) -> None:
+    import asyncio
+
+    now = app.clock.now()
+    await _add(app, "stale reminder", "r1", not_before=now, ref="PLUT-CCCC", kind="reminder.2h")
+    worker = Worker(app)
+    (claimed,) = await worker.claim(now)
+    async with app.db.transaction() as s:
+        assert await cancel_pending(s, ref="PLUT-CCCC", kind_prefix="reminder") == 1
+    outcome = await worker._send(claimed, now, asyncio.Semaphore(1))
+    assert outcome.status == "cancelled" and flaky.delivered == []
+    await worker.deliver_once(now + timedelta(minutes=5))
+    (row,) = await _rows(app)
+    assert row.status == "cancelled" and flaky.delivered == []

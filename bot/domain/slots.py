@@ -244,6 +244,52 @@ def generate_slots(
     return out
 
 
+def consultants_offering(
+    schedules: Iterable[ConsultantSchedule],
+    starts_at: datetime,
+    *,
+    tz: str,
+    now: datetime,
+    policy: SlotPolicy = DEFAULT_POLICY,
+    closures: Iterable[Closure] = (),
+    area: str | None = None,
+) -> list[int]:
+    """The consultants (ascending ids) for whom `starts_at` is a slot, nobody's bookings
+    considered: what `generate_slots(..., day=that day)` would offer at that start, without
+    laying out the whole day. Check `busy` with `slot_is_free`."""
+    if now.tzinfo is None or starts_at.tzinfo is None:
+        raise ValueError("now and starts_at must be aware datetimes")
+    # Inside [earliest, latest] also puts the day inside generate_slots' first..last day.
+    if not now + policy.min_notice <= starts_at <= now + policy.horizon:
+        return []
+    zone = ZoneInfo(tz)
+    day = starts_at.astimezone(zone).date()
+    if is_national_holiday(day):
+        return []
+    weekday, step, closures = day.weekday(), policy.duration + policy.buffer, tuple(closures)
+    out: set[int] = set()
+    for schedule in schedules:
+        cid = schedule.consultant_id
+        if (area is not None and area not in schedule.areas) or cid in out:
+            continue
+        for w in schedule.windows:
+            if w.weekday != weekday:
+                continue
+            start = datetime.combine(day, w.start, tzinfo=zone)
+            end = datetime.combine(day, w.end, tzinfo=zone)
+            offset = starts_at - start
+            if offset >= timedelta(0) and offset % step == timedelta(0) and starts_at + policy.duration <= end:
+                if not any(c.covers(day, cid) for c in closures):
+                    out.add(cid)
+                break
+    return sorted(out)
+
+
+def slot_is_free(busy: Iterable[Interval], starts_at: datetime, policy: SlotPolicy = DEFAULT_POLICY) -> bool:
+    """No interval of `busy` meets the slot at `starts_at`, buffer included (as in `generate_slots`)."""
+    return not _overlaps(sorted(busy), starts_at - policy.buffer, starts_at + policy.duration + policy.buffer)
+
+
 def slot_is_offered(
     schedule: ConsultantSchedule,
     starts_at: datetime,

@@ -18,6 +18,7 @@ from bot.outbox.core import (
     TransientError,
     cancel_pending,
     enqueue,
+    enqueue_many,
     register_transport,
     transport_factories,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "TransientError",
     "cancel_pending",
     "enqueue",
+    "enqueue_many",
     "register_transport",
     "transport_factories",
 ]

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models.outbox import CANCELLED, PENDING, OutboxMessage
+from bot.storage.models.outbox import CANCELLED, PENDING, SENDING, OutboxMessage
 from bot.storage.upsert import insert_ignore
 
 if TYPE_CHECKING:
@@ -82,9 +84,58 @@ async def enqueue(
     )
 
 
+def _row(
+    *,
+    channel: str,
+    recipient: str,
+    payload: dict[str, Any],
+    idempotency_key: str,
+    now: datetime,
+    kind: str = "message",
+    not_before: datetime | None = None,
+    ref: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row `enqueue` would write for these arguments."""
+    return {
+        "channel": channel,
+        "recipient": str(recipient)[:64],
+        "kind": kind,
+        "payload": payload,
+        "idempotency_key": idempotency_key[:160],
+        "ref": ref,
+        "status": PENDING,
+        "attempts": 0,
+        "ordered": not_before is None,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+
+
+async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, Any]]) -> int:
+    """`enqueue` for several messages in one statement (one round trip): each mapping holds
+    `enqueue`'s keyword arguments. Keys seen before, in the table or earlier in the batch,
+    add nothing. Returns how many rows were added.
+
+    Rows are inserted in the given order, so ordered messages to one recipient keep it."""
+    rows = [_row(**m) for m in messages]
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = OutboxMessage.__table__
+    # executemany + RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
+    # from a statement it compiles once; `.values([...])` would be compiled on every call.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    result = await session.execute(stmt, rows)
+    return len(result.all())
+
+
 async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | None = None) -> int:
-    """Cancel undelivered messages about `ref` (a booking moved or cancelled: no stale reminder)."""
-    stmt = update(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.status == PENDING)
+    """Cancel undelivered messages about `ref` (a booking moved or cancelled: no stale reminder).
+
+    Rows a worker has claimed but not sent yet (`sending`) are cancelled too; the worker
+    looks again just before it sends a scheduled message and drops a cancelled one."""
+    stmt = update(OutboxMessage).where(OutboxMessage.ref == ref, OutboxMessage.status.in_((PENDING, SENDING)))
     if kind_prefix:
         stmt = stmt.where(OutboxMessage.kind.startswith(kind_prefix))
     result = await session.execute(stmt.values(status=CANCELLED))

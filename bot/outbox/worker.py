@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
-from bot.storage.models.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -110,6 +110,8 @@ class Worker:
         if transport is None:
             return Outcome(message.id, FAILED, f"no transport configured for channel {message.channel!r}")
         async with gate:
+            if not message.ordered and await self._cancelled(message.id):
+                return Outcome(message.id, CANCELLED)
             try:
                 provider_id = await transport.send(message)
             except PermanentError as exc:
@@ -126,6 +128,12 @@ class Worker:
                 return Outcome(message.id, PENDING, f"error: {exc!r}"[:1000], retry_at=now + timedelta(seconds=backoff(message.attempts)))
         return Outcome(message.id, SENT, provider_id=provider_id)
 
+    async def _cancelled(self, message_id: int) -> bool:
+        """A scheduled message (a reminder) may have been cancelled after the claim."""
+        async with self.app.db.sessions() as session:
+            status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
+        return status == CANCELLED
+
     async def deliver_once(self, now: datetime | None = None) -> int:
         """Claim due messages, send them, record the outcomes. Returns how many were tried."""
         now = now or self.app.clock.now()
@@ -141,8 +149,10 @@ class Worker:
                     values.update(sent_at=now, provider_message_id=o.provider_id)
                 elif o.status == PENDING:
                     values.update(next_attempt_at=o.retry_at)
+                # A row cancelled while it was being sent keeps `cancelled` unless it did go out.
+                claimed = (SENDING, CANCELLED) if o.status == SENT else (SENDING,)
                 await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id == o.id, OutboxMessage.status == SENDING).values(**values)
+                    update(OutboxMessage).where(OutboxMessage.id == o.id, OutboxMessage.status.in_(claimed)).values(**values)
                 )
         return len(rows)
 

@@ -17,7 +17,7 @@ from math import asin, cos, radians, sin, sqrt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, union_all
+from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,11 +30,14 @@ from bot.domain.slots import (
     Slot,
     SlotPolicy,
     Window,
+    consultants_offering,
     generate_slots,
+    slot_is_free,
 )
 from bot.engine.events import Button, Reply
 from bot.i18n import format_datetime
-from bot.outbox import cancel_pending, enqueue
+from bot.outbox import cancel_pending, enqueue, enqueue_many
+from bot.services import schedule_cache
 from bot.storage.models import Booking, Closure, Consultant, SlotHold, User, WeeklyAvailability
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -183,6 +186,31 @@ async def schedules_for(session: AsyncSession, center_code: str) -> tuple[list[C
     return [ConsultantSchedule(cid, tuple(w), areas[cid]) for cid, w in windows.items()], closures
 
 
+@dataclass(frozen=True, slots=True)
+class _CenterSchedule:
+    """What slot rules need of a center; kept a few seconds by `schedule_cache`."""
+
+    center: CenterInfo | None
+    schedules: tuple[ConsultantSchedule, ...]
+    closures: tuple[ClosureRule, ...]
+
+    @property
+    def tz(self) -> str:
+        return self.center.tz if self.center else "Asia/Jakarta"
+
+
+async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSchedule:
+    cached = schedule_cache.get(session, center_code)
+    if cached is not None:
+        return cached
+    generation = schedule_cache.generation()
+    center = await center_info(session, center_code)
+    schedules, closures = await schedules_for(session, center_code) if center is not None else ([], [])
+    value = _CenterSchedule(center, tuple(schedules), tuple(closures))
+    schedule_cache.put(session, center_code, value, generation)
+    return value
+
+
 async def _busy(
     session: AsyncSession, consultant_ids: Sequence[int], now: datetime, *, user_id: int | None,
     until: datetime, since: datetime | None = None, ignore_booking: int | None = None,
@@ -223,11 +251,11 @@ async def free_slots(
 ) -> list[Slot]:
     """The center's free slots for `area` (all areas when None), as `user_id` sees them
     (their own hold does not hide a slot from them)."""
-    center = await center_info(session, center_code)
+    cached = await _center_schedule(session, center_code)
+    center, closures = cached.center, cached.closures
     if center is None:
         return []
-    schedules, closures = await schedules_for(session, center_code)
-    schedules = [s for s in schedules if s.consultant_id not in exclude_consultants]
+    schedules = [s for s in cached.schedules if s.consultant_id not in exclude_consultants]
     margin = policy.buffer + policy.duration
     if day is not None:
         zone = ZoneInfo(center.tz)
@@ -262,57 +290,129 @@ async def hold_slot(
 
     `SlotUnavailable` when that time is not a slot of the center (past, too soon, holiday,
     outside hours); `SlotTaken` when every consultant's slot is booked or held by others."""
-    day = starts_at.astimezone(ZoneInfo(await _tz(session, center_code))).date()
-    offered = await free_slots(
-        session, center_code=center_code, area=area, now=now, user_id=user_id, policy=policy, day=day,
-        ignore_booking=ignore_booking,
-    )
-    slots = [s for s in offered if s.starts_at == starts_at]
-    if not slots:
-        if await _exists_as_slot(session, center_code=center_code, area=area, starts_at=starts_at, now=now, policy=policy):
-            raise SlotTaken("that time was just taken")
-        raise SlotUnavailable("that time is not a consultation slot")
+    free, _ = await _free_at(session, center_code=center_code, area=area, starts_at=starts_at, now=now, policy=policy,
+                             user_id=user_id, ignore_booking=ignore_booking)
     await release_holds(session, user_id)
-    for slot in slots:
+    ends_at = starts_at + policy.duration
+    for cid in free:
         # Expired holds of others give way; the unique constraint settles a race for a live one.
         await session.execute(
-            delete(SlotHold).where(
-                SlotHold.consultant_id == slot.consultant_id, SlotHold.starts_at == slot.starts_at, SlotHold.expires_at <= now
-            )
+            delete(SlotHold).where(SlotHold.consultant_id == cid, SlotHold.starts_at == starts_at, SlotHold.expires_at <= now)
         )
         won = await insert_ignore(
             session,
             SlotHold,
-            {"consultant_id": slot.consultant_id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
-             "user_id": user_id, "expires_at": now + HOLD_FOR},
+            {"consultant_id": cid, "starts_at": starts_at, "ends_at": ends_at, "user_id": user_id, "expires_at": now + HOLD_FOR},
             ("consultant_id", "starts_at"),
         )
         if won:
             hold = (
-                await session.execute(
-                    select(SlotHold).where(SlotHold.consultant_id == slot.consultant_id, SlotHold.starts_at == slot.starts_at)
-                )
+                await session.execute(select(SlotHold).where(SlotHold.consultant_id == cid, SlotHold.starts_at == starts_at))
             ).scalar_one()
             return hold
     raise SlotTaken("someone else is holding that time")
 
 
+# --- statements of the booking path, built once -------------------------------------------------
+# Building a select or insert costs more Python time than the round trip it makes; these are
+# built on first use with bound parameters and reused (SQLAlchemy caches their compiled form).
+
+
+@lru_cache(maxsize=None)
+def _user_and_hold_stmt() -> Any:
+    """The user's contact and the slot they hold at a start, with its consultant: one row."""
+    return (
+        select(User.channel, User.external_id, SlotHold.id, SlotHold.consultant_id, Consultant.center_code, Consultant.areas,
+               Consultant.channel, Consultant.external_id)
+        .select_from(User)
+        .outerjoin(SlotHold, (SlotHold.user_id == User.id) & (SlotHold.starts_at == bindparam("starts_at")))
+        .outerjoin(Consultant, Consultant.id == SlotHold.consultant_id)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+@lru_cache(maxsize=None)
+def _free_at_stmt(ignoring_booking: bool, as_user: bool) -> Any:
+    """Offering consultants still active at the center, each with its contact and what is
+    taken around one start (active bookings, other users' live holds): one row per interval."""
+    ids = bindparam("ids", expanding=True)
+    since, until, now = bindparam("since"), bindparam("until"), bindparam("now")
+    taken = select(Booking.consultant_id, Booking.starts_at, Booking.ends_at).where(
+        Booking.consultant_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > since, Booking.starts_at < until,
+    )
+    if ignoring_booking:
+        taken = taken.where(Booking.id != bindparam("ignore_booking"))
+    held = select(SlotHold.consultant_id, SlotHold.starts_at, SlotHold.ends_at).where(
+        SlotHold.consultant_id.in_(ids), SlotHold.expires_at > now, SlotHold.ends_at > since, SlotHold.starts_at < until,
+    )
+    if as_user:
+        held = held.where(SlotHold.user_id != bindparam("user_id"))
+    busy = union_all(taken, held).subquery()
+    return (
+        select(Consultant.id, Consultant.areas, Consultant.channel, Consultant.external_id, busy.c.starts_at, busy.c.ends_at)
+        .outerjoin(busy, busy.c.consultant_id == Consultant.id)
+        .where(Consultant.id.in_(ids), Consultant.active.is_(True), Consultant.center_code == bindparam("center_code"))
+    )
+
+
+@lru_cache(maxsize=None)
+def _insert_booking_stmt(dialect: str) -> Any:
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Booking).on_conflict_do_nothing().returning(Booking)
+
+
+@lru_cache(maxsize=None)
+def _active_at_stmt() -> Any:
+    return select(Booking.id).where(Booking.consultant_id == bindparam("consultant_id"),
+                                    Booking.starts_at == bindparam("starts_at"), Booking.status.in_(ACTIVE_STATUSES))
+
+
 async def _tz(session: AsyncSession, center_code: str) -> str:
-    center = await center_info(session, center_code)
-    return center.tz if center else "Asia/Jakarta"
+    return (await _center_schedule(session, center_code)).tz
 
 
-async def _exists_as_slot(
-    session: AsyncSession, *, center_code: str, area: str, starts_at: datetime, now: datetime, policy: SlotPolicy
-) -> bool:
-    """Would `starts_at` be a slot if nobody had booked or held it? (taken vs. never offered)"""
-    center = await center_info(session, center_code)
-    if center is None:
-        return False
-    schedules, closures = await schedules_for(session, center_code)
-    day = starts_at.astimezone(ZoneInfo(center.tz)).date()
-    slots = generate_slots(schedules, tz=center.tz, now=now, policy=policy, closures=closures, area=area, day=day)
-    return any(s.starts_at == starts_at for s in slots)
+@dataclass(frozen=True, slots=True)
+class _Contact:
+    """Where a person's notifications go."""
+
+    channel: str | None
+    external_id: str | None
+
+
+async def _free_at(
+    session: AsyncSession, *, center_code: str, area: str, starts_at: datetime, now: datetime, policy: SlotPolicy,
+    user_id: int | None, ignore_booking: int | None = None,
+) -> tuple[list[int], dict[int, _Contact]]:
+    """The consultants (ascending ids) of `area` free at `starts_at`, as `user_id` sees them
+    (their own hold does not count), with where to notify each: the same answer as
+    filtering `free_slots(day=…)` for that start, from one query about that start only.
+
+    `SlotUnavailable` when the time is not a slot at all (no query then); `SlotTaken` when
+    every consultant offering it is booked or held by someone else."""
+    cached = await _center_schedule(session, center_code)
+    if cached.center is None:
+        raise SlotUnavailable("that time is not a consultation slot")
+    offering = consultants_offering(cached.schedules, starts_at, tz=cached.tz, now=now, policy=policy,
+                                    closures=cached.closures, area=area)
+    if not offering:
+        raise SlotUnavailable("that time is not a consultation slot")
+    # The consultant rows are read fresh, so a deactivation or a change of center or
+    # field counts at once even when the cached schedule is a few seconds old.
+    params = {"ids": offering, "since": max(starts_at - policy.buffer, now), "until": starts_at + policy.duration + policy.buffer,
+              "now": now, "center_code": center_code, "ignore_booking": ignore_booking, "user_id": user_id}
+    rows = (await session.execute(_free_at_stmt(ignore_booking is not None, user_id is not None), params)).all()
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    contacts: dict[int, _Contact] = {}
+    for cid, areas, channel, external_id, s, e in rows:
+        if area not in (areas or ()):
+            continue
+        contacts[cid] = _Contact(channel, external_id)
+        if s is not None:
+            busy.setdefault(cid, []).append((s, e))
+    free = [cid for cid in offering if cid in contacts and slot_is_free(busy.get(cid, ()), starts_at, policy)]
+    if not free:
+        raise SlotTaken("that time was just taken")
+    return free, contacts
 
 
 # --- book ---------------------------------------------------------------------------------------
@@ -335,19 +435,14 @@ class BookingRequest:
 async def _insert_booking(session: AsyncSession, values: dict[str, Any]) -> Booking | None:
     """Insert unless the slot's partial unique index already holds an active booking
     (`ON CONFLICT DO NOTHING`: a lost race costs no exception and no savepoint). None when
-    the slot is taken. A rare repeated reference is drawn again."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    the slot is taken. A rare repeated reference is drawn again. The row comes back by
+    `RETURNING`, already in the session."""
+    stmt = _insert_booking_stmt(session.bind.dialect.name if session.bind is not None else "sqlite")
     for _ in range(8):
-        ref = rules.new_reference()
-        stmt = insert(Booking).values(**values, ref=ref).on_conflict_do_nothing().returning(Booking.id)
-        new_id = (await session.execute(stmt)).scalar_one_or_none()
-        if new_id is not None:
-            return await session.get(Booking, new_id)
-        taken = await session.execute(
-            select(Booking.id).where(Booking.consultant_id == values["consultant_id"], Booking.starts_at == values["starts_at"],
-                                     Booking.status.in_(ACTIVE_STATUSES))
-        )
+        booking = (await session.scalars(stmt, {**values, "ref": rules.new_reference()})).one_or_none()
+        if booking is not None:
+            return booking
+        taken = await session.execute(_active_at_stmt(), {"consultant_id": values["consultant_id"], "starts_at": values["starts_at"]})
         if taken.first() is not None:
             return None
     raise RuntimeError("could not draw an unused booking reference")
@@ -362,29 +457,25 @@ async def book(
     translate: Translate = _english,
 ) -> Booking:
     """Make the booking for the slot the user holds (or, without a hold, any free consultant
-    of the area at that time). Notifies the consultant and schedules the reminders."""
-    hold = (
-        await session.execute(
-            select(SlotHold).where(SlotHold.user_id == request.user_id, SlotHold.starts_at == request.starts_at)
-        )
-    ).scalar_one_or_none()
+    of the area at that time). Notifies the consultant and schedules the reminders.
+
+    Four statements: the user with their hold, the free consultants at that time (skipped
+    with a hold), the insert, and the outbox rows in one insert (plus the hold's release)."""
+    found = (
+        await session.execute(_user_and_hold_stmt(), {"user_id": request.user_id, "starts_at": request.starts_at})
+    ).first()
+    user = _Contact(found[0], found[1]) if found is not None else None
+    has_hold = found is not None and found[2] is not None
     candidates: list[int] = []
-    if hold is not None:
-        consultant = await session.get(Consultant, hold.consultant_id)
-        if consultant is not None and consultant.center_code == request.center_code and request.area in (consultant.areas or ()):
-            candidates.append(hold.consultant_id)
+    contacts: dict[int, _Contact] = {}
+    if has_hold:
+        _, _, _, held_by, center_code, areas, channel, external_id = found  # type: ignore[misc]
+        if center_code == request.center_code and request.area in (areas or ()):
+            candidates.append(held_by)
+            contacts[held_by] = _Contact(channel, external_id)
     if not candidates:
-        tz = await _tz(session, request.center_code)
-        slots = await free_slots(
-            session, center_code=request.center_code, area=request.area, now=now, user_id=request.user_id, policy=policy,
-            day=request.starts_at.astimezone(ZoneInfo(tz)).date(),
-        )
-        candidates = [s.consultant_id for s in slots if s.starts_at == request.starts_at]
-        if not candidates:
-            if await _exists_as_slot(session, center_code=request.center_code, area=request.area,
-                                     starts_at=request.starts_at, now=now, policy=policy):
-                raise SlotTaken("that time was just taken")
-            raise SlotUnavailable("that time is not a consultation slot")
+        candidates, contacts = await _free_at(session, center_code=request.center_code, area=request.area,
+                                              starts_at=request.starts_at, now=now, policy=policy, user_id=request.user_id)
     elif request.starts_at < now:
         raise SlotUnavailable("that time has passed")
     values = {
@@ -403,10 +494,14 @@ async def book(
             break
     if booking is None:
         raise SlotTaken("the slot was booked by someone else a moment ago")
-    if hold is not None:
+    if has_hold:
         await release_holds(session, request.user_id)
-    await _notify_consultant(session, booking, "new", now=now, translate=translate)
-    await _schedule_reminders(session, booking, now=now, translate=translate)
+    center = (await _center_schedule(session, request.center_code)).center
+    messages = [_consultant_message(booking, "new", center=center, consultant_id=booking.consultant_id,
+                                    contact=contacts[booking.consultant_id], now=now, translate=translate)]
+    if user is not None:
+        messages += _reminder_messages(booking, center=center, user=user, now=now, translate=translate)
+    await enqueue_many(session, messages)
     return booking
 
 
@@ -469,17 +564,8 @@ async def reschedule_booking(
         raise rules.InvalidTransition("past", "rescheduled")
     if starts_at == booking.starts_at:
         return booking
-    tz = await _tz(session, booking.center_code)
-    slots = await free_slots(
-        session, center_code=booking.center_code, area=booking.service_area, now=now, user_id=user_id, policy=policy,
-        day=starts_at.astimezone(ZoneInfo(tz)).date(), ignore_booking=booking.id,
-    )
-    free = [s.consultant_id for s in slots if s.starts_at == starts_at]
-    if not free:
-        if await _exists_as_slot(session, center_code=booking.center_code, area=booking.service_area,
-                                 starts_at=starts_at, now=now, policy=policy):
-            raise SlotTaken("that time was just taken")
-        raise SlotUnavailable("that time is not a consultation slot")
+    free, _ = await _free_at(session, center_code=booking.center_code, area=booking.service_area, starts_at=starts_at, now=now,
+                             policy=policy, user_id=user_id, ignore_booking=booking.id)
     old_consultant = booking.consultant_id
     old_start, old_end = booking.starts_at, booking.ends_at
     free.sort(key=lambda cid: cid != old_consultant)  # keep the same consultant when possible
@@ -661,15 +747,12 @@ def area_name(area: str, lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
-async def _notify_consultant(
-    session: AsyncSession, booking: Booking, change: str, *, now: datetime, translate: Translate,
-    consultant_id: int | None = None, starts_at: datetime | None = None, previous_start: datetime | None = None,
-) -> None:
-    """Tell the consultant (in Indonesian) on their linked channel, else the delivery log."""
-    consultant = await session.get(Consultant, consultant_id or booking.consultant_id)
-    if consultant is None:
-        return
-    center = await center_info(session, booking.center_code)
+def _consultant_message(
+    booking: Booking, change: str, *, center: CenterInfo | None, consultant_id: int, contact: _Contact, now: datetime,
+    translate: Translate, starts_at: datetime | None = None, previous_start: datetime | None = None,
+) -> dict[str, Any]:
+    """The outbox message (`enqueue`'s arguments) telling the consultant, in Indonesian, on
+    their linked channel, else the delivery log."""
     tz = center.tz if center else "Asia/Jakarta"
     lang = "id"
     when = format_datetime(starts_at or booking.starts_at, lang, tz)
@@ -688,35 +771,62 @@ async def _notify_consultant(
                    Button(translate(lang, "Decline"), f"act:booking.decline?ref={booking.ref}")]
     else:
         text = translate(lang, "Booking {ref} on {when} was cancelled.\n{area}: {who}", **details)
-    channel = consultant.channel if consultant.channel and consultant.external_id else "log"
-    recipient = consultant.external_id if channel != "log" and consultant.external_id else f"consultant:{consultant.id}"
-    await enqueue(
-        session, channel=channel, recipient=recipient, payload=Reply(text=text, buttons=buttons).to_dict(),
-        idempotency_key=f"booking:{booking.ref}:v{booking.version}:{change}:consultant:{consultant.id}",
-        now=now, kind=f"booking.{change}", ref=booking.ref,
-    )
+    linked = bool(contact.channel and contact.external_id)
+    return {
+        "channel": contact.channel if linked else "log",
+        "recipient": contact.external_id if linked else f"consultant:{consultant_id}",
+        "payload": Reply(text=text, buttons=buttons).to_dict(),
+        "idempotency_key": f"booking:{booking.ref}:v{booking.version}:{change}:consultant:{consultant_id}",
+        "now": now, "kind": f"booking.{change}", "ref": booking.ref,
+    }
+
+
+async def _notify_consultant(
+    session: AsyncSession, booking: Booking, change: str, *, now: datetime, translate: Translate,
+    consultant_id: int | None = None, starts_at: datetime | None = None, previous_start: datetime | None = None,
+) -> None:
+    """Tell the consultant (in Indonesian) on their linked channel, else the delivery log."""
+    consultant = await session.get(Consultant, consultant_id or booking.consultant_id)
+    if consultant is None:
+        return
+    center = (await _center_schedule(session, booking.center_code)).center
+    await enqueue(session, **_consultant_message(
+        booking, change, center=center, consultant_id=consultant.id, contact=_Contact(consultant.channel, consultant.external_id),
+        now=now, translate=translate, starts_at=starts_at, previous_start=previous_start,
+    ))
+
+
+def _reminder_messages(
+    booking: Booking, *, center: CenterInfo | None, user: _Contact, now: datetime, translate: Translate
+) -> list[dict[str, Any]]:
+    """The user's reminders (24 h and 2 h before, those still ahead) as outbox messages."""
+    tz = center.tz if center else "Asia/Jakarta"
+    lang = booking.language
+    place = center.name if center else booking.center_code
+    when = format_datetime(booking.starts_at, lang, tz)
+    messages = []
+    for reminder in rules.reminders_for(booking.starts_at, now):
+        if reminder.kind == "reminder.day_before":
+            msg = "Reminder: tomorrow, {when}, you have a free consultation at {place} ({ref})."
+        else:
+            msg = "Reminder: your consultation at {place} starts at {when} ({ref})."
+        text = translate(lang, msg, when=when, place=place, ref=booking.ref)
+        buttons = [Button(translate(lang, "My bookings"), "flow:my_bookings")]
+        messages.append({
+            "channel": user.channel, "recipient": user.external_id, "payload": Reply(text=text, buttons=buttons).to_dict(),
+            "idempotency_key": f"booking:{booking.ref}:v{booking.version}:{reminder.kind}", "now": now,
+            "kind": reminder.kind, "not_before": reminder.at, "ref": booking.ref,
+        })
+    return messages
 
 
 async def _schedule_reminders(session: AsyncSession, booking: Booking, *, now: datetime, translate: Translate) -> None:
     user = await session.get(User, booking.user_id)
     if user is None:
         return
-    center = await center_info(session, booking.center_code)
-    tz = center.tz if center else "Asia/Jakarta"
-    lang = booking.language
-    place = center.name if center else booking.center_code
-    for reminder in rules.reminders_for(booking.starts_at, now):
-        if reminder.kind == "reminder.day_before":
-            msg = "Reminder: tomorrow, {when}, you have a free consultation at {place} ({ref})."
-        else:
-            msg = "Reminder: your consultation at {place} starts at {when} ({ref})."
-        text = translate(lang, msg, when=format_datetime(booking.starts_at, lang, tz), place=place, ref=booking.ref)
-        buttons = [Button(translate(lang, "My bookings"), "flow:my_bookings")]
-        await enqueue(
-            session, channel=user.channel, recipient=user.external_id, payload=Reply(text=text, buttons=buttons).to_dict(),
-            idempotency_key=f"booking:{booking.ref}:v{booking.version}:{reminder.kind}", now=now,
-            kind=reminder.kind, not_before=reminder.at, ref=booking.ref,
-        )
+    center = (await _center_schedule(session, booking.center_code)).center
+    await enqueue_many(session, _reminder_messages(booking, center=center, user=_Contact(user.channel, user.external_id),
+                                                   now=now, translate=translate))
 
 
 # --- consultants admin --------------------------------------------------------------------------

@@ -194,3 +194,73 @@ async def test_consultant_linked_channel_gets_the_notification(frontdesk) -> Non
         b = await svc.book(s, request(u.id, at(25, 10)), now=NOW)
         row = (await outbox(s, ref=b.ref, kind="booking.new"))[0]
         assert (row.channel, row.recipient) == ("telegram", "555")
+
+
+# --- round trips and the schedule cache ---------------------------------------------------------
+
+
+def count_statements(frontdesk):  # type: ignore[no-untyped-def]
+    """A list that grows by one SQL text per statement the engine sends (SQLite's BEGIN left out)."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    event.listen(frontdesk.db.engine.sync_engine, "before_cursor_execute", 
+                 lambda _c, _cur, sql, *a: None if sql.startswith("BEGIN") else sent.append(sql))
+    return sent
+
+
+async def test_book_takes_four_statements_with_a_warm_schedule(frontdesk) -> None:  # type: ignore[no-untyped-def]
+    async with frontdesk.db.transaction() as s:
+        u1, u2 = await new_user(s, "u1"), await new_user(s, "u2")
+        await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW)  # loads the center's schedule
+    sent = count_statements(frontdesk)
+    async with frontdesk.db.transaction() as s:
+        await svc.book(s, request(u1.id, at(25, 10)), now=NOW)
+    assert len(sent) == 4, sent  # user + hold, free consultants, insert, outbox rows
+    async with frontdesk.db.transaction() as s:
+        await svc.hold_slot(s, user_id=u2.id, center_code="plut-maros", area="marketing", starts_at=at(25, 11), now=NOW)
+    sent.clear()
+    async with frontdesk.db.transaction() as s:
+        await svc.book(s, request(u2.id, at(25, 11)), now=NOW)
+    assert len(sent) == 4, sent  # user + hold, insert, release the hold, outbox rows
+
+
+async def test_schedule_edits_in_this_process_count_at_once(frontdesk) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    async with frontdesk.db.transaction() as s:
+        u = await new_user(s, "u1")
+        assert at(25, 10) in {x.starts_at for x in await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW)}
+    async with frontdesk.db.transaction() as s:
+        await svc.add_closure(s, center_code="plut-maros", first_day=date(2026, 11, 25), last_day=date(2026, 11, 25))
+    async with frontdesk.db.transaction() as s:
+        assert at(25, 10) not in {x.starts_at for x in await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW)}
+        with pytest.raises(SlotUnavailable):
+            await svc.book(s, request(u.id, at(25, 10)), now=NOW)
+    async with frontdesk.db.transaction() as s:  # hours replaced through the ORM, by bulk delete + insert
+        cids = (await s.execute(select(Consultant.id).where(Consultant.center_code == "plut-maros"))).scalars().all()
+        for cid in cids:
+            await svc.set_availability(s, cid, [])
+    async with frontdesk.db.transaction() as s:
+        assert await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW) == []
+
+
+async def test_other_processes_edits_count_after_the_ttl_and_deactivation_at_once(frontdesk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.services import schedule_cache
+
+    async with frontdesk.db.transaction() as s:
+        u = await new_user(s, "u1")
+        before = await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW)
+    # Raw SQL stands for another process: this process's cache does not see it...
+    async with frontdesk.db.transaction() as s:
+        await s.execute(text("UPDATE consultants SET active = false WHERE center_code = 'plut-maros'"))
+    async with frontdesk.db.transaction() as s:
+        assert await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW) == before
+        # ...but booking reads the consultant rows fresh, so nobody is booked with an inactive consultant.
+        with pytest.raises(SlotTaken):
+            await svc.book(s, request(u.id, at(25, 10)), now=NOW)
+    monkeypatch.setattr(schedule_cache, "TTL", 0.0)
+    async with frontdesk.db.transaction() as s:
+        assert await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW) == []
+        with pytest.raises(SlotUnavailable):
+            await svc.book(s, request(u.id, at(25, 10)), now=NOW)

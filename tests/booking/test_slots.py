@@ -115,3 +115,37 @@ def test_availability_text_round_trip_and_errors() -> None:
     for bad in ("Mon 25:00-26:00", "Funday 08:00-10:00", "Mon 10:00-09:00", ""):
         with pytest.raises(AvailabilityError):
             parse_availability(bad)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [SlotPolicy(), SlotPolicy(duration=timedelta(minutes=45), buffer=timedelta(minutes=15)),
+     SlotPolicy(duration=timedelta(minutes=40), buffer=timedelta(minutes=5), min_notice=timedelta(0), horizon=timedelta(days=3))],
+)
+@pytest.mark.parametrize("start_day", [23, 52])  # 52: Dec 22, with Christmas ahead
+def test_consultants_offering_agrees_with_generate_slots(policy: SlotPolicy, start_day: int) -> None:
+    from bot.domain.slots import consultants_offering, slot_is_free
+
+    schedules = [
+        one(1), one(2, parse_availability("Mon-Sat 07:30-11:10; Sun 09:00-10:00"), ("it",)),
+        one(3, parse_availability("Tue-Fri 13:15-16:00, 08:00-10:00"), ("marketing", "it")),
+    ]
+    closures = [Closure(date(2026, 11, 26), date(2026, 11, 27), None), Closure(date(2026, 11, 30), date(2026, 12, 2), 3)]
+    tz = "Asia/Makassar"
+    now = datetime(2026, 11, 1, 9, 0, tzinfo=ZoneInfo(tz)) + timedelta(days=start_day - 1)
+    taken = generate_slots(schedules, tz=tz, now=now, policy=policy, closures=closures)[::4]
+    busy = {}
+    for s in taken:
+        busy.setdefault(s.consultant_id, []).append((s.starts_at, s.ends_at))
+    for area in (None, "marketing", "it", "hr"):
+        offered = generate_slots(schedules, tz=tz, now=now, policy=policy, closures=closures, area=area)
+        free = generate_slots(schedules, tz=tz, now=now, policy=policy, closures=closures, area=area, busy=busy)
+        # Every 5 minutes over the horizon and a little beyond, including days before `now`.
+        t = now.replace(hour=0, minute=0) - timedelta(days=1)
+        while t < now + policy.horizon + timedelta(days=2):
+            want = sorted(s.consultant_id for s in offered if s.starts_at == t)
+            got = consultants_offering(schedules, t, tz=tz, now=now, policy=policy, closures=closures, area=area)
+            assert got == want, t
+            want_free = sorted(s.consultant_id for s in free if s.starts_at == t)
+            assert [c for c in got if slot_is_free(busy.get(c, []), t, policy)] == want_free, t
+            t += timedelta(minutes=5)
