@@ -178,9 +178,25 @@ def test_handoff_queue_shows_status_and_waiting_time(client: TestClient, world) 
         user = (await session.execute(select(User))).scalars().first()
         session.add(Handoff(user_id=user.id, center_code="plut-sumbar", service_area="financing", question="tolong bantu",
                             status="open", created_at=now - timedelta(minutes=25)))
+        other = User(channel="web", external_id="u2", created_at=now, language_locked=False)
+        session.add(other)
+        await session.flush()
+        session.add(Handoff(user_id=other.id, center_code="plut-sumbar", service_area="marketing", question="sudah dijawab",
+                            status="closed", consultant_id=world["own"], created_at=now - timedelta(hours=2),
+                            taken_at=now - timedelta(hours=2) + timedelta(minutes=8), closed_at=now - timedelta(hours=1), rating=4))
+        third = User(channel="web", external_id="u3", created_at=now, language_locked=False)
+        session.add(third)
+        await session.flush()
+        session.add(Handoff(user_id=third.id, center_code="plut-sumut", question="pusat lain", status="open", created_at=now))
         await session.commit()
 
     _db(client, add)
     login(client, "center_admin")
     page = client.get("/admin/handoffs").text
-    assert "tolong bantu" in page and "25 m" in page
+    assert "tolong bantu" in page and "25 m" in page and "8 m" in page and "pusat lain" not in page
+    dash = client.get("/admin/dashboard").text
+    assert 'id="fig-handoff_wait">8 min' in dash and 'id="fig-rating">4.0' in dash
+    client.cookies.clear()
+    login(client, "consultant")  # their own, and the open ones of their center nobody took yet
+    page = client.get("/admin/handoffs").text
+    assert "sudah dijawab" in page and "tolong bantu" in page and "pusat lain" not in page
