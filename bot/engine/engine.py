@@ -29,6 +29,7 @@ from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
 from bot.engine.language import detect_language, language_request
+from bot.services import handoff
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.storage.upsert import insert_ignore
 
@@ -168,6 +169,9 @@ class Engine:
         text = (event.text or "").strip()
         lowered = text.lower()
 
+        # A conversation handed off to a consultant is theirs: relay, do not answer (bot/services/handoff.py).
+        if await handoff.intercept(turn):
+            return
         # Global words first: they work from any step.
         if event.command is not None:
             await self._command(turn, event.command, event.command_args)
@@ -220,6 +224,8 @@ class Engine:
         await self.fallback(turn)
 
     async def fallback(self, turn: Turn) -> None:
+        if await handoff.after_fallback(turn):  # two fallbacks in a row: a consultant takes over
+            return
         fn = get_action("nlu.fallback")
         if fn is not None:
             await step_runner.run_action_detached(self, turn, "nlu.fallback")

@@ -157,17 +157,28 @@ class Worker:
         return len(rows)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
+        wake = asyncio.Event()
+        self.app.outbox_wake = wake  # type: ignore[attr-defined]  (see `wake`)
         while not stop.is_set():
+            wake.clear()
             try:
                 busy = await self.deliver_once()
             except Exception:
                 log.exception("outbox delivery round failed; retrying")
                 busy = 0
             if not busy:
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
-                except TimeoutError:
-                    pass
+                waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+                await asyncio.wait(waits, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+                for w in waits:
+                    w.cancel()
+
+
+def wake(app: FrontDesk) -> None:
+    """Something was just committed to the outbox in this process: deliver now instead of
+    at the next idle poll (other processes still find it by polling)."""
+    event = getattr(app, "outbox_wake", None)
+    if event is not None:
+        event.set()
 
 
 async def run_embedded(app: FrontDesk, stop: asyncio.Event) -> None:

@@ -164,3 +164,9 @@ def closure(
         typer.echo(f"closed {center}{f' consultant {consultant}' if consultant else ''} {a} .. {b}")
 
     _run(go)
+
+
+# `frontdesk consultants invite ID`: a one-time code to link Telegram or WhatsApp (bot/services/consultant_link.py).
+from bot.services.consultant_link import invite_cli  # noqa: E402
+
+app.command("invite")(invite_cli)

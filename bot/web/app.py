@@ -36,7 +36,7 @@ ROUTE_PROVIDERS = (
     "bot.admin.routes:routes",
 )
 # Background jobs started with the server: "module:function", async function(app, stop_event).
-BACKGROUND_JOBS = ("bot.outbox.worker:run_embedded",)
+BACKGROUND_JOBS = ("bot.outbox.worker:run_embedded", "bot.channels.jobs:run")
 
 
 def _optional(spec: str) -> Callable[..., Any] | None:

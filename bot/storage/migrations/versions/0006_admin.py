@@ -1,7 +1,7 @@
 """admin: accounts, sessions, login attempts, audit log, content versions
 
 Revision ID: 0006_admin
-Revises: 0004_booking (chained after main's head; the lead re-chains at merge)
+Revises: 0005_channels (chained after main's head; the lead re-chains at merge)
 Create Date: 2026-11-23 14:32:10.899735
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_ty
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0006_admin'
-down_revision: str | Sequence[str] | None = '0004_booking'
+down_revision: str | Sequence[str] | None = '0005_channels'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,260 @@
+"""Webhook-to-reply throughput and latency of one `frontdesk run` process on PostgreSQL.
+
+    /work/venv/bin/python bench/webhook_bench.py --channel telegram --users 1000 --rounds 3
+    /work/venv/bin/python bench/webhook_bench.py --channel whatsapp --users 1000 --rounds 3
+
+What is measured: the bench posts real-shaped updates to `/telegram/webhook` (or signed
+ones to `/whatsapp/webhook`) of a `frontdesk run` subprocess (web server + embedded outbox
+worker, one process) and waits for the replies at a local fake Bot API / Graph API. The
+latency of a message is from the start of its webhook POST to the arrival of its first
+(and of its last) reply at the fake API; throughput is messages answered per second over
+the whole run. Every user sends one message per round (`/start`, then a button, then
+`/menu`), so each message goes through the engine, the outbox and an HTTP send.
+
+The platforms' rate limits (Telegram 30/s overall and 1/s per chat, WhatsApp 80/s) are
+lifted for the bench through the `*_RATE_PER_SECOND` settings: they would measure the
+limiter, not our code. The fake API runs in its own process (uvicorn), like the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.channels import fakes  # noqa: E402
+
+TG_TOKEN = "123456789:AAHbenchTokenForTheFakeServer_x"
+TG_SECRET = "bench-secret"
+WA_TOKEN = "EAAGbench"
+WA_PHONE = "106540352242922"
+WA_SECRET = "bench-app-secret"
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    k = max(0, min(len(values) - 1, int(round(p / 100 * len(values) + 0.5)) - 1))
+    return values[k]
+
+
+async def _reset_db(url: str) -> None:
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    name = url.rsplit("/", 1)[1]
+
+    async def run() -> None:
+        from sqlalchemy import text
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await engine.dispose()
+
+    await run()
+
+
+def _updates(channel: str, round_no: int, user: int) -> tuple[str, bytes, dict[str, str]]:
+    """(path, body, headers) of one message of `user` in round `round_no`."""
+    if channel == "telegram":
+        uid = 10_000_000 + user
+        update_id = round_no * 1_000_000 + user
+        if round_no % 3 == 1:
+            upd = fakes.tg_callback(uid, "lang:en", update_id=update_id)
+        else:
+            upd = fakes.tg_message(uid, text="/start" if round_no % 3 == 0 else "/menu", update_id=update_id)
+        return "/telegram/webhook", json.dumps(upd).encode(), {
+            "content-type": "application/json", "x-telegram-bot-api-secret-token": TG_SECRET}
+    wa_id = f"62812{user:08d}"
+    mid = f"wamid.BENCH{round_no:02d}{user:08d}"
+    if round_no % 3 == 1:
+        payload = fakes.wa_button_reply(WA_PHONE, wa_id, "lang:en", "English", msg_id=mid)
+    else:
+        payload = fakes.wa_text(WA_PHONE, wa_id, "/start" if round_no % 3 == 0 else "menu", msg_id=mid)
+    body = json.dumps(payload).encode()
+    return "/whatsapp/webhook", body, {"content-type": "application/json",
+                                       "x-hub-signature-256": fakes.sign(WA_SECRET, body)}
+
+
+def _recipient(channel: str, user: int) -> str:
+    return str(10_000_000 + user) if channel == "telegram" else f"62812{user:08d}"
+
+
+class RemoteFake:
+    """The fake API in its own process; calls are read over HTTP (`/__calls`)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.port = fakes._free_port()  # noqa: SLF001
+        self.url = f"http://127.0.0.1:{self.port}"
+        token = TG_TOKEN if kind == "telegram" else WA_TOKEN
+        self.proc = subprocess.Popen([sys.executable, "-m", "tests.channels.fakes", kind, "--port", str(self.port),
+                                      "--token", token, "--phone-id", WA_PHONE], cwd=ROOT,
+                                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.seen = 0
+
+    async def wait_ready(self, http: httpx.AsyncClient) -> None:
+        for _ in range(200):
+            try:
+                await http.get(f"{self.url}/__calls?since=999999999")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        raise SystemExit("the fake API did not start")
+
+    async def new_calls(self, http: httpx.AsyncClient) -> list[list[Any]]:
+        out = (await http.get(f"{self.url}/__calls", params={"since": self.seen})).json()
+        self.seen += len(out)
+        return out
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+async def _round(http: httpx.AsyncClient, probe: httpx.AsyncClient, fake: RemoteFake, channel: str, round_no: int,
+                 users: int, concurrency: int, timeout: float) -> dict[str, Any]:
+    gate = asyncio.Semaphore(concurrency)
+    started: dict[str, float] = {}
+    statuses: list[int] = []
+    post_lat: list[float] = []
+    first: dict[str, float] = {}
+    last: dict[str, float] = {}
+    api_calls = 0
+
+    async def one(user: int) -> None:
+        path, body, headers = _updates(channel, round_no, user)
+        async with gate:
+            t0 = time.monotonic()
+            started[_recipient(channel, user)] = t0
+            r = await http.post(path, content=body, headers=headers)
+            post_lat.append(time.monotonic() - t0)
+            statuses.append(r.status_code)
+
+    def take(calls: list[list[Any]]) -> None:
+        nonlocal api_calls
+        for method, who, at in calls:
+            if method.startswith("failed:") or method == "answerCallbackQuery":
+                continue
+            api_calls += 1
+            if who in started:
+                first.setdefault(who, at)
+                last[who] = at
+
+    t_start = time.monotonic()
+    sender = asyncio.gather(*(one(u) for u in range(users)))
+    while not sender.done():
+        take(await fake.new_calls(probe))
+        await asyncio.sleep(0.2)
+    await sender
+    deadline = time.monotonic() + timeout
+    quiet_since = time.monotonic()
+    while time.monotonic() < deadline:
+        calls = await fake.new_calls(probe)
+        take(calls)
+        if calls:
+            quiet_since = time.monotonic()
+        elif len(first) >= users and time.monotonic() - quiet_since > 1.0:
+            break
+        await asyncio.sleep(0.1)
+    t_end = max(last.values()) if last else time.monotonic()
+    return {"round": round_no, "messages": users, "answered": len(first), "api_calls": api_calls,
+            "http_errors": sum(1 for s in statuses if s != 200), "seconds": t_end - t_start,
+            "first_ms": [(first[k] - started[k]) * 1000 for k in first],
+            "last_ms": [(last[k] - started[k]) * 1000 for k in last], "post_ms": [x * 1000 for x in post_lat]}
+
+
+async def bench(args: argparse.Namespace) -> None:
+    fake = RemoteFake(args.channel)
+    await _reset_db(args.database)
+    env = {
+        **os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": args.database, "FRONTDESK_DEMO_SEED": "false",
+        "FRONTDESK_LOG_LEVEL": "WARNING",
+        "TELEGRAM_BOT_TOKEN": TG_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TG_SECRET, "TELEGRAM_API_BASE": fake.url,
+        "TELEGRAM_RATE_PER_SECOND": "100000", "TELEGRAM_CHAT_RATE_PER_SECOND": "1000", "TELEGRAM_CHAT_BURST": "100",
+        "WHATSAPP_TOKEN": WA_TOKEN, "WHATSAPP_PHONE_ID": WA_PHONE, "WHATSAPP_API_BASE": fake.url,
+        "WHATSAPP_VERIFY_TOKEN": "v", "WHATSAPP_APP_SECRET": WA_SECRET, "WHATSAPP_RATE_PER_SECOND": "100000",
+    }
+    if args.channel == "telegram":
+        env.pop("WHATSAPP_TOKEN")
+    else:
+        env.pop("TELEGRAM_BOT_TOKEN")
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    port = fakes._free_port()  # noqa: SLF001
+    profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+    server = subprocess.Popen([sys.executable, *profile, "-m", "bot", "run", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    results = []
+    try:
+        limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits) as http, \
+                httpx.AsyncClient(timeout=30) as probe:
+            await fake.wait_ready(probe)
+            for _ in range(300):
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise SystemExit("frontdesk run did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+            # Warm-up, not counted: first imports, connection pools, prepared statements.
+            await _round(http, probe, fake, args.channel, 99, 50, args.concurrency, 30)
+            for r in range(args.rounds):
+                results.append(await _round(http, probe, fake, args.channel, r, args.users, args.concurrency, args.timeout))
+    finally:
+        import signal
+
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        fake.stop()
+    total = sum(r["messages"] for r in results)
+    answered = sum(r["answered"] for r in results)
+    seconds = sum(r["seconds"] for r in results)
+    first = [x for r in results for x in r["first_ms"]]
+    last = [x for r in results for x in r["last_ms"]]
+    post = [x for r in results for x in r["post_ms"]]
+    print(f"channel={args.channel} users={args.users} rounds={args.rounds} concurrency={args.concurrency} database=PostgreSQL")
+    print(f"messages sent={total} answered={answered} http_errors={sum(r['http_errors'] for r in results)} "
+          f"replies at the fake API={sum(r['api_calls'] for r in results)}")
+    print(f"throughput: {answered / seconds:.0f} messages/s answered ({seconds:.1f} s)")
+    print(f"webhook POST answered:      p50 {statistics.median(post):7.1f} ms   p99 {_pct(post, 99):7.1f} ms")
+    print(f"webhook → first reply:      p50 {statistics.median(first):7.1f} ms   p99 {_pct(first, 99):7.1f} ms")
+    print(f"webhook → last reply:       p50 {statistics.median(last):7.1f} ms   p99 {_pct(last, 99):7.1f} ms")
+    for r in results:
+        print(f"  round {r['round']}: {r['answered']}/{r['messages']} in {r['seconds']:.1f} s, "
+              f"first p50 {statistics.median(r['first_ms']):.1f} ms p99 {_pct(r['first_ms'], 99):.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--channel", choices=["telegram", "whatsapp"], default="telegram")
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--concurrency", type=int, default=32, help="webhook requests in flight (the platform's connections)")
+    parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--profile", help="write a cProfile of the server process to this file")
+    parser.add_argument("--database", default="postgresql+asyncpg://postgres@127.0.0.1:5432/frontdesk_channels_bench")
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""`frontdesk telegram …`: register the webhook and the command menu, show the webhook state."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="Telegram bot: webhook and command menu.", no_args_is_help=True)
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from bot.channels.settings import ConfigError, load_channel_settings
+
+    try:
+        cs = load_channel_settings()
+    except ConfigError as exc:
+        typer.echo(f"frontdesk: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not cs.telegram_configured:
+        typer.echo("frontdesk: TELEGRAM_BOT_TOKEN is not set", err=True)
+        raise typer.Exit(2)
+    return cs
+
+
+@app.command("set-webhook")
+def set_webhook(
+    drop_pending: Annotated[bool, typer.Option(help="Drop updates Telegram holds for the bot.")] = False,
+) -> None:
+    """Register PUBLIC_URL/telegram/webhook with the secret, and the commands of both languages."""
+    from aiogram.types import BotCommand
+
+    from bot.channels.telegram import COMMANDS, make_bot
+
+    cs = _settings()
+    if not cs.telegram_webhook_secret:
+        typer.echo("frontdesk: TELEGRAM_WEBHOOK_SECRET is not set (the webhook refuses requests without it)", err=True)
+        raise typer.Exit(2)
+    if not cs.public_url:
+        typer.echo("frontdesk: PUBLIC_URL is not set (the https address Telegram can reach)", err=True)
+        raise typer.Exit(2)
+    url = f"{cs.public_url}/telegram/webhook"
+
+    async def main() -> None:
+        bot = make_bot(cs)
+        try:
+            await bot.set_webhook(url, secret_token=cs.telegram_webhook_secret, drop_pending_updates=drop_pending,
+                                  allowed_updates=["message", "callback_query"])
+            for lang, commands in COMMANDS.items():
+                await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands], language_code=lang)
+            await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["id"]])
+        finally:
+            await bot.session.close()
+
+    asyncio.run(main())
+    typer.echo(f"webhook set to {url}; commands set for id and en")
+
+
+@app.command("delete-webhook")
+def delete_webhook() -> None:
+    """Remove the webhook (for `frontdesk run --telegram-polling`)."""
+    from bot.channels.telegram import make_bot
+
+    cs = _settings()
+
+    async def main() -> None:
+        bot = make_bot(cs)
+        try:
+            await bot.delete_webhook()
+        finally:
+            await bot.session.close()
+
+    asyncio.run(main())
+    typer.echo("webhook removed")
+
+
+@app.command("webhook-info")
+def webhook_info() -> None:
+    """What Telegram knows about our webhook (URL, pending updates, last error)."""
+    from bot.channels.telegram import make_bot
+
+    cs = _settings()
+
+    async def main() -> None:
+        bot = make_bot(cs)
+        try:
+            info = await bot.get_webhook_info()
+        finally:
+            await bot.session.close()
+        typer.echo(f"url: {info.url or '-'}\npending updates: {info.pending_update_count}\n"
+                   f"last error: {info.last_error_message or '-'}")
+
+    asyncio.run(main())

@@ -1,0 +1,395 @@
+"""WhatsApp Cloud API through pywa (async), as transport only.
+
+Inbound: `GET /whatsapp/webhook` answers Meta's verification challenge with
+`WHATSAPP_VERIFY_TOKEN`; `POST /whatsapp/webhook` is refused (401) unless its
+`X-Hub-Signature-256` is the HMAC of the body with `WHATSAPP_APP_SECRET` — checked by
+pywa before anything is parsed. pywa then types the update (message, button or list
+reply, status); our handlers only collect it, and the route hands it to the engine and
+answers 200 once it is stored, or 503 so Meta delivers it again. pywa's in-memory
+duplicate filter is off: the database's message-id record is the one that survives
+restarts and lets a failed delivery be retried.
+
+Outbound: each reply becomes parts within WhatsApp's limits — reply buttons (up to 3,
+titles up to 20 characters), an interactive list (up to 10 rows, titles up to 24),
+body up to 1024 characters (4096 for plain text) — each one outbox row.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextvars
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels import common
+from bot.channels.settings import ChannelSettings, channel_settings
+from bot.engine.events import Contact, Event, Location
+from bot.storage.models import WhatsAppStatus
+from bot.storage.upsert import insert_ignore
+
+if TYPE_CHECKING:
+    from pywa_async import WhatsApp
+
+    from bot.app import FrontDesk
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "whatsapp"
+MAX_BODY = 1024 * 1024
+BUTTON_TITLE = 20
+BUTTONS_MAX = 3
+ROW_TITLE = 24
+ROW_DESCRIPTION = 72
+ROWS_MAX = 10
+LIST_BUTTON = 20
+BODY_MAX = 1024
+TEXT_MAX = 4096
+CAPTION_MAX = 1024
+
+_LIST_LABEL = {"id": "Pilih", "en": "Choose"}
+
+
+class _RewriteGraphURL(httpx.AsyncBaseTransport):
+    """pywa fixes the Graph URL to graph.facebook.com; this sends its requests to
+    `WHATSAPP_API_BASE` instead (a proxy, or the local fake in tests)."""
+
+    def __init__(self, base: str, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.base = httpx.URL(base)
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.host != "graph.facebook.com":  # media downloads go where Meta says
+            return await self.inner.handle_async_request(request)
+        prefix = self.base.raw_path.rstrip(b"/")
+        path = request.url.raw_path
+        request.url = request.url.copy_with(scheme=self.base.scheme, host=self.base.host, port=self.base.port,
+                                            raw_path=prefix + path)
+        request.headers["host"] = self.base.netloc.decode()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def make_client(cs: ChannelSettings, *, collect: bool = False) -> WhatsApp:
+    """A pywa async client. `collect=True` registers the handlers that gather inbound updates."""
+    from pywa_async import WhatsApp
+
+    transport: httpx.AsyncBaseTransport | None = None
+    if cs.whatsapp_api_base.rstrip("/") != "https://graph.facebook.com":
+        transport = _RewriteGraphURL(cs.whatsapp_api_base)
+    session = httpx.AsyncClient(transport=transport, timeout=cs.send_timeout)
+    wa = WhatsApp(
+        phone_id=cs.whatsapp_phone_id, token=cs.whatsapp_token, session=session, server=None,
+        verify_token=cs.whatsapp_verify_token, app_secret=cs.whatsapp_app_secret,
+        validate_updates=True, skip_duplicate_updates=False, api_version=cs.whatsapp_api_version,
+    )
+    if collect:
+        from pywa_async import handlers
+
+        wa.add_handlers(
+            handlers.MessageHandler(_collect),
+            handlers.CallbackButtonHandler(_collect),
+            handlers.CallbackSelectionHandler(_collect),
+            handlers.MessageStatusHandler(_collect),
+        )
+    return wa
+
+
+_COLLECTED: contextvars.ContextVar[list[Any]] = contextvars.ContextVar("whatsapp_updates")
+
+
+async def _collect(_: Any, update: Any) -> None:
+    _COLLECTED.get().append(update)
+
+
+# --- inbound -------------------------------------------------------------------------------------
+
+
+def _user_id(user: Any) -> str:
+    return str(getattr(user, "wa_id", None) or getattr(user, "bsuid", None) or "")[:64]
+
+
+def translate(update: Any) -> Event | common.Media | WhatsAppStatusUpdate | None:
+    """A typed pywa update → an `Event`, a `Media`, a status, or None (ignored)."""
+    from pywa_async import types
+
+    if isinstance(update, types.MessageStatus):
+        error = getattr(update, "error", None)
+        return WhatsAppStatusUpdate(
+            message_id=update.id, recipient=_user_id(update.from_user), status=str(update.status.value),
+            error_code=getattr(error, "code", None), error_title=getattr(error, "message", None),
+        )
+    user = _user_id(update.from_user)
+    if not user:
+        return None
+    name = (getattr(update.from_user, "name", None) or None)
+    base: dict[str, Any] = {"channel": CHANNEL, "user_id": user, "message_id": str(update.id)[:128], "display_name": name}
+    if isinstance(update, (types.CallbackButton, types.CallbackSelection)):
+        return Event(button=str(update.data)[:256], **base)
+    msg = update
+    kind = str(getattr(msg.type, "value", msg.type))
+    if kind == "text" and msg.text is not None:
+        text = msg.text
+        if text.startswith("/") and len(text) > 1 and not text[1].isspace():
+            head, _, args = text[1:].partition(" ")
+            return Event(command=head.lower()[:32], command_args=args.strip()[:256], **base)
+        return Event(text=text, **base)
+    if kind == "location" and msg.location is not None:
+        return Event(location=Location(msg.location.latitude, msg.location.longitude), **base)
+    if kind == "contacts" and msg.contacts:
+        c = msg.contacts[0]
+        phones = getattr(c, "phones", None) or []
+        if phones:
+            phone = getattr(phones[0], "phone", None) or getattr(phones[0], "wa_id", None) or ""
+            cname = getattr(getattr(c, "name", None), "formatted_name", None)
+            return Event(contact=Contact(phone=str(phone)[:32], name=cname), **base)
+    caption = (getattr(msg, "caption", None) or "")[:CAPTION_MAX]
+    mid = base["message_id"]
+    if kind == "image" and msg.image is not None:
+        return common.Media(CHANNEL, user, mid, "photo", msg.image.id, caption, name, mime_type=msg.image.mime_type)
+    if kind == "document" and msg.document is not None:
+        d = msg.document
+        return common.Media(CHANNEL, user, mid, "document", d.id, caption, name,
+                            filename=getattr(d, "filename", None), mime_type=d.mime_type)
+    # Stickers, voice notes, reactions, unsupported: answered politely.
+    return common.Media(CHANNEL, user, mid, "unsupported", None, caption, name)
+
+
+class WhatsAppStatusUpdate:
+    __slots__ = ("message_id", "recipient", "status", "error_code", "error_title")
+
+    def __init__(self, message_id: str, recipient: str, status: str, error_code: int | None, error_title: str | None) -> None:
+        self.message_id, self.recipient, self.status = message_id, recipient, status
+        self.error_code, self.error_title = error_code, error_title
+
+
+async def record_status(app: FrontDesk, st: WhatsAppStatusUpdate) -> None:
+    async with app.db.transaction() as session:
+        await insert_ignore(
+            session, WhatsAppStatus,
+            {"message_id": st.message_id[:128], "recipient": st.recipient or None, "status": st.status[:16],
+             "at": app.clock.now(), "error_code": st.error_code,
+             "error_title": (st.error_title or None) and str(st.error_title)[:500]},
+            ("message_id", "status"),
+        )
+
+
+async def process(app: FrontDesk, item: Any) -> None:
+    if isinstance(item, WhatsAppStatusUpdate):
+        await record_status(app, item)
+    elif isinstance(item, common.Media):
+        await common.handle_media(app, item)
+    elif isinstance(item, Event):
+        await common.handle_event(app, item)
+
+
+def routes(app: FrontDesk) -> list[BaseRoute]:
+    cs = channel_settings(app)
+    if not cs.whatsapp_configured:
+        return []
+    from bot.channels import transports  # noqa: F401  (registers the outbox transports)
+
+    app.whatsapp_inbound = make_client(cs, collect=True)  # type: ignore[attr-defined]
+    return [
+        Route("/whatsapp/webhook", verify, methods=["GET"]),
+        Route("/whatsapp/webhook", webhook, methods=["POST"]),
+    ]
+
+
+def split_update(body: bytes) -> list[bytes]:
+    """Meta may batch several messages or statuses in one POST; pywa reads the first of each
+    list, so the (already verified) body is split into one update per message or status."""
+    try:
+        obj = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return [body]  # pywa refuses it with a 400
+    if not isinstance(obj, dict) or not isinstance(obj.get("entry"), list):
+        return [body]
+    out: list[bytes] = []
+    for entry in obj["entry"]:
+        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
+            value = change.get("value") if isinstance(change, dict) else None
+            if not isinstance(value, dict):
+                continue
+            items = [("messages", m) for m in value.get("messages") or []] + [("statuses", s) for s in value.get("statuses") or []]
+            if len(items) <= 1:
+                out.append(json.dumps({**obj, "entry": [{**entry, "changes": [change]}]}).encode())
+                continue
+            contacts = value.get("contacts") or []
+            for kind, item in items:
+                who = item.get("from") if kind == "messages" else item.get("recipient_id")
+                match = [c for c in contacts if c.get("wa_id") == who] or contacts[:1]
+                single = {**value, "messages": [], "statuses": [], kind: [item], "contacts": match}
+                single = {k: v for k, v in single.items() if v != [] or k == "contacts"}
+                out.append(json.dumps({**obj, "entry": [{**entry, "changes": [{**change, "value": single}]}]}).encode())
+    return out or [body]
+
+
+async def verify(request: Request) -> Response:
+    """Meta's subscription check: echo `hub.challenge` when `hub.verify_token` is ours."""
+    app: FrontDesk = request.app.state.frontdesk
+    cs = channel_settings(app)
+    import hmac
+
+    q = request.query_params
+    token = q.get("hub.verify_token") or ""
+    if q.get("hub.mode") == "subscribe" and cs.whatsapp_verify_token and \
+            hmac.compare_digest(token.encode(), cs.whatsapp_verify_token.encode()) and q.get("hub.challenge"):
+        return PlainTextResponse(q["hub.challenge"][:256])
+    return PlainTextResponse("verification failed", status_code=403)
+
+
+async def webhook(request: Request) -> Response:
+    app: FrontDesk = request.app.state.frontdesk
+    wa: WhatsApp = app.whatsapp_inbound  # type: ignore[attr-defined]
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        return JSONResponse({"error": "update too large"}, status_code=413)
+    signature = request.headers.get("x-hub-signature-256")
+    if not signature:
+        return JSONResponse({"error": "missing X-Hub-Signature-256"}, status_code=401)
+    refused = await wa.webhook_update_validator(body, signature)
+    if refused is not None:
+        return JSONResponse({"error": "bad X-Hub-Signature-256"}, status_code=401)
+    collected: list[Any] = []
+    token = _COLLECTED.set(collected)
+    try:
+        for one in split_update(body):
+            answer, status = await wa.webhook_update_handler(one)
+            if status >= 400:
+                return JSONResponse({"error": "the body is not a WhatsApp webhook update"}, status_code=400)
+    finally:
+        _COLLECTED.reset(token)
+    try:
+        for update in collected:
+            item = translate(update)
+            if item is not None:
+                await process(app, item)
+    except Exception:
+        log.exception("WhatsApp update could not be processed; Meta will retry")
+        return JSONResponse({"error": "try again"}, status_code=503)
+    return PlainTextResponse("ok")
+
+
+# --- outbound -----------------------------------------------------------------------------------
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def reply_parts(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    """A reply dict → WhatsApp-sized parts (each one API call)."""
+    parts: list[dict[str, Any]] = []
+    text = reply.get("text")
+    buttons = list(reply.get("buttons") or [])
+    options = list(reply.get("options") or [])
+    choices = buttons + options
+    if choices:
+        body = text or reply.get("options_title") or "…"
+        # Long bodies: the head as plain text, the tail carries the choices.
+        while len(body) > BODY_MAX:
+            cut = body.rfind("\n", 0, BODY_MAX)
+            cut = cut if cut > BODY_MAX // 2 else BODY_MAX
+            parts.append({"text": body[:cut]})
+            body = body[cut:].lstrip("\n")
+        if len(choices) <= BUTTONS_MAX and all(len(b["title"]) <= BUTTON_TITLE for b in choices):
+            parts.append({"text": body, "buttons": choices})
+        else:
+            for i in range(0, len(choices), ROWS_MAX):
+                chunk = choices[i : i + ROWS_MAX]
+                parts.append({"text": body if i == 0 else "…", "options": chunk,
+                              "options_title": reply.get("options_title")})
+    elif reply.get("request_location"):
+        parts.append({"text": _cut(text or "…", BODY_MAX), "request_location": True})
+    elif text is not None:
+        for i in range(0, len(text), TEXT_MAX):
+            parts.append({"text": text[i : i + TEXT_MAX]})
+        if not text:
+            parts.append({"text": "…"})
+    if reply.get("venue") is not None:
+        parts.append({"venue": reply["venue"]})
+    if reply.get("document") is not None:
+        parts.append({"document": reply["document"]})
+    return parts
+
+
+async def send_part(wa: WhatsApp, to: str, part: dict[str, Any], app: FrontDesk | None = None) -> str | None:
+    """One part → one Cloud API message. Returns the message id (wamid)."""
+    from pywa_async.types import Button, Section, SectionList, SectionRow
+
+    lang = part.get("lang") or "id"
+    if "template" in part:
+        from pywa_async.types.templates import TemplateLanguage
+
+        t = part["template"]
+        body = " ".join((t.get("text") or "-").split())[:1000]  # no newlines or tabs in template params
+        sent = await wa.send_template(
+            to, name=t["name"], language=TemplateLanguage(t.get("language") or lang),
+            params=[{"type": "body", "parameters": [{"type": "text", "text": body}]}],
+        )
+        return sent.id
+    if "relay" in part:
+        return await _relay(wa, to, part["relay"], app)
+    if "venue" in part:
+        v = part["venue"]
+        sent = await wa.send_location(to, latitude=v["latitude"], longitude=v["longitude"],
+                                      name=v.get("title") or None, address=v.get("address") or None)
+        return sent.id
+    if "document" in part:
+        d = part["document"]
+        sent = await wa.send_document(to, document=base64.b64decode(d["content_base64"]), filename=d["filename"],
+                                      caption=_cut(d.get("caption") or "", CAPTION_MAX) or None,
+                                      mime_type=d.get("mime_type"))
+        return sent.id
+    text = part.get("text") or "…"
+    if part.get("request_location"):
+        sent = await wa.request_location(to, _cut(text, BODY_MAX))
+        return sent.id
+    if part.get("buttons"):
+        buttons = [Button(title=_cut(b["title"], BUTTON_TITLE), callback_data=b["payload"]) for b in part["buttons"]]
+        sent = await wa.send_message(to, _cut(text, BODY_MAX), buttons=buttons)
+        return sent.id
+    if part.get("options"):
+        rows = []
+        for o in part["options"]:
+            title = o["title"]
+            rows.append(SectionRow(title=_cut(title, ROW_TITLE), callback_data=o["payload"],
+                                   description=_cut(title, ROW_DESCRIPTION) if len(title) > ROW_TITLE else None))
+        label = _cut(part.get("options_title") or _LIST_LABEL.get(lang, "Pilih"), LIST_BUTTON)
+        sent = await wa.send_message(to, _cut(text, BODY_MAX), buttons=SectionList(button_title=label,
+                                     sections=[Section(title=label[:24], rows=rows)]))
+        return sent.id
+    sent = await wa.send_message(to, text[:TEXT_MAX], preview_url=False)
+    return sent.id
+
+
+async def _relay(wa: WhatsApp, to: str, relay: dict[str, Any], app: FrontDesk | None = None) -> str | None:
+    kind = relay["kind"]
+    caption = _cut(relay.get("caption") or "", CAPTION_MAX) or None
+    if kind == "location":
+        sent = await wa.send_location(to, latitude=relay["latitude"], longitude=relay["longitude"])
+        return sent.id
+    media: Any = None
+    if relay.get("channel") == CHANNEL and relay.get("ref"):
+        media = relay["ref"]  # a media id of our own number can be sent again
+    elif relay.get("channel") == "telegram" and relay.get("ref") and app is not None:
+        from bot.channels.transports import download_telegram_file
+
+        media = await download_telegram_file(app, relay["ref"])  # a Telegram file id means nothing here
+    if media is None:
+        sent = await wa.send_message(to, caption or f"[{kind}]")
+        return sent.id
+    if kind == "photo":
+        sent = await wa.send_image(to, image=media, caption=caption, mime_type=relay.get("mime_type") or "image/jpeg")
+    else:
+        sent = await wa.send_document(to, document=media, filename=relay.get("filename") or "file",
+                                      caption=caption, mime_type=relay.get("mime_type"))
+    return sent.id

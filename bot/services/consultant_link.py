@@ -1,0 +1,216 @@
+"""Consultants link their Telegram or WhatsApp account with a one-time code.
+
+`frontdesk consultants invite CONSULTANT_ID` prints a code (and a Telegram deep link);
+the consultant sends it to the bot — `/start link-K7M2Q9XP` through the link, or
+`LINK K7M2Q9XP` typed on WhatsApp — and from then on booking notifications (with Accept /
+Decline buttons, handled by the booking actions), handoff requests and the morning agenda
+reach them there. Only a hash of the code is stored; a code works once and expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, update
+
+from bot.storage.models import ConsultantInvite
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.engine.actions import Turn
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
+CODE_LENGTH = 8
+_TYPED = re.compile(r"^\s*(?:link|hubungkan|tautkan|kode)\s*[:\-]?\s*([A-Za-z0-9]{4}-?[A-Za-z0-9]{4})\s*$", re.I)
+_PAYLOAD = re.compile(r"^link[-_]([A-Za-z0-9]{4}-?[A-Za-z0-9]{4})$", re.I)
+
+
+class InviteError(Exception):
+    """The consultant does not exist; the message says so."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConsultantInfo:
+    id: int
+    name: str
+    center_code: str | None
+    areas: tuple[str, ...]
+    channel: str | None
+    external_id: str | None
+
+
+def consultant_model() -> Any:
+    """The booking module's `Consultant` (channel/external_id are the link columns)."""
+    from bot.storage.models.booking import Consultant
+
+    return Consultant
+
+
+def _info(row: Any) -> ConsultantInfo:
+    return ConsultantInfo(row.id, row.name, getattr(row, "center_code", None), tuple(getattr(row, "areas", None) or ()),
+                          row.channel, row.external_id)
+
+
+async def consultant_by_account(session: AsyncSession, channel: str, external_id: str) -> ConsultantInfo | None:
+    try:
+        Consultant = consultant_model()
+    except ImportError:
+        return None
+    row = (await session.execute(
+        select(Consultant).where(Consultant.channel == channel, Consultant.external_id == external_id)
+    )).scalars().first()
+    return _info(row) if row is not None else None
+
+
+async def consultant_by_id(session: AsyncSession, consultant_id: int) -> ConsultantInfo | None:
+    try:
+        Consultant = consultant_model()
+    except ImportError:
+        return None
+    row = await session.get(Consultant, consultant_id)
+    return _info(row) if row is not None else None
+
+
+async def linked_consultants(session: AsyncSession) -> list[ConsultantInfo]:
+    """Active consultants with a linked account."""
+    try:
+        Consultant = consultant_model()
+    except ImportError:
+        return []
+    stmt = select(Consultant).where(Consultant.channel.is_not(None), Consultant.external_id.is_not(None))
+    if hasattr(Consultant, "active"):
+        stmt = stmt.where(Consultant.active.is_(True))
+    return [_info(r) for r in (await session.execute(stmt.order_by(Consultant.id))).scalars()]
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.replace("-", "").upper().encode()).hexdigest()
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+async def create_invite(session: AsyncSession, consultant_id: int, *, now: datetime, valid_hours: int = 72) -> str:
+    """A new one-time code for the consultant. Earlier unused codes of theirs stop working."""
+    if await consultant_by_id(session, consultant_id) is None:
+        raise InviteError(f"no consultant with id {consultant_id}; see `frontdesk consultants list`")
+    await session.execute(
+        update(ConsultantInvite)
+        .where(ConsultantInvite.consultant_id == consultant_id, ConsultantInvite.used_at.is_(None))
+        .values(expires_at=now)
+    )
+    code = new_code()
+    session.add(ConsultantInvite(code_hash=_hash(code), consultant_id=consultant_id, created_at=now,
+                                 expires_at=now + timedelta(hours=valid_hours)))
+    return code
+
+
+def code_in(turn: Turn) -> str | None:
+    """The link code in this message, if it is one: `/start link-XXXX-XXXX`, `/link XXXXXXXX`, `LINK XXXX-XXXX`."""
+    event = turn.event
+    if event.command is not None:
+        args = event.command_args.strip()
+        if event.command == "start":
+            m = _PAYLOAD.match(args)
+            return m.group(1) if m else None
+        if event.command in ("link", "hubungkan", "tautkan"):
+            return args or ""
+        return None
+    if event.text:
+        m = _TYPED.match(event.text)
+        return m.group(1) if m else None
+    return None
+
+
+async def link(session: AsyncSession, code: str, channel: str, external_id: str, *, now: datetime) -> ConsultantInfo | None:
+    """Use `code` to link this account. None when the code is unknown, used or expired."""
+    stmt = select(ConsultantInvite).where(ConsultantInvite.code_hash == _hash(code)).with_for_update()
+    invite = (await session.execute(stmt)).scalar_one_or_none()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        return None
+    Consultant = consultant_model()
+    # One account belongs to one consultant: an earlier link of this account is undone.
+    await session.execute(
+        update(Consultant).where(Consultant.channel == channel, Consultant.external_id == external_id,
+                                 Consultant.id != invite.consultant_id).values(channel=None, external_id=None)
+    )
+    row = await session.get(Consultant, invite.consultant_id)
+    if row is None:
+        return None
+    row.channel, row.external_id = channel, external_id
+    invite.used_at, invite.used_channel, invite.used_external_id = now, channel, external_id
+    return _info(row)
+
+
+async def try_link(turn: Turn) -> bool:
+    """Engine hook: a message carrying a link code links the account. True when handled."""
+    code = code_in(turn)
+    if code is None:
+        return False
+    info = await link(turn.session, code, turn.event.channel, turn.event.user_id, now=turn.now) if code else None
+    if info is None:
+        turn.say(turn.t("That link code is not valid or has expired. Please ask the PLUT admin for a new one."))
+        return True
+    if not turn.user.language_locked:
+        # Consultants are center staff: Indonesian, like their notifications, unless they chose otherwise.
+        turn.user.language = turn.lang = "id"
+    turn.say(turn.t("Thank you, {name}. This account is now linked: booking notifications, consultation "
+                    "requests and your daily agenda will arrive here.", name=info.name))
+    return True
+
+
+def telegram_deep_link(bot_username: str | None, code: str) -> str | None:
+    return f"https://t.me/{bot_username}?start=link-{code.replace('-', '')}" if bot_username else None
+
+
+def invite_cli(consultant_id: int, hours: int | None = None) -> None:
+    """Create a one-time link code for a consultant (`frontdesk consultants invite ID`)."""
+    import asyncio
+
+    import typer
+
+    from bot.channels.settings import channel_settings
+    from bot.cli import make_app
+
+    frontdesk = make_app()
+    cs = channel_settings(frontdesk)
+    valid = hours or cs.invite_valid_hours
+
+    async def main() -> tuple[str, str | None]:
+        await frontdesk.start(seed=False)
+        try:
+            async with frontdesk.db.transaction() as session:
+                code = await create_invite(session, consultant_id, now=frontdesk.clock.now(), valid_hours=valid)
+        finally:
+            await frontdesk.close()
+        username = None
+        if cs.telegram_configured:
+            from bot.channels.telegram import make_bot
+
+            bot = make_bot(cs)
+            try:
+                username = (await bot.get_me()).username
+            except Exception:  # the code works without the link
+                username = None
+            finally:
+                await bot.session.close()
+        return code, username
+
+    try:
+        code, username = asyncio.run(main())
+    except InviteError as exc:
+        typer.echo(f"frontdesk: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"code: {code}  (valid {valid} hours, works once)")
+    link = telegram_deep_link(username, code)
+    if link:
+        typer.echo(f"Telegram: open {link}")
+    typer.echo(f"WhatsApp: send \"LINK {code}\" to the PLUT number")

@@ -1,0 +1,46 @@
+"""When the update cannot be stored the webhook answers 5xx (the platform retries), and the
+retry is then processed exactly once."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.storage.models import InboundMessage, OutboxMessage
+from tests.channels import fakes
+from tests.channels.conftest import PG_URL, WA_PHONE, Harness
+
+
+async def _rename(a: str, b: str) -> None:
+    engine = create_async_engine(PG_URL)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'ALTER TABLE "{a}" RENAME TO "{b}"'))
+    finally:
+        await engine.dispose()
+
+
+async def test_a_failing_database_gives_503_and_the_retry_is_processed_once(harness: Harness) -> None:
+    tg = fakes.tg_message(4001, text="/help", update_id=777)
+    wa = fakes.wa_text(WA_PHONE, "6281200000001", "halo", msg_id="wamid.STORE1")
+    await harness.telegram(fakes.tg_message(4001, text="/menu"))  # warm: the user exists
+    await harness.app.db.engine.dispose()  # new connections see the renamed table
+    await _rename("outbox", "outbox_away")
+    try:
+        assert (await harness.telegram(tg)).status_code == 503
+        assert (await harness.whatsapp(wa)).status_code == 503
+    finally:
+        await _rename("outbox_away", "outbox")
+        await harness.app.db.engine.dispose()
+    ids = {m.message_id for m in await harness.rows(InboundMessage)}
+    assert "u777" not in ids and "wamid.STORE1" not in ids  # rolled back with the replies
+    for _ in range(2):  # the platform retries (twice, even)
+        assert (await harness.telegram(tg)).status_code == 200
+        assert (await harness.whatsapp(wa)).status_code == 200
+    keys = [r.idempotency_key for r in await harness.rows(OutboxMessage)]
+    assert sum(k.startswith("reply:telegram:u777:") for k in keys) >= 1
+    assert sum(k.startswith("reply:whatsapp:wamid.STORE1:") for k in keys) >= 1
+    assert len(keys) == len(set(keys))
+    await harness.deliver()
+    helps = [c for c in harness.tg.sent() if str(c.params["chat_id"]) == "4001"]
+    assert len(helps) == len([k for k in keys if k.startswith("reply:telegram:")])
