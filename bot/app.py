@@ -28,7 +28,7 @@ class FrontDesk:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.clock = Clock(settings.now)
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         self.content_dir = Path(settings.content_dir)
         self.i18n = I18n(self.content_dir / "locales")
         load_builtin_actions()

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import steps as step_runner
@@ -76,16 +76,16 @@ class Engine:
                 if not fresh:
                     return []
             user, conv = await self._user_and_conversation(session, event, now)
-            replies = await self._process(session, user, conv, event, now)
+            inbound_log, replies = await self._process(session, user, conv, event, now)
             conv.updated_at = now
             user.last_inbound_at = now
-            for reply in replies:
-                session.add(
-                    MessageLog(
-                        user_id=user.id, channel=event.channel, direction="out", kind=_reply_kind(reply),
-                        text=reply.text, language=user.language, flow=conv.flow, at=now,
-                    )
-                )
+            log_rows = [inbound_log] + [
+                {"user_id": user.id, "channel": event.channel, "direction": "out", "kind": _reply_kind(reply),
+                 "text": reply.text, "intent": None, "confidence": None, "language": user.language,
+                 "flow": conv.flow, "at": now}
+                for reply in replies
+            ]
+            await session.execute(insert(MessageLog.__table__), log_rows)
             if sink is not None:
                 await sink(session, user, replies)
             return replies
@@ -120,7 +120,10 @@ class Engine:
 
     # --- one turn -------------------------------------------------------------------------
 
-    async def _process(self, session: AsyncSession, user: User, conv: Conversation, event: Event, now: datetime) -> list[Reply]:
+    async def _process(
+        self, session: AsyncSession, user: User, conv: Conversation, event: Event, now: datetime
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """Run the turn; return the inbound message's log row and the replies."""
         text = event.text
         too_long = False
         if text is not None:
@@ -137,20 +140,18 @@ class Engine:
         if text:
             parse = await self.app.nlu.parse(text, now=now, lang=lang)
             turn.parse = parse
-        session.add(
-            MessageLog(
-                user_id=user.id, channel=event.channel, direction="in", kind=event.kind,
-                text=text if text is not None else (event.button or event.command),
-                intent=(parse or {}).get("intent", {}).get("name"),
-                confidence=(parse or {}).get("intent", {}).get("confidence"),
-                language=lang, flow=conv.flow, at=now,
-            )
-        )
+        intent = (parse or {}).get("intent") or {}
+        inbound_log = {
+            "user_id": user.id, "channel": event.channel, "direction": "in", "kind": event.kind,
+            "text": text if text is not None else (event.button or event.command),
+            "intent": intent.get("name"), "confidence": intent.get("confidence"),
+            "language": lang, "flow": conv.flow, "at": now,
+        }
         if too_long:
             turn.say(turn.t("Your message is very long, so I read only the first part of it."))
         await self._dispatch(turn)
         conv.values = turn.values
-        return turn.replies
+        return inbound_log, turn.replies
 
     def _settle_language(self, user: User, conv: Conversation, text: str | None) -> str:
         if not user.language_locked and text:

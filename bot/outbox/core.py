@@ -64,24 +64,11 @@ async def enqueue(
 
     Messages to one recipient are delivered in order, except scheduled ones (`not_before`),
     which go out on their own time."""
-    return await insert_ignore(
-        session,
-        OutboxMessage,
-        {
-            "channel": channel,
-            "recipient": str(recipient)[:64],
-            "kind": kind,
-            "payload": payload,
-            "idempotency_key": idempotency_key[:160],
-            "ref": ref,
-            "status": PENDING,
-            "attempts": 0,
-            "ordered": not_before is None,
-            "next_attempt_at": not_before or now,
-            "created_at": now,
-        },
-        ("idempotency_key",),
+    row = _row(
+        channel=channel, recipient=recipient, payload=payload, idempotency_key=idempotency_key,
+        now=now, kind=kind, not_before=not_before, ref=ref,
     )
+    return await insert_ignore(session, OutboxMessage, row, ("idempotency_key",))
 
 
 def _row(

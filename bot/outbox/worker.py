@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
@@ -99,10 +99,16 @@ class Worker:
             stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
         async with self.app.db.transaction() as session:
             rows = list((await session.execute(stmt)).scalars())
-            for row in rows:
-                row.status = SENDING
-                row.attempts += 1
-                row.next_attempt_at = now + LEASE
+            if rows:
+                # One statement for the whole batch; the objects get the same values.
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([r.id for r in rows]))
+                    .values(status=SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
+                    .execution_options(synchronize_session=False)
+                )
+                for row in rows:
+                    row.status, row.attempts, row.next_attempt_at = SENDING, row.attempts + 1, now + LEASE
         return rows
 
     async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
@@ -110,8 +116,6 @@ class Worker:
         if transport is None:
             return Outcome(message.id, FAILED, f"no transport configured for channel {message.channel!r}")
         async with gate:
-            if not message.ordered and await self._cancelled(message.id):
-                return Outcome(message.id, CANCELLED)
             try:
                 provider_id = await transport.send(message)
             except PermanentError as exc:
@@ -128,33 +132,56 @@ class Worker:
                 return Outcome(message.id, PENDING, f"error: {exc!r}"[:1000], retry_at=now + timedelta(seconds=backoff(message.attempts)))
         return Outcome(message.id, SENT, provider_id=provider_id)
 
-    async def _cancelled(self, message_id: int) -> bool:
-        """A scheduled message (a reminder) may have been cancelled after the claim."""
+    async def _cancelled_since_claim(self, rows: list[OutboxMessage]) -> set[int]:
+        """Messages about a booking (reminders, notices) may be cancelled after the claim:
+        look again, once per batch, just before sending."""
+        ids = [r.id for r in rows if r.ref is not None]
+        if not ids:
+            return set()
         async with self.app.db.sessions() as session:
-            status = await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id))
-        return status == CANCELLED
+            found = await session.scalars(
+                select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), OutboxMessage.status == CANCELLED)
+            )
+            return set(found)
 
     async def deliver_once(self, now: datetime | None = None) -> int:
         """Claim due messages, send them, record the outcomes. Returns how many were tried."""
         now = now or self.app.clock.now()
         rows = await self.claim(now)
-        if not rows:
-            return 0
-        gate = asyncio.Semaphore(self.concurrency)
-        outcomes = await asyncio.gather(*(self._send(row, now, gate) for row in rows))
-        async with self.app.db.transaction() as session:
-            for o in outcomes:
-                values: dict[str, Any] = {"status": o.status, "last_error": o.error}
-                if o.status == SENT:
-                    values.update(sent_at=now, provider_message_id=o.provider_id)
-                elif o.status == PENDING:
-                    values.update(next_attempt_at=o.retry_at)
-                # A row cancelled while it was being sent keeps `cancelled` unless it did go out.
-                claimed = (SENDING, CANCELLED) if o.status == SENT else (SENDING,)
-                await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id == o.id, OutboxMessage.status.in_(claimed)).values(**values)
-                )
+        if rows:
+            await self.deliver(rows, now)
         return len(rows)
+
+    async def deliver(self, rows: list[OutboxMessage], now: datetime) -> None:
+        """Send claimed messages and record every outcome in one statement."""
+        cancelled = await self._cancelled_since_claim(rows)
+        gate = asyncio.Semaphore(self.concurrency)
+        outcomes = await asyncio.gather(
+            *(self._send(row, now, gate) for row in rows if row.id not in cancelled)
+        )
+        params = []
+        for o in outcomes:
+            params.append({
+                "o_id": o.id, "o_status": o.status, "o_error": o.error,
+                "o_sent_at": now if o.status == SENT else None, "o_provider": o.provider_id,
+                "o_next": o.retry_at or now,
+                # A row cancelled while it was being sent keeps `cancelled`, unless it did go out.
+                "o_also": CANCELLED if o.status == SENT else SENDING,
+            })
+        if params:
+            t = OutboxMessage.__table__
+            stmt = (
+                update(t)
+                .where(t.c.id == bindparam("o_id"), t.c.status.in_([SENDING, bindparam("o_also")]))
+                .values(
+                    status=bindparam("o_status"), last_error=bindparam("o_error"),
+                    sent_at=func.coalesce(bindparam("o_sent_at", type_=t.c.sent_at.type), t.c.sent_at),
+                    provider_message_id=func.coalesce(bindparam("o_provider", type_=t.c.provider_message_id.type), t.c.provider_message_id),
+                    next_attempt_at=bindparam("o_next", type_=t.c.next_attempt_at.type),
+                )
+            )
+            async with self.app.db.transaction() as session:
+                await session.execute(stmt, params)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
         wake = asyncio.Event()

@@ -18,7 +18,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 20) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -28,7 +28,9 @@ class Database:
             _sqlite_pragmas(self.engine)
         else:
             self.engine = create_async_engine(
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                # Connections over `pool_size` are closed on return; a pool as large as the
+                # usual concurrency (webhooks plus the outbox worker) avoids reconnecting.
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 

@@ -7,7 +7,6 @@ test waits on a timer."""
 from __future__ import annotations
 
 import asyncio
-import os
 import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,17 +16,14 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import FrontDesk
 from bot.channels.settings import load_channel_settings
 from bot.config import load_settings
-from bot.storage.db import upgrade_schema
 from tests.channels import fakes
+from tests.conftest import _truncate_all
 
 FROZEN_NOW = "2026-11-23T09:00:00+07:00"  # a Monday morning in WIB
-PG_URL = os.environ.get("CHANNELS_TEST_DB", "postgresql+asyncpg://postgres@127.0.0.1:5432/frontdesk_channels")
 TG_TOKEN = "123456789:AAHfakeTokenForTests_abcdefghij"
 TG_SECRET = "s3cret-webhook_token"
 WA_TOKEN = "EAAGfakewhatsapptoken"
@@ -36,22 +32,7 @@ WA_SECRET = "app-secret-for-tests"
 WA_VERIFY = "verify-me"
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> str:
-    upgrade_schema(PG_URL)
-    return PG_URL
-
-
-async def _truncate(url: str) -> None:
-    from bot.storage.models import Base
-
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
+# `pg_url` (the test session's own PostgreSQL database) comes from tests/conftest.py.
 
 
 @pytest.fixture(scope="session")
@@ -149,7 +130,7 @@ class Harness:
 @asynccontextmanager
 async def _running(pg_url: str, tg: fakes.FakeBotAPI, wa: fakes.FakeGraphAPI, *, seed: bool,
                    **env: Any) -> AsyncIterator[Harness]:
-    await _truncate(pg_url)
+    await _truncate_all(pg_url)
     settings = load_settings(DATABASE_URL=pg_url, FRONTDESK_NOW=FROZEN_NOW, FRONTDESK_DEMO_SEED="true" if seed else "false")
     app = FrontDesk(settings)
     app.channel_settings = load_channel_settings(**channel_env(tg, wa, **env))  # type: ignore[attr-defined]

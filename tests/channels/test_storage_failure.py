@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.storage.models import InboundMessage, OutboxMessage
 from tests.channels import fakes
-from tests.channels.conftest import PG_URL, WA_PHONE, Harness
+from tests.channels.conftest import WA_PHONE, Harness
 
 
-async def _rename(a: str, b: str) -> None:
-    engine = create_async_engine(PG_URL)
+async def _rename(url: str, a: str, b: str) -> None:
+    engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
             await conn.execute(text(f'ALTER TABLE "{a}" RENAME TO "{b}"'))
@@ -25,12 +25,12 @@ async def test_a_failing_database_gives_503_and_the_retry_is_processed_once(harn
     wa = fakes.wa_text(WA_PHONE, "6281200000001", "halo", msg_id="wamid.STORE1")
     await harness.telegram(fakes.tg_message(4001, text="/menu"))  # warm: the user exists
     await harness.app.db.engine.dispose()  # new connections see the renamed table
-    await _rename("outbox", "outbox_away")
+    await _rename(harness.app.settings.database_url, "outbox", "outbox_away")
     try:
         assert (await harness.telegram(tg)).status_code == 503
         assert (await harness.whatsapp(wa)).status_code == 503
     finally:
-        await _rename("outbox_away", "outbox")
+        await _rename(harness.app.settings.database_url, "outbox_away", "outbox")
         await harness.app.db.engine.dispose()
     ids = {m.message_id for m in await harness.rows(InboundMessage)}
     assert "u777" not in ids and "wamid.STORE1" not in ids  # rolled back with the replies
