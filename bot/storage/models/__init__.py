@@ -1,5 +1,6 @@
 """All ORM models. Importing this package registers every table on `Base.metadata`."""
 
+from bot.storage.models.admin import AdminSession, AdminUser, AuditEntry, ContentState, ContentVersion, LoginAttempt
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.centers import Center
@@ -13,4 +14,5 @@ __all__ = [
     "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
     "UnansweredMessage", "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
     "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
+    "AdminUser", "AdminSession", "LoginAttempt", "AuditEntry", "ContentVersion", "ContentState",
 ]

@@ -1,0 +1,175 @@
+"""Who is signed in: argon2 passwords, server-side sessions, login throttling, CSRF tokens.
+
+The session cookie holds a random token; the database keeps only its SHA-256, so a
+leaked table cannot be replayed, and signing out (or deactivating a user) ends the
+session everywhere at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import AdminSession, AdminUser, LoginAttempt
+from bot.storage.models.admin import ROLES
+
+SESSION_COOKIE = "frontdesk_admin"
+LOGIN_CSRF_COOKIE = "frontdesk_admin_login"
+SESSION_TTL = timedelta(hours=12)
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USER = 5
+"""After this many wrong passwords for one user name in the window, sign-in is refused."""
+MAX_FAILURES_PER_IP = 20
+"""Guessing across many user names from one address is throttled too."""
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of an unknown user name like a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class LoginRefused(Exception):
+    """Sign-in failed. `throttled` says whether to tell the person to wait."""
+
+    def __init__(self, throttled: bool) -> None:
+        super().__init__("too many attempts" if throttled else "wrong user name or password")
+        self.throttled = throttled
+
+
+class InvalidAccount(ValueError):
+    """A user cannot be created as asked; the message says what to change."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def same_token(a: str | None, b: str | None) -> bool:
+    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    now: datetime,
+    center_code: str | None = None,
+    consultant_id: int | None = None,
+    display_name: str | None = None,
+    language: str = "id",
+) -> AdminUser:
+    username = username.strip().lower()
+    if not username or len(username) > 64:
+        raise InvalidAccount("the user name must be 1 to 64 characters")
+    if role not in ROLES:
+        raise InvalidAccount(f"role must be one of {', '.join(ROLES)}")
+    if role in ("center_admin", "consultant") and center_code is None:
+        raise InvalidAccount(f"a {role} needs --center (the center they work for)")
+    if role == "admin" and center_code is not None:
+        raise InvalidAccount("an admin sees every center; leave --center out")
+    if len(password) < 10:
+        raise InvalidAccount("the password needs at least 10 characters")
+    exists = (await session.execute(select(AdminUser.id).where(AdminUser.username == username))).first()
+    if exists:
+        raise InvalidAccount(f"the user name {username!r} is taken")
+    user = AdminUser(
+        username=username, password_hash=hash_password(password), role=role, center_code=center_code,
+        consultant_id=consultant_id, display_name=display_name, language=language if language in ("id", "en") else "id",
+        active=True, created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def is_throttled(session: AsyncSession, username: str, ip: str, now: datetime) -> bool:
+    since = now - THROTTLE_WINDOW
+    by_user = await session.scalar(
+        select(func.count()).where(LoginAttempt.username == username, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    )
+    if (by_user or 0) >= MAX_FAILURES_PER_USER:
+        return True
+    by_ip = await session.scalar(
+        select(func.count()).where(LoginAttempt.ip == ip, LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    )
+    return (by_ip or 0) >= MAX_FAILURES_PER_IP
+
+
+async def login(session: AsyncSession, username: str, password: str, ip: str, now: datetime) -> tuple[AdminUser, str]:
+    """Check the password and open a session. Returns the user and the cookie token.
+    Raises `LoginRefused`; a throttled name is refused even with the right password."""
+    username = (username or "").strip().lower()[:64]
+    ip = (ip or "?")[:64]
+    if await is_throttled(session, username, ip, now):
+        session.add(LoginAttempt(username=username, ip=ip, success=False, at=now))
+        raise LoginRefused(throttled=True)
+    user = (await session.execute(select(AdminUser).where(AdminUser.username == username))).scalar_one_or_none()
+    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password or "")
+    if user is None or not ok or not user.active:
+        session.add(LoginAttempt(username=username, ip=ip, success=False, at=now))
+        raise LoginRefused(throttled=False)
+    session.add(LoginAttempt(username=username, ip=ip, success=True, at=now))
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(
+        AdminSession(token_hash=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
+                     created_at=now, expires_at=now + SESSION_TTL)
+    )
+    await session.execute(delete(AdminSession).where(AdminSession.user_id == user.id, AdminSession.expires_at < now))
+    return user, token
+
+
+async def session_user(session: AsyncSession, token: str | None, now: datetime) -> tuple[AdminUser, AdminSession] | None:
+    if not token:
+        return None
+    row = (
+        await session.execute(
+            select(AdminSession, AdminUser)
+            .join(AdminUser, AdminUser.id == AdminSession.user_id)
+            .where(AdminSession.token_hash == token_hash(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    sess, user = row
+    if sess.expires_at <= now or not user.active:
+        return None
+    return user, sess
+
+
+async def logout(session: AsyncSession, token: str | None) -> None:
+    if token:
+        await session.execute(delete(AdminSession).where(AdminSession.token_hash == token_hash(token)))
+
+
+@dataclass(frozen=True)
+class LoginForm:
+    """The anonymous CSRF token of the sign-in form (double-submit cookie)."""
+
+    token: str
+
+    @classmethod
+    def new(cls) -> LoginForm:
+        return cls(secrets.token_urlsafe(24))

@@ -1,0 +1,167 @@
+"""How the front desk is doing: the queries behind the dashboard and its charts.
+
+Charts are drawn on the server with matplotlib as inline SVG: no JavaScript, no CDN,
+readable on a phone. Days are counted in WIB (UTC+7), where most centers are.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from bot.admin import ops_models
+from bot.admin.authz import CENTER_STAFF, Principal, chosen_center_filter
+from bot.admin.web import Ctx, page
+from bot.storage.models import MessageLog
+
+WIB = timezone(timedelta(hours=7))
+EXCLUDED_CHANNELS = ("preview",)
+FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
+
+
+@dataclass
+class Filters:
+    center_code: str | None
+    start: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, WIB)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, WIB)
+
+
+@dataclass
+class Stats:
+    conversations_per_day: list[tuple[str, int]] = field(default_factory=list)
+    by_channel: list[tuple[str, int]] = field(default_factory=list)
+    by_language: list[tuple[str, int]] = field(default_factory=list)
+    top_intents: list[tuple[str, int]] = field(default_factory=list)
+    inbound_texts: int = 0
+    fallbacks: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fallback_rate(self) -> float | None:
+        return self.fallbacks / self.inbound_texts if self.inbound_texts else None
+
+
+def _wib_day(session: AsyncSession, column: Any) -> Any:
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        return func.to_char(func.timezone("Asia/Jakarta", column), "YYYY-MM-DD")
+    return func.date(column, literal_column("'+7 hours'"))
+
+
+async def message_stats(session: AsyncSession, f: Filters, threshold: float) -> Stats:
+    base = and_(MessageLog.at >= f.since, MessageLog.at < f.until, MessageLog.channel.not_in(EXCLUDED_CHANNELS))
+    inbound = and_(base, MessageLog.direction == "in")
+    stats = Stats()
+    day = _wib_day(session, MessageLog.at)
+    rows = await session.execute(
+        select(day.label("day"), func.count(func.distinct(MessageLog.user_id))).where(inbound).group_by(day).order_by(day)
+    )
+    stats.conversations_per_day = [(str(d), int(n)) for d, n in rows]
+    rows = await session.execute(select(MessageLog.channel, func.count()).where(base).group_by(MessageLog.channel).order_by(func.count().desc()))
+    stats.by_channel = [(c or "?", int(n)) for c, n in rows]
+    rows = await session.execute(select(MessageLog.language, func.count()).where(base).group_by(MessageLog.language).order_by(func.count().desc()))
+    stats.by_language = [(c or "?", int(n)) for c, n in rows]
+    rows = await session.execute(
+        select(MessageLog.intent, func.count()).where(inbound, MessageLog.intent.is_not(None), MessageLog.intent.not_in(FALLBACK_INTENTS),
+                                                     MessageLog.confidence >= threshold)
+        .group_by(MessageLog.intent).order_by(func.count().desc()).limit(10)
+    )
+    stats.top_intents = [(i, int(n)) for i, n in rows]
+    texts = and_(inbound, MessageLog.kind == "text")
+    stats.inbound_texts = int(await session.scalar(select(func.count()).where(texts)) or 0)
+    stats.fallbacks = int(await session.scalar(select(func.count()).where(
+        texts, or_(MessageLog.intent.is_(None), MessageLog.intent.in_(FALLBACK_INTENTS), MessageLog.confidence < threshold))) or 0)
+    return stats
+
+
+def median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+# --- charts --------------------------------------------------------------------------------
+
+
+def bar_chart(data: list[tuple[str, float]], title: str, *, horizontal: bool = False, color: str = "#0b6e4f") -> str:
+    """An inline SVG bar chart (empty data gives a short note instead)."""
+    if not data:
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    labels = [str(k) for k, _ in data]
+    values = [float(v) for _, v in data]
+    height = max(2.4, 0.32 * len(data) + 1) if horizontal else 2.8
+    fig = Figure(figsize=(6, height), dpi=96)
+    ax = fig.subplots()
+    if horizontal:
+        ax.barh(labels[::-1], values[::-1], color=color)
+    else:
+        ax.bar(labels, values, color=color)
+        if len(labels) > 8:
+            ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+    (ax.xaxis if horizontal else ax.yaxis).set_major_locator(MaxNLocator(integer=True))  # counts are whole numbers
+    ax.set_title(title, fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
+    svg = out.getvalue()
+    return svg[svg.index("<svg"):].replace("<svg ", '<svg role="img" class="chart" preserveAspectRatio="xMinYMin meet" ', 1)
+
+
+def _parse_date(value: str, default: date) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return default
+
+
+def filters_from(ctx: Ctx) -> Filters:
+    today = ctx.now.astimezone(WIB).date()
+    start = _parse_date(ctx.query("from"), today - timedelta(days=29))
+    end = _parse_date(ctx.query("to"), today)
+    if end < start:
+        start, end = end, start
+    requested = ctx.query("center") or None
+    return Filters(chosen_center_filter(ctx.me, requested), start, end)
+
+
+@page("/dashboard", allow=CENTER_STAFF)
+async def dashboard(ctx: Ctx) -> Response:
+    f = filters_from(ctx)
+    threshold = float(getattr(ctx.app.nlu, "threshold", 0.5))
+    async with ctx.app.db.sessions() as session:
+        stats = await message_stats(session, f, threshold)
+        ops = await ops_models.dashboard_stats(session, ctx.me, f)
+        centers = await ops_models.center_choices(session, ctx.me)
+    t = ctx.t
+    charts = {
+        "conversations": (t("Conversations per day"), bar_chart(stats.conversations_per_day, t("Conversations per day"))),
+        "channels": (t("Messages by channel"), bar_chart(stats.by_channel, t("Messages by channel"), horizontal=True)),
+        "languages": (t("Messages by language"), bar_chart(stats.by_language, t("Messages by language"), horizontal=True, color="#3a7ca5")),
+        "intents": (t("Top intents"), bar_chart(stats.top_intents, t("Top intents"), horizontal=True, color="#8a5a44")),
+    }
+    for key, (title, data) in ops.charts.items():
+        charts[key] = (t(title), bar_chart(data, t(title), horizontal=True, color="#6a4c93"))
+    return ctx.render("dashboard.html", f=f, stats=stats, ops=ops, charts=charts, centers=centers)
+
+
+def _principal_center(principal: Principal) -> int | None:
+    return None if principal.is_admin else principal.center_code
