@@ -53,6 +53,10 @@ class FrontDesk:
             from bot.seed import seed_defaults
 
             await seed_defaults(self)
+        # Flows and FAQ answers the admins published win over the files, in every process.
+        from bot.admin.content import install
+
+        install(self)
 
     async def _check_schema(self) -> None:
         from alembic.script import ScriptDirectory

@@ -199,3 +199,17 @@ async def test_menu_words_leave_any_step(db_url: str, content: Path, word: str) 
         assert (flow, step) == ("main_menu", "menu") and "age" not in values
     finally:
         await app.close()
+
+
+async def test_a_question_at_the_menu_is_not_taken_for_a_menu_title(db_url: str, content: Path) -> None:
+    app = await _app(db_url, content)
+    try:
+        ev = lambda **kw: Event(channel="test", user_id="kiki", **kw)  # noqa: E731
+        await app.engine.handle(ev(command="start"))
+        await app.engine.handle(ev(text="apakah konsultasi di plut bayar?"))
+        assert (await _state(app, "kiki"))[0] != "find_center"
+        await app.engine.handle(ev(command="start"))
+        await app.engine.handle(ev(text="cari plut terdekatt"))
+        assert (await _state(app, "kiki"))[0] == "find_center", "a typo in a menu title still chooses it"
+    finally:
+        await app.close()

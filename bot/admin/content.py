@@ -400,20 +400,7 @@ def store_for(app: FrontDesk) -> ContentStore:
 def install(app: FrontDesk) -> ContentStore:
     """Check for published content before each event this process handles."""
     store = store_for(app)
-    engine = app.engine
-    if getattr(engine, "_admin_content_installed", False):
-        return store
-    original = engine.handle
-
-    async def handle(event: Any, **kwargs: Any) -> Any:
-        try:
-            await store.ensure_fresh()
-        except Exception:  # never let a content check stop the bot from answering
-            log.exception("content check failed; answering with the content in force")
-        return await original(event, **kwargs)
-
-    engine.handle = handle  # type: ignore[method-assign]
-    engine._admin_content_installed = True  # type: ignore[attr-defined]
+    app.engine.before_event(store.ensure_fresh)
     return store
 
 

@@ -21,12 +21,12 @@ from bot.admin.authz import (
     chosen_center_filter, scope_to_center, scope_to_consultant,
 )
 from bot.admin.web import Ctx, page, redirect
-from bot.domain.booking import ACTIVE_STATUSES
+from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition, transition
 from bot.domain.slots import SERVICE_AREAS, format_availability, parse_availability
 from bot.services import booking as booking_svc
 from bot.storage.models import Booking, Center, Closure, Consultant, WeeklyAvailability
 
-ATTENDED, NO_SHOW = "attended", "no_show"
+ATTENDED, NO_SHOW = BookingStatus.ATTENDED.value, BookingStatus.NO_SHOW.value
 ATTENDANCE = (ATTENDED, NO_SHOW)
 STATUSES = (*ACTIVE_STATUSES, "cancelled", "declined", *ATTENDANCE)
 CONSULTANT_COLUMNS = ("center_code", "name", "areas", "availability", "active")
@@ -421,7 +421,10 @@ async def booking_attendance(ctx: Ctx) -> Response:
         row = await session.get(Booking, b.id)
         assert row is not None
         before = row.status
-        row.status = value
+        try:
+            row.status = transition(row.status, value)
+        except InvalidTransition:
+            raise Forbidden() from None
         row.version += 1
         row.updated_at = ctx.now
         audit.record(session, ctx.me, f"booking.{value}", "booking", row.ref, ctx.now, center_code=row.center_code, before=before)

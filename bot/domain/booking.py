@@ -22,6 +22,10 @@ class BookingStatus(StrEnum):
     CONFIRMED = "confirmed"
     CANCELLED = "cancelled"
     DECLINED = "declined"
+    ATTENDED = "attended"
+    """Set by center staff after the consultation took place."""
+    NO_SHOW = "no_show"
+    """Set by center staff when the owner did not come."""
 
 
 ACTIVE_STATUSES: tuple[str, ...] = (BookingStatus.PENDING.value, BookingStatus.CONFIRMED.value)
@@ -73,6 +77,9 @@ _TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "reassigned": (frozenset({"pending", "confirmed"}), "pending"),
     "cancelled": (frozenset({"pending", "confirmed"}), "cancelled"),
     "rescheduled": (frozenset({"pending", "confirmed"}), None),
+    # staff record what happened once the consultation has begun; either may be corrected
+    "attended": (frozenset({"pending", "confirmed", "no_show"}), "attended"),
+    "no_show": (frozenset({"pending", "confirmed", "attended"}), "no_show"),
 }
 
 

@@ -50,6 +50,13 @@ class Engine:
     def __init__(self, app: FrontDesk) -> None:
         self.app = app
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._before_event: list[Callable[[], Awaitable[None]]] = []
+
+    def before_event(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` before each event (e.g. pick up content another process published).
+        A failing hook is logged; the event is still answered with what is in force."""
+        if hook not in self._before_event:
+            self._before_event.append(hook)
 
     def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -63,6 +70,11 @@ class Engine:
 
         `sink`, when given, receives the replies inside the same transaction (the
         Telegram and WhatsApp adapters write them to the outbox there)."""
+        for hook in self._before_event:
+            try:
+                await hook()
+            except Exception:
+                log.exception("before-event hook %r failed; answering with the content in force", hook)
         lock = self._lock((event.channel, event.user_id))
         async with lock, self.app.db.transaction() as session:
             now = self.app.clock.now()

@@ -239,7 +239,9 @@ def _match_title(text: str, choices: dict[str, str]) -> str | None:
     for payload, title in choices.items():
         if low in (payload.lower(), title.lower()):
             return payload
-    hit = process.extractOne(low, {p: t.lower() for p, t in choices.items()}, scorer=fuzz.WRatio, score_cutoff=85)
+    # The whole text against the whole title, typos forgiven; a longer question that merely
+    # mentions a title's word ("apakah konsultasi di plut bayar?") is left to the NLU.
+    hit = process.extractOne(low, {p: t.lower() for p, t in choices.items()}, scorer=fuzz.QRatio, score_cutoff=85)
     return hit[2] if hit else None
 
 

@@ -99,3 +99,17 @@ def test_ics_file() -> None:
     assert "SUMMARY:Konsultasi\\, pemasaran\\; PLUT" in data
     assert all(len(line.encode()) <= 75 for line in data.split("\r\n"))
     assert data.endswith("END:VCALENDAR\r\n")
+
+
+def test_attendance_is_recorded_after_the_fact_and_can_be_corrected() -> None:
+    from bot.domain.booking import InvalidTransition, transition
+
+    assert transition("confirmed", "attended") == "attended"
+    assert transition("pending", "no_show") == "no_show"
+    assert transition("no_show", "attended") == "attended"
+    for status in ("cancelled", "declined"):
+        try:
+            transition(status, "attended")
+        except InvalidTransition:
+            continue
+        raise AssertionError(f"a {status} booking cannot have been attended")

@@ -1,7 +1,7 @@
 """channels: whatsapp statuses, callback payloads, consultant invites, handoff
 
-Revision ID: 0005_channels
-Revises: 0004_booking
+Revision ID: 0006_channels
+Revises: 0005_booking
 Create Date: 2026-11-23 14:32:59.347778
 """
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ import bot.storage.models.base
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 
 
-revision: str = '0005_channels'
-down_revision: str | Sequence[str] | None = '0004_booking'
+revision: str = '0006_channels'
+down_revision: str | Sequence[str] | None = '0005_booking'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """admin: accounts, sessions, login attempts, audit log, content versions
 
-Revision ID: 0006_admin
-Revises: 0005_channels (chained after main's head; the lead re-chains at merge)
+Revision ID: 0007_admin
+Revises: 0006_channels
 Create Date: 2026-11-23 14:32:10.899735
 """
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ import bot.storage.models.base
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0006_admin'
-down_revision: str | Sequence[str] | None = '0005_channels'
+revision: str = '0007_admin'
+down_revision: str | Sequence[str] | None = '0006_channels'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

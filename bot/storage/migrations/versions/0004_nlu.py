@@ -1,6 +1,6 @@
 """nlu: messages the bot could not answer with confidence
 
-Revision ID: 0002_nlu
+Revision ID: 0004_nlu
 Revises: 0003_centers
 Create Date: 2026-11-23 14:35:33.125292
 """
@@ -13,7 +13,7 @@ import bot.storage.models.base
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0002_nlu'
+revision: str = '0004_nlu'
 down_revision: str | Sequence[str] | None = '0003_centers'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

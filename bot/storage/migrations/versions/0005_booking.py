@@ -1,7 +1,7 @@
 """booking: consultants, availability, closures, holds, bookings
 
-Revision ID: 0004_booking
-Revises: 0002_nlu
+Revision ID: 0005_booking
+Revises: 0004_nlu
 Create Date: 2026-11-23 14:33:42.230240
 """
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ import bot.storage.models.base
 from sqlalchemy import Text  # noqa: F401  (autogenerate renders JSONB(astext_type=Text()))
 from sqlalchemy.dialects import postgresql
 
-revision: str = '0004_booking'
-down_revision: str | Sequence[str] | None = '0002_nlu'
+revision: str = '0005_booking'
+down_revision: str | Sequence[str] | None = '0004_nlu'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
