@@ -178,3 +178,22 @@ async def test_reminder_cancelled_after_the_claim_is_not_sent(app: FrontDesk, fl
     await worker.deliver_once(now + timedelta(minutes=5))
     (row,) = await _rows(app)
     assert row.status == "cancelled" and flaky.delivered == []
+
+
+def test_a_standalone_worker_knows_the_platform_transports() -> None:
+    """`frontdesk worker` imports nothing of the web server; it must still reach Telegram and WhatsApp."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = (
+        "from bot.outbox.core import transport_factories\n"
+        "import bot.outbox.worker as w\n"
+        "assert 'telegram' not in transport_factories()\n"
+        "class App: pass\n"
+        "w.Worker(App())\n"
+        "print(sorted(transport_factories()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "'telegram'" in out and "'whatsapp'" in out

@@ -59,8 +59,16 @@ class Outcome:
     retry_at: datetime | None = None
 
 
+TRANSPORT_MODULES = ("bot.channels.transports",)
+"""Modules that register the Telegram and WhatsApp transports when imported."""
+
+
 class Worker:
     def __init__(self, app: FrontDesk, *, batch: int = 50, concurrency: int = 32) -> None:
+        import importlib
+
+        for module in TRANSPORT_MODULES:
+            importlib.import_module(module)
         self.app = app
         self.batch = batch
         self.concurrency = concurrency
