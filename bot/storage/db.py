@@ -28,9 +28,9 @@ class Database:
             _sqlite_pragmas(self.engine)
         else:
             self.engine = create_async_engine(
-                # Connections over `pool_size` are closed on return; a pool as large as the
-                # usual concurrency (webhooks plus the outbox worker) avoids reconnecting.
-                url, echo=echo, pool_size=pool_size, max_overflow=pool_size // 2, pool_pre_ping=True
+                # Connections over `pool_size` (bursts) are closed on return; a pool as large as
+                # the usual concurrency (webhooks plus the outbox worker) avoids reconnecting.
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
