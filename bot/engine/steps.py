@@ -302,7 +302,26 @@ def validate(turn: Turn, ask: Ask) -> tuple[bool, Any]:
     return True, text
 
 
+# Intents that ask to go somewhere else; at a free-text question ("your name?") only these,
+# said with near certainty, or a clear FAQ question ending in "?", leave the question.
+# A business called "Koperasi Simpan Pinjam Makmur" is a name, not a question about cooperatives.
+NAVIGATION_INTENTS = frozenset({"find_center", "book_consultation", "check_booking", "reschedule_booking",
+                                "cancel_booking", "talk_to_human", "help", "complain"})
+FREE_TEXT_DIGRESSION = 0.9
+
+
+def _asks_elsewhere(turn: Turn) -> bool:
+    intent = (turn.parse or {}).get("intent") or {}
+    name, confidence = intent.get("name") or "", intent.get("confidence", 0.0)
+    if confidence < FREE_TEXT_DIGRESSION:
+        return False
+    text = (turn.event.text or "").strip()
+    return name in NAVIGATION_INTENTS or (name.startswith("faq/") and text.endswith("?"))
+
+
 async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) -> None:
+    if ask.type in ("text", "any") and turn.event.text and _asks_elsewhere(turn) and await _digress(engine, turn, flow):
+        return
     ok, value = validate(turn, ask)
     if ok:
         turn.values[ask.slot] = value

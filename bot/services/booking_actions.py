@@ -289,6 +289,12 @@ async def _try_hold(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> 
     v["slot"] = hold.starts_at.astimezone(UTC).isoformat()
     v["day"] = hold.starts_at.astimezone(ZoneInfo(center.tz)).date().isoformat()
     v.pop("want_time", None)
+    # Say back what was understood, so a slot taken from a one-sentence request is not a surprise.
+    turn.say(turn.t(
+        "Good: {area} at {center}, {when}. I am holding this time for you for a few minutes while we complete the details.",
+        area=svc.area_name(v["area"], turn.lang), center=center.name,
+        when=format_datetime(hold.starts_at, turn.lang, center.tz),
+    ))
     return True
 
 

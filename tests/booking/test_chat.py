@@ -139,3 +139,31 @@ def test_lost_race_offers_the_nearest_free_times(chat: Chat) -> None:
     assert payload(r, "11.00 WIB").startswith("time:")
     r = chat.send("b", button=payload(r, "11.00 WIB"))
     assert "nama" in texts(r)
+
+
+def test_a_request_at_the_name_question_is_not_taken_for_a_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The owner changes their mind mid-booking; a business name that looks like a topic stays a name."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    lines = [
+        {"user": "w1", "text": "mau konsultasi pemasaran di PLUT Maros besok jam 10"},
+        {"user": "w1", "text": "dimana PLUT terdekat dari Kendari?"},
+        {"user": "w2", "text": "mau konsultasi pemasaran di PLUT Maros besok jam 11"},
+        {"user": "w2", "text": "Siti Aminah"},
+        {"user": "w2", "text": "Koperasi Simpan Pinjam Makmur"},
+    ]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'fd.db'}", "FRONTDESK_NOW": "2026-11-23T09:00:00+08:00",
+           "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-m", "bot", "chat", "--jsonl"], input="".join(json.dumps(x) + "\n" for x in lines),
+                          capture_output=True, text=True, env=env, cwd=ROOT, check=True, timeout=120)
+    outs = [json.loads(x) for x in proc.stdout.splitlines()]
+    texts = ["\n".join(r.get("text") or "" for r in o["replies"]) for o in outs]
+    assert "nama" in texts[0].lower()
+    assert "Kendari" in texts[1] and "nama usaha" not in texts[1].lower()
+    assert "nama usaha" in texts[3].lower()
+    assert "bidang apa" in texts[4].lower(), "a business name that mentions a topic is still the answer"
