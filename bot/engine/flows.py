@@ -14,6 +14,7 @@ A flow file holds one flow:
           text: {id: "...", en: "..."}
           error: {id: "...", en: "..."}
           buttons: [{title: {id: "Ya", en: "Yes"}, payload: "yes"}]
+          digress: true                        # false: any text is the answer (a question for a person)
       - menu:                                  # offer choices, each jumps somewhere
           text: {id: "...", en: "..."}
           options:
@@ -89,6 +90,9 @@ class Ask(_Strict):
     pattern: str | None = None
     request_location: bool = False
     request_contact: bool = False
+    digress: bool = True
+    """False where any text is the answer, e.g. "write your question for the consultant":
+    then a message that sounds like another request is still taken as the answer."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Ask:

@@ -320,7 +320,8 @@ def _asks_elsewhere(turn: Turn) -> bool:
 
 
 async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) -> None:
-    if ask.type in ("text", "any") and turn.event.text and _asks_elsewhere(turn) and await _digress(engine, turn, flow):
+    if (ask.digress and ask.type in ("text", "any") and turn.event.text and _asks_elsewhere(turn)
+            and await _digress(engine, turn, flow)):
         return
     ok, value = validate(turn, ask)
     if ok:
@@ -329,7 +330,7 @@ async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) ->
         await run_from(engine, turn, flow, idx + 1)
         return
     # Not an answer to the question: maybe the user asks for something else.
-    if await _digress(engine, turn, flow):
+    if ask.digress and await _digress(engine, turn, flow):
         return
     reasks = int(turn.values.get("_reasks", 0)) + 1
     turn.values["_reasks"] = reasks
