@@ -84,6 +84,38 @@ def test_parse_when_problems_and_bare_hours() -> None:
     assert parse_when("20/11", MONDAY).day == date(2026, 11, 20)  # in the past: the caller says so
 
 
+# Where the booking reader and the NLU's `datetime` used to disagree; both now read one grammar.
+@pytest.mark.parametrize(
+    ("text", "day", "at"),
+    [
+        ("jam 2", None, time(14)),  # office hours, as the NLU read it (was 02:00)
+        ("hari ini jam 3", MONDAY, time(15)),
+        ("jam 11 siang", None, time(11)),  # siang moves only 1..5 (was 23:00)
+        ("jam 7 malam", None, time(19)),
+        ("minggu depan", date(2026, 11, 30), None),  # next week, not next Sunday (was 29/11)
+        ("jumat atau senin", date(2026, 11, 27), None),  # the first day said (was Monday)
+        ("tgl 20", date(2026, 12, 20), None),  # "tgl N" alone: the next such day (was nothing)
+        ("3 hari lagi", date(2026, 11, 26), None),
+        ("nanti jam 3", MONDAY, time(15)),
+        ("27 / 11", date(2026, 11, 27), None),
+    ],
+)
+def test_parse_when_reads_the_shared_grammar(text: str, day: date | None, at: time | None) -> None:
+    when = parse_when(text, MONDAY)
+    assert (when.day, when.time, when.problem) == (day, at, None)
+
+
+def test_parse_when_answer_rules() -> None:
+    assert parse_when("2", MONDAY, expect_time=True).time == time(14)  # a bare hour follows "jam 2"
+    assert parse_when("13pm", MONDAY).problem == "bad_time"  # am/pm wants 1..12, as in the NLU
+    assert parse_when("fri 10am", MONDAY).day == date(2026, 11, 27)  # an answer may abbreviate the day
+    assert parse_when("besok, jam 10", MONDAY).time == time(10)  # a comma does not split an answer
+    assert parse_when("nanti dulu", MONDAY).empty  # "not now" is no day
+    assert parse_when("ya min", MONDAY).empty and parse_when("min ini bot ya", MONDAY).empty
+    assert parse_when("31/02 jam 10", MONDAY).problem == "bad_date"
+    assert parse_when("besok jam 25", MONDAY).problem == "bad_time"
+
+
 def test_reminders_skip_what_has_passed() -> None:
     start = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
     assert [r.kind for r in reminders_for(start, start - timedelta(days=3))] == ["reminder.day_before", "reminder.2h"]

@@ -60,6 +60,28 @@ def test_unresolvable_phrases_give_no_entity(text: str) -> None:
     assert extract_datetimes(text, NOW) == []
 
 
+@pytest.mark.parametrize(("text", "value", "span"), [
+    ("2026-11-26 09:00", "2026-11-26T09:00:00+07:00", "2026-11-26 09:00"),  # ISO, as booking answers read it
+    ("ya min jam 10", "2026-11-25T10:00:00+07:00", "jam 10"),  # "min" is no Sunday and takes no hour
+    ("fri 10am", "2026-11-25T10:00:00+07:00", "10am"),  # a lone abbreviation is no day in a sentence
+    ("besuk jam 9", "2026-11-26T09:00:00+07:00", "besuk jam 9"),
+    ("nanti jam 3", "2026-11-25T15:00:00+07:00", "nanti jam 3"),
+])
+def test_shared_grammar_in_a_sentence(text: str, value: str, span: str) -> None:
+    ents = extract_datetimes(text, NOW)
+    assert [(e["value"], text[e["start"]:e["end"]]) for e in ents] == [(value, span)]
+
+
+@pytest.mark.parametrize("text", ["nanti dulu ya kak", "min ini bot ya", "lanjut nanti ya"])
+def test_not_now_is_no_date(text: str) -> None:
+    assert extract_datetimes(text, NOW) == []
+
+
+def test_a_recent_past_day_is_next_year_in_a_sentence() -> None:
+    # the booking answer keeps 20/11 this year to say it has passed; a sentence means next year
+    assert extract_datetimes("20/11", NOW)[0]["value"] == "2027-11-20T00:00:00+07:00"
+
+
 @pytest.fixture(scope="module")
 def extractor() -> EntityExtractor:
     return EntityExtractor.build(load_training_data(ROOT / "nlu"), None, {"malam", "selamat", "modal", "pagi"})
