@@ -141,3 +141,23 @@ def channel_settings(app: FrontDesk) -> ChannelSettings:
             raise SystemExit(2) from None
         app.channel_settings = cs  # type: ignore[attr-defined]
     return cs
+
+
+def settings_for_command(channel: str) -> ChannelSettings:
+    """The channel settings for a `frontdesk telegram|whatsapp …` command, or exit 2 with the
+    reason (a bad value, or the channel's token not set)."""
+    import typer
+
+    try:
+        cs = load_channel_settings()
+    except ConfigError as exc:
+        typer.echo(f"frontdesk: {exc}", err=True)
+        raise typer.Exit(2) from None
+    configured, token = {
+        "telegram": (cs.telegram_configured, "TELEGRAM_BOT_TOKEN"),
+        "whatsapp": (cs.whatsapp_configured, "WHATSAPP_TOKEN"),
+    }[channel]
+    if not configured:
+        typer.echo(f"frontdesk: {token} is not set", err=True)
+        raise typer.Exit(2)
+    return cs

@@ -11,17 +11,9 @@ app = typer.Typer(help="WhatsApp Cloud API: configuration check and a test messa
 
 
 def _settings():  # type: ignore[no-untyped-def]
-    from bot.channels.settings import ConfigError, load_channel_settings
+    from bot.channels.settings import settings_for_command
 
-    try:
-        cs = load_channel_settings()
-    except ConfigError as exc:
-        typer.echo(f"frontdesk: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if not cs.whatsapp_configured:
-        typer.echo("frontdesk: WHATSAPP_TOKEN is not set", err=True)
-        raise typer.Exit(2)
-    return cs
+    return settings_for_command("whatsapp")
 
 
 @app.command()
