@@ -779,38 +779,36 @@ async def _as_consultant(turn: Turn) -> Any:
     return consultant
 
 
-@action("booking.accept")
-async def accept(turn: Turn) -> Any:
+async def _consultant_decides(turn: Turn, use_case: Any) -> Any:
+    """Run the consultant's accept or decline on `turn.params["ref"]`; None (after telling
+    the consultant why) when the button is not theirs or the booking is no longer active."""
     consultant = await _as_consultant(turn)
     if consultant is None:
         return None
     ref = turn.params.get("ref", "")
     try:
-        booking = await svc.accept_booking(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now, translate=_translate(turn))
+        return await use_case(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now, translate=_translate(turn))
     except (BookingNotFound, NotTheConsultant):
         turn.say(turn.t("Booking {ref} is not assigned to you.", ref=ref))
-        return None
     except InvalidTransition:
         turn.say(turn.t("Booking {ref} is no longer active.", ref=ref))
-        return None
-    turn.say(turn.t("Thank you. Booking {ref} is confirmed and the client has been told.", ref=booking.ref))
+    return None
+
+
+@action("booking.accept")
+async def accept(turn: Turn) -> Any:
+    booking = await _consultant_decides(turn, svc.accept_booking)
+    if booking is not None:
+        turn.say(turn.t("Thank you. Booking {ref} is confirmed and the client has been told.", ref=booking.ref))
     return None
 
 
 @action("booking.decline")
 async def decline(turn: Turn) -> Any:
-    consultant = await _as_consultant(turn)
-    if consultant is None:
+    outcome = await _consultant_decides(turn, svc.decline_booking)
+    if outcome is None:
         return None
     ref = turn.params.get("ref", "")
-    try:
-        outcome = await svc.decline_booking(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now, translate=_translate(turn))
-    except (BookingNotFound, NotTheConsultant):
-        turn.say(turn.t("Booking {ref} is not assigned to you.", ref=ref))
-        return None
-    except InvalidTransition:
-        turn.say(turn.t("Booking {ref} is no longer active.", ref=ref))
-        return None
     if outcome.reassigned_to is not None:
         turn.say(turn.t("Understood. Booking {ref} went to another consultant of the same field.", ref=ref))
     else:
