@@ -44,6 +44,8 @@ for _name, _spec in SUBCOMMANDS:
 def _setup_logging() -> None:
     level = settings_or_exit().log_level.upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every plugin it loads at INFO; the upgrade itself is what matters.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def make_app():  # type: ignore[no-untyped-def]
