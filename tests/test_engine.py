@@ -22,7 +22,7 @@ SPANS: list[tuple[str, float, float]] = []
 async def _slow_step(turn: Turn) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.5)
     SPANS.append((turn.event.message_id or "", start, loop.time()))
     turn.say(f"done {turn.event.message_id}")
 

@@ -38,7 +38,7 @@ from bot.engine.events import Button, Reply
 from bot.i18n import format_datetime
 from bot.outbox import cancel_pending, enqueue, enqueue_many
 from bot.services import schedule_cache
-from bot.storage.models import Booking, Closure, Consultant, SlotHold, User, WeeklyAvailability
+from bot.storage.models import Booking, Center, Closure, Consultant, SlotHold, User, WeeklyAvailability
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -72,53 +72,21 @@ class CenterInfo:
     """Town or regency, for matching what users type ("Maros", "Biak")."""
 
 
-DEMO_CENTERS: dict[str, CenterInfo] = {
-    c.code: c
-    for c in (
-        # Coordinates are the regency seats (approximate); no report gives building coordinates.
-        CenterInfo("plut-sumut", "UPT PLUT Prov. Sumatera Utara", "Asia/Jakarta", 3.5952, 98.6722,
-                   "Jl. Jend. Gatot Subroto Km 5,6 (Komplek PRSU), Medan", "Medan Sumatera Utara"),
-        CenterInfo("plut-sleman", "PLUT Kab. Sleman", "Asia/Jakarta", -7.7156, 110.3555,
-                   "Kliran, Sendangagung, Minggir, Sleman", "Sleman Yogyakarta Jogja"),
-        CenterInfo("plut-maros", "PLUT Kab. Maros", "Asia/Makassar", -5.0069, 119.5735,
-                   "ex-Terminal Marusu, Kec. Turikale, Maros", "Maros Sulawesi Selatan"),
-        CenterInfo("plut-klungkung", "PLUT Kab. Klungkung", "Asia/Makassar", -8.5350, 115.4040,
-                   "Banjar Kacang Dawa, Desa Kamasan, Klungkung", "Klungkung Semarapura Bali"),
-        CenterInfo("plut-biak-numfor", "PLUT Kab. Biak Numfor", "Asia/Jayapura", -1.1760, 136.0820,
-                   "Kompleks Pasar Panir Fandoi, Distrik Biak Kota", "Biak Numfor Papua"),
-    )
-}
-"""Stand-in for the centers table until `bot.storage.models.centers` is on this branch."""
-
-
-@lru_cache(maxsize=1)
-def _center_model() -> Any:
-    try:
-        from bot.storage.models.centers import Center  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    return Center
-
-
-def _info_from_row(row: Any) -> CenterInfo:
+def _info_from_row(row: Center) -> CenterInfo:
     return CenterInfo(
         code=row.code,
         name=row.name,
-        tz=getattr(row, "timezone", None) or "Asia/Jakarta",
-        latitude=getattr(row, "latitude", None) or getattr(row, "lat", None),
-        longitude=getattr(row, "longitude", None) or getattr(row, "lon", None),
-        address=getattr(row, "address", None) or "",
-        place=" ".join(str(getattr(row, a, "") or "") for a in ("city", "regency", "province")),
+        tz=row.timezone,
+        latitude=row.latitude,
+        longitude=row.longitude,
+        address=row.address or "",
+        place=" ".join(x for x in (row.regency, row.province) if x),
     )
 
 
 async def center_info(session: AsyncSession, code: str) -> CenterInfo | None:
-    model = _center_model()
-    if model is not None:
-        row = (await session.execute(select(model).where(model.code == code))).scalar_one_or_none()
-        if row is not None:
-            return _info_from_row(row)
-    return DEMO_CENTERS.get(code)
+    row = (await session.execute(select(Center).where(Center.code == code))).scalar_one_or_none()
+    return _info_from_row(row) if row is not None else None
 
 
 async def bookable_centers(session: AsyncSession) -> list[CenterInfo]:
@@ -870,7 +838,7 @@ async def add_closure(
 
 
 __all__ = [
-    "HOLD_FOR", "CenterInfo", "DEMO_CENTERS", "BookingRequest", "DeclineOutcome",
+    "HOLD_FOR", "CenterInfo", "BookingRequest", "DeclineOutcome",
     "center_info", "bookable_centers", "nearest_center", "match_center", "schedules_for", "free_slots",
     "hold_slot", "release_holds", "book", "user_bookings", "last_booking", "user_booking", "cancel_booking",
     "reschedule_booking", "consultant_for_account", "accept_booking", "decline_booking", "list_bookings",
