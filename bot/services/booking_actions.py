@@ -714,7 +714,7 @@ async def reschedule_start(turn: Turn) -> Any:
     v = turn.values
     v["center"], v["area"] = booking.center_code, booking.service_area
     v.pop("slot", None)
-    turn.say(turn.t("Booking {ref} is now on {when}. Let us find a new time.", ref=booking.ref,
+    turn.say(turn.t("Booking {ref} is currently on {when}. Let us find a new time.", ref=booking.ref,
                     when=format_datetime(booking.starts_at, turn.lang, center.tz)))
     text = turn.event.text or v.get("said")
     if text:
