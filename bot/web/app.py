@@ -4,7 +4,6 @@ configured channel or module adds (Telegram and WhatsApp webhooks, `/model/parse
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib
 import json
 import logging
@@ -66,11 +65,6 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await frontdesk.start()
-        # What start-up built (imported modules, aiogram's pydantic models, flows, the NLU
-        # model) lives as long as the process: moved out of the collector's reach, it is not
-        # traversed again by every full garbage collection while serving.
-        gc.collect()
-        gc.freeze()
         stop = asyncio.Event()
         tasks = []
         if background:
