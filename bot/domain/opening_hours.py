@@ -8,7 +8,9 @@ to the center's zone; showing them always adds the zone's abbreviation (WIB/WITA
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -57,17 +59,9 @@ class OpeningHours:
     def to_text(self) -> str:
         """The canonical English form, the one stored and exported."""
         parts: list[str] = []
-        i = 0
-        while i < 7:
-            if not self.days[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < 7 and self.days[j + 1] == self.days[i]:
-                j += 1
+        for i, j in day_runs(self.days):
             span = _EN[i] if i == j else f"{_EN[i]}-{_EN[j]}"
             parts.extend(f"{span} {s:%H:%M}-{e:%H:%M}" for s, e in self.days[i])
-            i = j + 1
         return "; ".join(parts)
 
 
@@ -120,15 +114,23 @@ def format_week(hours: OpeningHours, lang: str, zone_abbr: str) -> list[str]:
     """One line per run of days with the same hours, e.g. `Sen–Jum: 08.00–16.00 WIB`."""
     short = _ID if lang == "id" else _EN
     lines: list[str] = []
+    for i, j in day_runs(hours.days):
+        span = short[i] if i == j else f"{short[i]}–{short[j]}"
+        lines.append(f"{span}: {format_intervals(hours.days[i], lang, zone_abbr)}")
+    return lines
+
+
+def day_runs(days: Sequence[Sequence[Any]]) -> list[tuple[int, int]]:
+    """(first, last) weekday of each run of consecutive open days with the same hours."""
+    runs: list[tuple[int, int]] = []
     i = 0
     while i < 7:
-        if not hours.days[i]:
+        if not days[i]:
             i += 1
             continue
         j = i
-        while j + 1 < 7 and hours.days[j + 1] == hours.days[i]:
+        while j + 1 < 7 and days[j + 1] == days[i]:
             j += 1
-        span = short[i] if i == j else f"{short[i]}–{short[j]}"
-        lines.append(f"{span}: {format_intervals(hours.days[i], lang, zone_abbr)}")
+        runs.append((i, j))
         i = j + 1
-    return lines
+    return runs
