@@ -14,7 +14,7 @@ import json
 import statistics
 import time
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import FrontDesk
@@ -40,6 +40,8 @@ async def main() -> None:
     p.add_argument("--users", type=int, default=200)
     p.add_argument("--messages", type=int, default=5)
     p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--one-by-one", action="store_true",
+                   help="each event in its own transaction (Engine.handle) instead of the webhooks' group commit (Engine.intake)")
     args = p.parse_args()
     await _reset(args.database_url)
     await asyncio.to_thread(upgrade_schema, args.database_url)
@@ -48,22 +50,34 @@ async def main() -> None:
     script = [{"command": "start"}, {"text": "Ganti bahasa"}, {"button": "lang:en"}, {"text": "menu"}, {"text": "how much does it cost?"}]
     gate = asyncio.Semaphore(args.concurrency)
     latencies: list[float] = []
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", count)
+    turn = app.engine.handle if args.one_by_one else app.engine.intake.submit
 
     async def user(u: int) -> None:
         for i in range(args.messages):
             step = script[i % len(script)]
             async with gate:
                 t0 = time.perf_counter()
-                await app.engine.handle(Event(channel="bench", user_id=f"u{u}", message_id=f"{u}-{i}", **step))
+                await turn(Event(channel="bench", user_id=f"u{u}", message_id=f"{u}-{i}", **step))
                 latencies.append((time.perf_counter() - t0) * 1000)
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(user(u) for u in range(args.users)))
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    batches = app.engine.intake.batches
     await app.close()
     lat = sorted(latencies)
     print(json.dumps({
         "events": len(lat), "seconds": round(elapsed, 2), "events_per_second": round(len(lat) / elapsed, 1),
+        "cpu_ms_per_event": round(cpu / len(lat) * 1000, 2),
+        "statements_per_event": round(statements / len(lat), 2),
+        "events_per_transaction": round(len(lat) / batches, 1) if batches else 1,
         "latency_ms": {"p50": round(statistics.median(lat), 2), "p99": round(lat[int(len(lat) * 0.99) - 1], 2), "max": round(lat[-1], 2)},
         "database": args.database_url.split("://")[0], "concurrency": args.concurrency,
     }, indent=2))

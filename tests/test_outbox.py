@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import FrontDesk
-from bot.outbox import PermanentError, TransientError, cancel_pending, enqueue, enqueue_many, register_transport
+from bot.outbox import PermanentError, TransientError, cancel_pending, deferred, enqueue, enqueue_many, register_transport
 from bot.outbox.worker import Worker
 from bot.storage.models.outbox import OutboxMessage
 
@@ -197,3 +197,25 @@ def test_a_standalone_worker_knows_the_platform_transports() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert "'telegram'" in out and "'whatsapp'" in out
+
+
+async def test_deferred_rows_are_written_once_at_the_end_in_queue_order(app: FrontDesk) -> None:
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            statements.append(statement)
+
+    from sqlalchemy import event
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", seen)
+    async with app.db.transaction() as s:
+        async with deferred(s):
+            await enqueue_many(s, [_message(app, "a", "d1"), _message(app, "b", "d2")])
+            await enqueue_many(s, [_message(app, "c", "d3")])
+            assert statements == [], "held until the end of the block"
+            await enqueue(s, channel="testchan", recipient="r1", payload={"text": "d"}, idempotency_key="d4", now=app.clock.now())
+            assert len(statements) == 2, "enqueue writes the held rows first, then its own"
+            await enqueue_many(s, [_message(app, "e", "d5")])
+        assert len(statements) == 3
+    assert [r.payload["text"] for r in await _rows(app)] == ["a", "b", "c", "d", "e"]

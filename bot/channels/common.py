@@ -83,7 +83,8 @@ async def send_replies(
 
 async def handle_event(app: FrontDesk, event: Event, *,
                        extra: Callable[[AsyncSession], Awaitable[None]] | None = None) -> None:
-    """Run the engine; its replies (and `extra` writes) reach the outbox in the engine's own transaction."""
+    """Run the engine; its replies (and `extra` writes) reach the outbox in the engine's own
+    transaction, shared with the other events arriving at the same time (`Engine.intake`)."""
 
     async def sink(session: AsyncSession, user: User, replies: list[Reply]) -> None:
         if extra is not None:
@@ -91,7 +92,7 @@ async def handle_event(app: FrontDesk, event: Event, *,
         await send_replies(session, app, event.channel, event.user_id, replies,
                            key=f"reply:{event.channel}:{event.message_id}", lang=user.language)
 
-    await app.engine.handle(event, sink=sink)
+    await app.engine.intake.submit(event, sink)
     wake(app)
 
 

@@ -35,6 +35,7 @@ from starlette.routing import BaseRoute, Route
 from bot.channels import common
 from bot.channels.settings import ChannelSettings, channel_settings
 from bot.engine.events import Contact, Event, Location
+from bot.outbox import enqueue_many
 from bot.storage.models import CallbackPayload
 from bot.storage.upsert import insert_ignore
 
@@ -166,9 +167,12 @@ async def process(app: FrontDesk, inbound: Inbound) -> None:
 
 
 async def _answer_callback(session: AsyncSession, app: FrontDesk, user_id: str, callback_id: str) -> None:
-    """Stop the button's spinner; not ordered behind the replies."""
-    await common.enqueue_part(session, app, CHANNEL, user_id, {"answer_callback": callback_id},
-                              key=f"tg:cb:{callback_id}", unordered=True)
+    """Stop the button's spinner; not ordered behind the replies. Written with the batch's
+    other outbox rows (`enqueue_many` is held back inside `Engine.handle_batch`)."""
+    now = app.clock.now()
+    await enqueue_many(session, [{"channel": CHANNEL, "recipient": user_id, "payload": {"answer_callback": callback_id},
+                                  "idempotency_key": f"tg:cb:{callback_id}", "kind": "reply", "now": now,
+                                  "not_before": now}])
 
 
 # --- webhook ------------------------------------------------------------------------------

@@ -17,21 +17,24 @@ import asyncio
 import logging
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
+from bot.engine.intake import Intake
 from bot.engine.language import detect_language, language_request
 from bot.services import handoff
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
-from bot.storage.upsert import insert_ignore
+from bot.outbox import deferred
+from bot.storage.upsert import dialect_insert
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -51,6 +54,8 @@ class Engine:
         self.app = app
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._before_event: list[Callable[[], Awaitable[None]]] = []
+        self.intake = Intake(self)
+        """Webhooks hand their events here: concurrent ones share a transaction (`intake.py`)."""
 
     def before_event(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` before each event (e.g. pick up content another process published).
@@ -70,65 +75,126 @@ class Engine:
 
         `sink`, when given, receives the replies inside the same transaction (the
         Telegram and WhatsApp adapters write them to the outbox there)."""
+        return (await self.handle_batch([(event, sink)]))[0]
+
+    async def handle_batch(self, items: Sequence[tuple[Event, ReplySink | None]]) -> list[list[Reply]]:
+        """Process several events in one transaction (group commit); replies per event.
+
+        Events are turned in the given order, so two events of one user keep theirs. The
+        statements that do not depend on a turn are made once for the batch: the message
+        id dedupe, loading and locking the users' conversations, the message log, and the
+        outbox rows the sinks write (`bot.outbox.deferred`). If any turn fails the whole
+        batch is rolled back and the exception raised (`Intake` then turns the events one
+        by one, so one bad event does not hold back the others)."""
+        await self._run_hooks()
+        keys = sorted({(e.channel, e.user_id) for e, _ in items})
+        async with AsyncExitStack() as stack:
+            for key in keys:  # one order everywhere, so two batches never wait on each other in a cycle
+                await stack.enter_async_context(self._lock(key))
+            session = await stack.enter_async_context(self.app.db.transaction())
+            now = self.app.clock.now()
+            fresh = await self._fresh(session, [e for e, _ in items], now)
+            people = await self._users_and_conversations(session, [e for e, i in zip((e for e, _ in items), fresh) if i], now)
+            await handoff.prefetch(session, list(people), [u.id for u, _ in people.values()])
+            results: list[list[Reply]] = []
+            log_rows: list[dict[str, Any]] = []
+            async with deferred(session):
+                for (event, sink), is_fresh in zip(items, fresh):
+                    if not is_fresh:
+                        results.append([])
+                        continue
+                    user, conv = people[(event.channel, event.user_id)]
+                    if event.display_name and not user.display_name:
+                        user.display_name = event.display_name[:128]
+                    inbound_log, replies = await self._process(session, user, conv, event, now)
+                    conv.updated_at = now
+                    user.last_inbound_at = now
+                    log_rows.append(inbound_log)
+                    log_rows.extend(
+                        {"user_id": user.id, "channel": event.channel, "direction": "out", "kind": _reply_kind(reply),
+                         "text": reply.text, "intent": None, "confidence": None, "language": user.language,
+                         "flow": conv.flow, "at": now}
+                        for reply in replies
+                    )
+                    if sink is not None:
+                        await sink(session, user, replies)
+                    results.append(replies)
+            if log_rows:
+                await session.execute(insert(MessageLog.__table__), log_rows)
+            return results
+
+    async def _run_hooks(self) -> None:
         for hook in self._before_event:
             try:
                 await hook()
             except Exception:
                 log.exception("before-event hook %r failed; answering with the content in force", hook)
-        lock = self._lock((event.channel, event.user_id))
-        async with lock, self.app.db.transaction() as session:
-            now = self.app.clock.now()
-            if event.message_id is not None:
-                fresh = await insert_ignore(
-                    session,
-                    InboundMessage,
-                    {"channel": event.channel, "message_id": str(event.message_id)[:128], "received_at": now},
-                    ("channel", "message_id"),
-                )
-                if not fresh:
-                    return []
-            user, conv = await self._user_and_conversation(session, event, now)
-            inbound_log, replies = await self._process(session, user, conv, event, now)
-            conv.updated_at = now
-            user.last_inbound_at = now
-            log_rows = [inbound_log] + [
-                {"user_id": user.id, "channel": event.channel, "direction": "out", "kind": _reply_kind(reply),
-                 "text": reply.text, "intent": None, "confidence": None, "language": user.language,
-                 "flow": conv.flow, "at": now}
-                for reply in replies
-            ]
-            await session.execute(insert(MessageLog.__table__), log_rows)
-            if sink is not None:
-                await sink(session, user, replies)
-            return replies
 
-    async def _user_and_conversation(self, session: AsyncSession, event: Event, now: datetime) -> tuple[User, Conversation]:
-        """The user and their locked conversation; one query when both exist (the usual case)."""
-        stmt = (
-            select(User, Conversation)
-            .join(Conversation, Conversation.user_id == User.id)
-            .where(User.channel == event.channel, User.external_id == event.user_id)
-        )
-        if not self.app.db.is_sqlite:
-            stmt = stmt.with_for_update(of=Conversation)
-        row = (await session.execute(stmt)).first()
-        if row is None:
-            await insert_ignore(
-                session,
-                User,
-                {"channel": event.channel, "external_id": event.user_id, "created_at": now,
-                 "display_name": (event.display_name or None) and event.display_name[:128], "language_locked": False},
-                ("channel", "external_id"),
+    async def _fresh(self, session: AsyncSession, events: list[Event], now: datetime) -> list[bool]:
+        """Record the platform message ids; False for an id seen before (also earlier in `events`).
+        Events without an id are always fresh."""
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for e in events:
+            if e.message_id is not None:
+                key = (e.channel, str(e.message_id)[:128])
+                rows.setdefault(key, {"channel": key[0], "message_id": key[1], "received_at": now})
+        inserted: set[tuple[str, str]] = set()
+        if rows:
+            table = InboundMessage.__table__
+            stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["channel", "message_id"])
+            result = await session.execute(stmt.returning(table.c.channel, table.c.message_id), list(rows.values()))
+            inserted = {(r[0], r[1]) for r in result.all()}
+        out = []
+        for e in events:
+            if e.message_id is None:
+                out.append(True)
+                continue
+            key = (e.channel, str(e.message_id)[:128])
+            out.append(key in inserted)
+            inserted.discard(key)  # a second copy in the same batch is a repeat
+        return out
+
+    async def _users_and_conversations(
+        self, session: AsyncSession, events: list[Event], now: datetime
+    ) -> dict[tuple[str, str], tuple[User, Conversation]]:
+        """The users of `events` and their locked conversations, created when new; one query
+        when all exist (the usual case)."""
+        names = {}
+        for e in events:
+            names.setdefault((e.channel, e.user_id), e.display_name)
+        if not names:
+            return {}
+        found = await self._load_people(session, list(names))
+        missing = [k for k in names if k not in found]
+        if missing:
+            await session.execute(
+                dialect_insert(session)(User.__table__).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
+                [{"channel": c, "external_id": u, "created_at": now, "language_locked": False,
+                  "display_name": (names[(c, u)] or None) and names[(c, u)][:128]} for c, u in missing],
             )
-            user_id = (
-                await session.execute(select(User.id).where(User.channel == event.channel, User.external_id == event.user_id))
-            ).scalar_one()
-            await insert_ignore(session, Conversation, {"user_id": user_id, "values": {}, "updated_at": now}, ("user_id",))
-            row = (await session.execute(stmt)).one()
-        user, conv = row
-        if event.display_name and not user.display_name:
-            user.display_name = event.display_name[:128]
-        return user, conv
+            ids = (await session.execute(
+                select(User.id).where(tuple_(User.channel, User.external_id).in_(missing))
+            )).scalars().all()
+            await session.execute(
+                dialect_insert(session)(Conversation.__table__).on_conflict_do_nothing(index_elements=["user_id"]),
+                [{"user_id": i, "values": {}, "updated_at": now} for i in ids],
+            )
+            found.update(await self._load_people(session, missing))
+        return found
+
+    async def _load_people(
+        self, session: AsyncSession, keys: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], tuple[User, Conversation]]:
+        if len(keys) == 1:  # the common single event: a statement the database has prepared already
+            where = (User.channel == keys[0][0]) & (User.external_id == keys[0][1])
+        else:
+            where = tuple_(User.channel, User.external_id).in_(keys)
+        stmt = select(User, Conversation).join(Conversation, Conversation.user_id == User.id).where(where)
+        if not self.app.db.is_sqlite:
+            # Locked in conversation order, so concurrent batches queue instead of deadlocking.
+            stmt = stmt.order_by(Conversation.id).with_for_update(of=Conversation)
+        rows = (await session.execute(stmt)).all()
+        return {(u.channel, u.external_id): (u, c) for u, c in rows}
 
     # --- one turn -------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -68,6 +69,7 @@ async def enqueue(
         channel=channel, recipient=recipient, payload=payload, idempotency_key=idempotency_key,
         now=now, kind=kind, not_before=not_before, ref=ref,
     )
+    await _write_held(session)  # rows held by `deferred` were meant to go first
     return await insert_ignore(session, OutboxMessage, row, ("idempotency_key",))
 
 
@@ -107,6 +109,14 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, An
     rows = [_row(**m) for m in messages]
     if not rows:
         return 0
+    held = session.info.get(_DEFERRED)
+    if held is not None:
+        held.extend(rows)
+        return len(rows)
+    return await _insert_rows(session, rows)
+
+
+async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
@@ -115,6 +125,35 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, An
     stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
     result = await session.execute(stmt, rows)
     return len(result.all())
+
+
+_DEFERRED = "outbox.deferred_rows"
+
+
+@asynccontextmanager
+async def deferred(session: AsyncSession) -> AsyncIterator[None]:
+    """Within this block, `enqueue_many` on `session` holds its rows and writes them all in
+    one statement at the end (the engine's group commit: the replies of a whole batch of
+    events in one INSERT). Row order is kept. Inside, `enqueue_many` counts the rows it
+    was given, not the ones a repeated key later skips. `enqueue` is never held back: it
+    writes the held rows first, so the order of messages stays the order they were queued."""
+    if _DEFERRED in session.info:  # nested: the outer block writes
+        yield
+        return
+    session.info[_DEFERRED] = []
+    try:
+        yield
+        await _write_held(session)
+    finally:
+        session.info.pop(_DEFERRED, None)
+
+
+async def _write_held(session: AsyncSession) -> None:
+    held = session.info.get(_DEFERRED)
+    if held:
+        rows = list(held)
+        held.clear()
+        await _insert_rows(session, rows)
 
 
 async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | None = None) -> int:

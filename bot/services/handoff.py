@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, tuple_, update
 
 from bot.channels import common
 from bot.engine.actions import END, Turn, action
@@ -69,6 +69,33 @@ def _t(app: FrontDesk, lang: str | None, msg: str, **kw: Any) -> str:
 # --- the engine hook ------------------------------------------------------------------------------
 
 
+_QUIET = "handoff.quiet"
+
+
+async def prefetch(session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
+    """Before a batch of turns (`Engine.handle_batch`): one query for all its accounts. When
+    none of them is in a handoff (the usual case), `intercept` skips its own query for them
+    until a turn in the batch opens or takes a request."""
+    session.info.pop(_QUIET, None)
+    accounts = [a for a in accounts if a[0] in RELAY_CHANNELS]
+    if len(accounts) < 2:  # one turn: `intercept`'s own query is as cheap
+        return
+    found = (await session.execute(
+        select(HandoffRequest.id).where(or_(
+            (HandoffRequest.status == CONNECTED)
+            & tuple_(HandoffRequest.consultant_channel, HandoffRequest.consultant_external_id).in_(accounts),
+            HandoffRequest.user_id.in_(user_ids) & HandoffRequest.status.in_(ACTIVE),
+        )).limit(1)
+    )).first()
+    if found is None:
+        session.info[_QUIET] = (set(accounts), set(user_ids))
+
+
+def _stirred(session: AsyncSession) -> None:
+    """A request was opened or taken in this transaction: `prefetch`'s answer is stale."""
+    session.info.pop(_QUIET, None)
+
+
 async def intercept(turn: Turn) -> bool:
     """Called by the engine before it handles a turn. True when this module handled it:
     a consultant's link code, a message to relay, `/selesai`, or a message while waiting."""
@@ -81,6 +108,9 @@ async def intercept(turn: Turn) -> bool:
     if event.channel not in RELAY_CHANNELS:
         return False
     session = turn.session
+    quiet = session.info.get(_QUIET)
+    if quiet is not None and (event.channel, event.user_id) in quiet[0] and turn.user.id in quiet[1]:
+        return False
     # One query on the hot path: is this account a consultant in a conversation, or a
     # user with an open or connected request?
     rows = list((await session.execute(
@@ -286,6 +316,7 @@ async def open_request(turn: Turn, *, area: str | None, question: str | None) ->
                          status=OPEN, created_at=now, escalations=0,
                          next_escalation_at=now + timedelta(minutes=cs.handoff_escalate_minutes))
     session.add(req)
+    _stirred(session)
     await session.flush()
     notified = await _notify(turn.app, session, req, turn.user, 0)
     turn.say(turn.t("I have passed your question to our consultants. When one of them takes it, you can chat "
@@ -377,6 +408,7 @@ async def take(turn: Turn) -> Any:
     if busy is not None and busy.id != req_id:
         turn.say(turn.t("Please finish your current conversation first (/selesai)."))
         return None
+    _stirred(session)
     result = await session.execute(
         update(HandoffRequest)
         .where(HandoffRequest.id == req_id, HandoffRequest.status == OPEN)

@@ -178,3 +178,23 @@ async def test_bad_link_codes_are_refused(seeded: Harness) -> None:
     h.advance(hours=2)
     await step(h, fakes.tg_message(OTHER, text=f"/start link-{code}"))
     assert "tidak berlaku" in tg_texts(h.tg, OTHER)[-1]
+
+
+async def test_a_request_opened_in_a_batch_holds_the_users_next_message_in_the_same_batch(seeded: Harness) -> None:
+    """`Engine.handle_batch` asks once whether anyone in the batch is in a handoff; a turn
+    that opens a request makes that answer stale for the turns after it."""
+    from bot.engine.events import Event
+
+    h = seeded
+    ev = lambda user, mid, **kw: Event(channel="telegram", user_id=str(user), message_id=mid, **kw)  # noqa: E731
+    await h.app.engine.handle(ev(OWNER, "b0", command="start"))
+    results = await h.app.engine.handle_batch([
+        (ev(OTHER, "b1", command="start"), None),
+        (ev(OWNER, "b2", button="act:handoff.request?area=marketing&q=Cara+jualan+online"), None),
+        (ev(OWNER, "b3", text="apakah ada biayanya?"), None),
+    ])
+    assert "konsultan" in (results[1][-1].text or "").lower()
+    assert [r.text for r in results[2]] and "catat" in (results[2][0].text or ""), results[2]
+    (req,) = await h.rows(HandoffRequest)
+    waiting = await h.rows(HandoffMessage, HandoffMessage.request_id == req.id)
+    assert [m.text for m in waiting][-1:] == ["apakah ada biayanya?"]

@@ -127,3 +127,26 @@ async def test_long_polling_fetches_processes_and_confirms_updates(harness: Harn
     assert "4244" in [str(o) for o in offsets]  # the next call confirms both updates
     await harness.deliver()
     assert len(harness.tg.sent()) >= 2
+
+
+async def test_concurrent_webhooks_share_transactions_and_each_is_answered_once(harness: Harness) -> None:
+    """Telegram opens up to 40 connections per bot: updates that arrive together are stored
+    in shared transactions (`Engine.intake`), and a repeat among them is still answered once."""
+    import asyncio
+
+    users = [UID + 100 + i for i in range(24)]
+    updates = [fakes.tg_message(u, text="/start", update_id=50_000 + i) for i, u in enumerate(users)]
+    updates += [fakes.tg_callback(users[0], "lang:en", update_id=60_000), updates[3]]  # a button and a repeat
+    responses = await asyncio.gather(*(harness.telegram(u) for u in updates))
+    assert [r.status_code for r in responses] == [200] * len(updates)
+    intake = harness.app.engine.intake
+    assert intake.events == len(updates) and intake.batches < len(updates)
+    assert len(await harness.rows(InboundMessage)) == len(users) + 1
+    await harness.deliver()
+    for u in users:
+        texts = [c for c in harness.tg.sent() if str(c.params["chat_id"]) == str(u)]
+        assert texts, f"user {u} got no answer"
+    again = [c for c in harness.tg.sent() if str(c.params["chat_id"]) == str(users[3])]
+    alone = [c for c in harness.tg.sent() if str(c.params["chat_id"]) == str(users[4])]
+    assert len(again) == len(alone), "the repeated update was answered twice"
+    assert harness.tg.of("answerCallbackQuery")
