@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import aliased
 
 from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -80,43 +79,42 @@ class Worker:
             self._transports[channel] = factory(self.app) if factory is not None else None
         return self._transports[channel]
 
-    async def claim(self, now: datetime) -> list[OutboxMessage]:
-        earlier = aliased(OutboxMessage)
+    async def claim(self, now: datetime) -> list[Any]:
+        """Mark up to `batch` due messages `sending` (with a lease) and return them, oldest
+        first: one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so a
+        round costs one statement, and rows come back as plain rows (the transports read
+        the same attributes an `OutboxMessage` has). A message waits while an earlier
+        ordered one to the same recipient is pending or being sent."""
+        t = OutboxMessage.__table__
+        earlier = t.alias("earlier")
         blocked = (
-            select(earlier.id)
+            select(earlier.c.id)
             .where(
-                earlier.channel == OutboxMessage.channel,
-                earlier.recipient == OutboxMessage.recipient,
-                earlier.ordered.is_(True),
-                earlier.status.in_((PENDING, SENDING)),
-                earlier.id < OutboxMessage.id,
+                earlier.c.channel == t.c.channel,
+                earlier.c.recipient == t.c.recipient,
+                earlier.c.ordered.is_(True),
+                earlier.c.status.in_((PENDING, SENDING)),
+                earlier.c.id < t.c.id,
             )
             .exists()
         )
-        stmt = (
-            select(OutboxMessage)
-            .where(
-                OutboxMessage.status.in_((PENDING, SENDING)),
-                OutboxMessage.next_attempt_at <= now,
-                or_(OutboxMessage.ordered.is_(False), ~blocked),
-            )
-            .order_by(OutboxMessage.id)
+        due = (
+            select(t.c.id)
+            .where(t.c.status.in_((PENDING, SENDING)), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~blocked))
+            .order_by(t.c.id)
             .limit(self.batch)
         )
         if not self.app.db.is_sqlite:
-            stmt = stmt.with_for_update(skip_locked=True, of=OutboxMessage)
+            due = due.with_for_update(skip_locked=True)
+        stmt = (
+            update(t)
+            .where(t.c.id.in_(due.scalar_subquery()))
+            .values(status=SENDING, attempts=t.c.attempts + 1, next_attempt_at=now + LEASE)
+            .returning(*t.c)
+        )
         async with self.app.db.transaction() as session:
-            rows = list((await session.execute(stmt)).scalars())
-            if rows:
-                # One statement for the whole batch; the objects get the same values.
-                await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([r.id for r in rows]))
-                    .values(status=SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now + LEASE)
-                    .execution_options(synchronize_session=False)
-                )
-                for row in rows:
-                    row.status, row.attempts, row.next_attempt_at = SENDING, row.attempts + 1, now + LEASE
+            rows = list((await session.execute(stmt)).all())
+        rows.sort(key=lambda r: r.id)
         return rows
 
     async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
