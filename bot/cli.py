@@ -76,7 +76,7 @@ def run(
     _setup_logging()
     frontdesk = make_app()
     frontdesk.telegram_polling = telegram_polling  # type: ignore[attr-defined]
-    web = create_app(frontdesk, background=worker)
+    web = create_app(frontdesk, background=worker, settle_heap=True)
     typer.echo(f"PLUT Front Desk on http://{host}:{port}/  (database: {_safe_url(frontdesk.settings.database_url)})")
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
 

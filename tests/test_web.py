@@ -78,3 +78,15 @@ def test_try_it_refuses_bad_bodies(server: str) -> None:
         assert client.post("/api/try", content=b"x" * 70_000, headers={"content-type": "application/json"}).status_code == 413
         health = client.get("/healthz").json()
         assert health["status"] == "ok" and health["now"].startswith("2026-11-23T02:00:00")
+
+
+def test_the_server_keeps_the_collector_off_what_start_up_built() -> None:
+    """`frontdesk run` freezes the start-up heap: full collections no longer walk it."""
+    import subprocess
+    import sys
+
+    code = ("import gc; from bot.web.app import _settle_heap; before = gc.get_freeze_count(); _settle_heap(); "
+            "print(before, gc.get_freeze_count(), gc.get_threshold()[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout.split()
+    before, after, threshold = map(int, out)
+    assert before == 0 and after > 10_000 and threshold > 700
