@@ -219,3 +219,48 @@ async def test_deferred_rows_are_written_once_at_the_end_in_queue_order(app: Fro
             await enqueue_many(s, [_message(app, "e", "d5")])
         assert len(statements) == 3
     assert [r.payload["text"] for r in await _rows(app)] == ["a", "b", "c", "d", "e"]
+
+
+async def test_a_slow_send_does_not_hold_up_other_recipients(app: FrontDesk) -> None:
+    """The running worker claims new messages while an earlier batch is still sending;
+    the slow recipient's next message still waits for the first one."""
+    import asyncio
+
+    release = asyncio.Event()
+    delivered: list[str] = []
+
+    class Gate:
+        async def send(self, message: OutboxMessage) -> str | None:
+            if message.payload["text"] == "slow":
+                await release.wait()
+            delivered.append(message.payload["text"])
+            return None
+
+    register_transport("gatechan", lambda app: Gate())
+
+    async def add(text: str, to: str) -> None:
+        async with app.db.transaction() as s:
+            await enqueue(s, channel="gatechan", recipient=to, payload={"text": text}, idempotency_key=text, now=app.clock.now())
+
+    stop = asyncio.Event()
+    await add("slow", "a")
+    runner = asyncio.create_task(Worker(app).run(stop, idle=0.05))
+    try:
+        await asyncio.sleep(0.3)
+        await add("a-second", "a")
+        await add("b-first", "b")
+        for _ in range(100):
+            if "b-first" in delivered:
+                break
+            await asyncio.sleep(0.05)
+        assert delivered == ["b-first"], "b waited for a's slow send, or a's second message overtook it"
+        release.set()
+        for _ in range(100):
+            if len(delivered) == 3:
+                break
+            await asyncio.sleep(0.05)
+        assert delivered == ["b-first", "slow", "a-second"]
+    finally:
+        release.set()
+        stop.set()
+        await asyncio.wait_for(runner, 10)

@@ -189,21 +189,42 @@ class Worker:
             async with self.app.db.transaction() as session:
                 await session.execute(stmt, params)
 
-    async def run(self, stop: asyncio.Event, *, idle: float = 0.2) -> None:
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.2, rounds: int = 4) -> None:
+        """Deliver until `stop`. Up to `rounds` batches are in flight at once: a new claim
+        does not wait for the slowest send of the previous batch (the claim skips recipients
+        with a message in flight, so order per recipient holds)."""
         wake = asyncio.Event()
         self.app.outbox_wake = wake  # type: ignore[attr-defined]  (see `wake`)
-        while not stop.is_set():
-            wake.clear()
-            try:
-                busy = await self.deliver_once()
-            except Exception:
-                log.exception("outbox delivery round failed; retrying")
-                busy = 0
-            if not busy:
+        inflight: set[asyncio.Task[None]] = set()
+
+        def done(task: asyncio.Task[None]) -> None:
+            inflight.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox delivery round failed", exc_info=task.exception())
+            wake.set()  # a finished round may unblock the next message of its recipients
+
+        try:
+            while not stop.is_set():
+                wake.clear()
+                rows: list[Any] = []
+                if len(inflight) < rounds:
+                    now = self.app.clock.now()
+                    try:
+                        rows = await self.claim(now)
+                    except Exception:
+                        log.exception("outbox claim failed; retrying")
+                    if rows:
+                        task = asyncio.create_task(self.deliver(rows, now), name="outbox-round")
+                        inflight.add(task)
+                        task.add_done_callback(done)
+                        continue
                 waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waits, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
                 for w in waits:
                     w.cancel()
+        finally:
+            if inflight:  # let the sends in flight finish and record their outcomes
+                await asyncio.wait(inflight, timeout=30)
 
 
 def wake(app: FrontDesk) -> None:
