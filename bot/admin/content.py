@@ -361,7 +361,9 @@ class ContentStore:
             self._checked_at = time.monotonic()
             async with self.app.db.sessions() as session:
                 current = await read_version(session)
-            if current != self.loaded_version:
+            if current == 0 and self.loaded_version is None:
+                self.loaded_version = 0  # nothing was ever published: the files in force are it
+            elif current != self.loaded_version:
                 await self.reload()
 
     async def reload(self) -> None:

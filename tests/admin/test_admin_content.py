@@ -240,3 +240,22 @@ def test_edit_an_faq_answer_publish_and_roll_back(client: TestClient, backend: s
     assert "Pesan sekarang juga" in [b["title"] for b in replies[0]["buttons"]]  # the follow-up button as edited
     assert client.post("/admin/faq/cost/rollback", data={"csrf": csrf}).status_code == 303
     assert new_answer not in _ask(client, COST_QUESTION) and "gratis" in _ask(client, COST_QUESTION)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_nothing_published_means_nothing_is_reloaded(database_url: str, backend: str) -> None:
+    """On a database where no admin ever published, the files already in force are the
+    content: the first check does not rebuild the flows or the FAQ."""
+    fd = make_frontdesk(database_url)
+
+    async def scenario() -> None:
+        await fd.start(migrate=False)
+        try:
+            flows = fd.flows
+            assert await fd.engine.handle(Event(channel="cli", user_id="u1", command="start"))
+            assert fd.flows is flows
+            assert content.store_for(fd).loaded_version == 0
+        finally:
+            await fd.close()
+
+    asyncio.run(scenario())
