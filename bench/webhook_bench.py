@@ -135,6 +135,7 @@ async def _round(http: httpx.AsyncClient, probe: httpx.AsyncClient, fake: Remote
     first: dict[str, float] = {}
     last: dict[str, float] = {}
     api_calls = 0
+    all_calls = 0
 
     async def one(user: int) -> None:
         path, body, headers = _updates(channel, round_no, user)
@@ -146,7 +147,8 @@ async def _round(http: httpx.AsyncClient, probe: httpx.AsyncClient, fake: Remote
             statuses.append(r.status_code)
 
     def take(calls: list[list[Any]]) -> None:
-        nonlocal api_calls
+        nonlocal api_calls, all_calls
+        all_calls += len(calls)
         for method, who, at in calls:
             if method.startswith("failed:") or method == "answerCallbackQuery":
                 continue
@@ -172,7 +174,7 @@ async def _round(http: httpx.AsyncClient, probe: httpx.AsyncClient, fake: Remote
             break
         await asyncio.sleep(0.1)
     t_end = max(last.values()) if last else time.monotonic()
-    return {"round": round_no, "messages": users, "answered": len(first), "api_calls": api_calls,
+    return {"round": round_no, "messages": users, "answered": len(first), "api_calls": api_calls, "all_calls": all_calls,
             "http_errors": sum(1 for s in statuses if s != 200), "seconds": t_end - t_start,
             "first_ms": [(first[k] - started[k]) * 1000 for k in first],
             "last_ms": [(last[k] - started[k]) * 1000 for k in last], "post_ms": [x * 1000 for x in post_lat]}
@@ -216,9 +218,15 @@ async def bench(args: argparse.Namespace) -> None:
             # Warm-up, not counted: first imports, connection pools, prepared statements.
             await _round(http, probe, fake, args.channel, 99, 50, args.concurrency, 30)
             cpu0 = _cpu_seconds(server.pid)
+            fake_cpu0 = _cpu_seconds(fake.proc.pid)
+            pg0 = await _pg_backends_cpu(args.database)
+            gen0 = time.process_time()
             for r in range(args.rounds):
                 results.append(await _round(http, probe, fake, args.channel, r, args.users, args.concurrency, args.timeout))
+            gen_cpu = time.process_time() - gen0
             server_cpu = _cpu_seconds(server.pid) - cpu0
+            fake_cpu = _cpu_seconds(fake.proc.pid) - fake_cpu0
+            pg_cpu = _pg_cpu_delta(pg0, await _pg_backends_cpu(args.database))
     finally:
         import signal
 
@@ -239,6 +247,10 @@ async def bench(args: argparse.Namespace) -> None:
           f"replies at the fake API={sum(r['api_calls'] for r in results)}")
     print(f"throughput: {answered / seconds:.0f} messages/s answered ({seconds:.1f} s)")
     print(f"server CPU: {server_cpu / max(total, 1) * 1000:.1f} ms per message (webhook, engine, outbox and send)")
+    print(f"load generator CPU: {gen_cpu / max(total, 1) * 1000:.2f} ms per request (this process: posts and reading the fake's calls)")
+    all_calls = sum(r["all_calls"] for r in results)
+    print(f"fake API CPU: {fake_cpu / max(all_calls, 1) * 1000:.2f} ms per API call ({all_calls} calls)")
+    print(f"PostgreSQL CPU: {pg_cpu / max(total, 1) * 1000:.1f} ms per message (backends of this database)")
     print(f"webhook POST answered:      p50 {statistics.median(post):7.1f} ms   p99 {_pct(post, 99):7.1f} ms")
     print(f"webhook → first reply:      p50 {statistics.median(first):7.1f} ms   p99 {_pct(first, 99):7.1f} ms")
     print(f"webhook → last reply:       p50 {statistics.median(last):7.1f} ms   p99 {_pct(last, 99):7.1f} ms")
@@ -251,6 +263,31 @@ def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _pg_backends_cpu(url: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the bench's database, by pid."""
+    import asyncpg
+
+    admin = url.replace("postgresql+asyncpg://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+    conn = await asyncpg.connect(admin)
+    try:
+        pids = [r["pid"] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1",
+                                                   url.rsplit("/", 1)[1])]
+    finally:
+        await conn.close()
+    out = {}
+    for pid in pids:
+        try:
+            out[pid] = _cpu_seconds(pid)
+        except OSError:  # the backend ended meanwhile
+            pass
+    return out
+
+
+def _pg_cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two snapshots by the backends alive at the second (whole life for new ones)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def main() -> None:
