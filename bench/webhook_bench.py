@@ -51,21 +51,51 @@ def _pct(values: list[float], p: float) -> float:
     return values[k]
 
 
-async def _reset_db(url: str) -> None:
-    admin = url.rsplit("/", 1)[0] + "/postgres"
-    name = url.rsplit("/", 1)[1]
+class BenchDatabase:
+    """The bench's own database, dropped and created afresh, held for the whole run.
 
-    async def run() -> None:
-        from sqlalchemy import text
-        from sqlalchemy.ext.asyncio import create_async_engine
+    Benches on different `--database` names run side by side (each has its own ports and processes). Two on the same
+    name would share one outbox and deliver each other's replies, so a bench holds an advisory lock on the name (in
+    the `postgres` database, through this connection) from before the drop to its end, and refuses to start while
+    another holds it or while anything else is connected to the database (say a server left behind by a killed bench).
+    """
 
-        engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        await engine.dispose()
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.admin = url.replace("postgresql+asyncpg://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+        self.name = url.rsplit("/", 1)[1]
+        self.conn: Any = None
 
-    await run()
+    async def __aenter__(self) -> BenchDatabase:
+        import asyncpg
+
+        self.conn = await asyncpg.connect(self.admin)
+        try:
+            if not await self.conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", f"webhook_bench:{self.name}"):
+                raise SystemExit(f"another bench is running on database {self.name}: give this one its own --database")
+            users = await self.conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.name)
+            if users:
+                raise SystemExit(f"database {self.name} is in use ({len(users)} connection(s), pids "
+                                 f"{', '.join(str(r['pid']) for r in users)}): end them or give another --database")
+            await self.conn.execute(f'DROP DATABASE IF EXISTS "{self.name}"')
+            await self.conn.execute(f'CREATE DATABASE "{self.name}"')
+        except BaseException:
+            await self.conn.close()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.conn.close()  # releases the lock
+
+    async def backends_cpu(self) -> dict[int, float]:
+        """CPU seconds of each PostgreSQL backend connected to the database, by pid."""
+        out = {}
+        for r in await self.conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.name):
+            try:
+                out[r["pid"]] = _cpu_seconds(r["pid"])
+            except OSError:  # the backend ended meanwhile
+                pass
+        return out
 
 
 def _updates(channel: str, round_no: int, user: int) -> tuple[str, bytes, dict[str, str]]:
@@ -186,8 +216,12 @@ async def _round(http: aiohttp.ClientSession, base: str, probe: aiohttp.ClientSe
 
 
 async def bench(args: argparse.Namespace) -> None:
+    async with BenchDatabase(args.database) as db:
+        await _run(args, db)
+
+
+async def _run(args: argparse.Namespace, db: BenchDatabase) -> None:
     fake = RemoteFake(args.channel)
-    await _reset_db(args.database)
     env = {
         **os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": args.database, "FRONTDESK_DEMO_SEED": "false",
         "FRONTDESK_LOG_LEVEL": "WARNING",
@@ -228,7 +262,7 @@ async def bench(args: argparse.Namespace) -> None:
             await _round(http, base, probe, fake, args.channel, 99, 50, args.concurrency, 30)
             cpu0 = _cpu_seconds(server.pid)
             fake_cpu0 = _cpu_seconds(fake.proc.pid)
-            pg0 = await _pg_backends_cpu(args.database)
+            pg0 = await db.backends_cpu()
             gen0 = time.process_time()
             for r in range(args.rounds):
                 results.append(await _round(http, base, probe, fake, args.channel, r, args.users, args.concurrency,
@@ -236,7 +270,7 @@ async def bench(args: argparse.Namespace) -> None:
             gen_cpu = time.process_time() - gen0
             server_cpu = _cpu_seconds(server.pid) - cpu0
             fake_cpu = _cpu_seconds(fake.proc.pid) - fake_cpu0
-            pg_cpu = _pg_cpu_delta(pg0, await _pg_backends_cpu(args.database))
+            pg_cpu = _pg_cpu_delta(pg0, await db.backends_cpu())
     finally:
         import signal
 
@@ -275,26 +309,6 @@ def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process, from /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def _pg_backends_cpu(url: str) -> dict[int, float]:
-    """CPU seconds of each PostgreSQL backend connected to the bench's database, by pid."""
-    import asyncpg
-
-    admin = url.replace("postgresql+asyncpg://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
-    conn = await asyncpg.connect(admin)
-    try:
-        pids = [r["pid"] for r in await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1",
-                                                   url.rsplit("/", 1)[1])]
-    finally:
-        await conn.close()
-    out = {}
-    for pid in pids:
-        try:
-            out[pid] = _cpu_seconds(pid)
-        except OSError:  # the backend ended meanwhile
-            pass
-    return out
 
 
 def _pg_cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
