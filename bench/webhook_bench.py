@@ -241,12 +241,15 @@ async def _round(http: aiohttp.ClientSession, base: str, probe: aiohttp.ClientSe
     cpu_posted = time.process_time()
     deadline = time.monotonic() + timeout
     quiet_since = time.monotonic()
-    while time.monotonic() < deadline and server.poll() is None:
+    while True:
         calls = await fake.new_calls(probe)
         take(calls)
+        now = time.monotonic()
         if calls:
-            quiet_since = time.monotonic()
-        elif len(first) >= users and time.monotonic() - quiet_since > 1.0:
+            quiet_since = now
+        elif len(first) >= users and now - quiet_since > 1.0:
+            break
+        if now > deadline or server.poll() is not None:
             break
         await asyncio.sleep(0.25)  # the fake stamps the replies: how often it is read changes no latency
     t_end = max(last.values()) if last else time.monotonic()
@@ -285,8 +288,10 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
     log = tempfile.TemporaryFile()
     results = []
     try:
-        subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+        upgrade = subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=env, cwd=ROOT,
+                                 capture_output=True)
+        if upgrade.returncode:
+            raise SystemExit("frontdesk db upgrade failed:\n" + upgrade.stderr.decode(errors="replace")[-4000:])
         port = fakes._free_port()  # noqa: SLF001
         base = f"http://127.0.0.1:{port}"
         profile = ["-m", "cProfile", "-o", args.profile] if args.profile else []
@@ -310,6 +315,7 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             else:
                 server.kill()
+                server.wait()
             if server.poll() is not None:
                 log.seek(0)
                 raise SystemExit("frontdesk run did not start:\n" + log.read().decode(errors="replace")[-4000:])
@@ -322,6 +328,8 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
             for r in range(args.rounds):
                 results.append(await _round(http, base, probe, fake, server, args.channel, r, args.users,
                                             args.concurrency, args.rate, args.timeout))
+                if server.poll() is not None:
+                    break  # the server died: the report says so; further rounds would only fail
             gen_cpu = time.process_time() - gen0
             server_cpu = _cpu_seconds(server.pid) - cpu0 if server.poll() is None else float("nan")
             fake_cpu = _cpu_seconds(fake.proc.pid) - fake_cpu0
@@ -333,6 +341,7 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
                 server.wait(30)
             except subprocess.TimeoutExpired:
                 server.kill()
+                server.wait()
         fake.stop()
     return _report(args, results, gen_cpu=gen_cpu, server_cpu=server_cpu, fake_cpu=fake_cpu, pg_cpu=pg_cpu,
                    server_log=_log_head(log), server_rc=server.returncode)
@@ -399,23 +408,23 @@ def _report(args: argparse.Namespace, results: list[dict[str, Any]], *, gen_cpu:
         if server_log.strip():
             print("server log (start):\n" + server_log, file=sys.stderr)
 
-    def ms(x: float) -> float | None:
-        return None if x != x else round(x, 1)  # NaN (no sample) as null
+    def num(x: float, digits: int = 1) -> float | None:
+        return None if x != x else round(x, digits)  # NaN (no sample, or the server died) as null
 
     return {
         "ok": not problems, "problems": problems, "channel": args.channel, "users": args.users,
         "rounds": args.rounds, "concurrency": args.concurrency, "rate": args.rate,
-        "sent_rate": None if sent_rate is None else round(sent_rate, 1),
+        "sent_rate": None if sent_rate is None else num(sent_rate),
         "messages": total, "answered": answered, "http_errors": http_errors,
         "replies": sum(r["api_calls"] for r in results), "failed_api_calls": sum(r["failed_calls"] for r in results),
         "throughput": round(throughput, 1), "seconds": round(seconds, 2),
-        "post_p50_ms": ms(_p50(post)), "post_p99_ms": ms(_pct(post, 99)),
-        "first_p50_ms": ms(_p50(first)), "first_p99_ms": ms(_pct(first, 99)),
-        "last_p50_ms": ms(_p50(last)), "last_p99_ms": ms(_pct(last, 99)),
-        "server_cpu_ms_per_message": round(server_cpu * per_msg, 2),
-        "generator_cpu_ms_per_request": round(gen_cpu * per_msg, 3),
-        "fake_cpu_ms_per_call": round(fake_cpu / max(all_calls, 1) * 1000, 3),
-        "postgres_cpu_ms_per_message": round(pg_cpu * per_msg, 2),
+        "post_p50_ms": num(_p50(post)), "post_p99_ms": num(_pct(post, 99)),
+        "first_p50_ms": num(_p50(first)), "first_p99_ms": num(_pct(first, 99)),
+        "last_p50_ms": num(_p50(last)), "last_p99_ms": num(_pct(last, 99)),
+        "server_cpu_ms_per_message": num(server_cpu * per_msg, 2),
+        "generator_cpu_ms_per_request": num(gen_cpu * per_msg, 3),
+        "fake_cpu_ms_per_call": num(fake_cpu / max(all_calls, 1) * 1000, 3),
+        "postgres_cpu_ms_per_message": num(pg_cpu * per_msg, 2),
     }
 
 
