@@ -93,14 +93,14 @@ class Worker:
                 earlier.c.channel == t.c.channel,
                 earlier.c.recipient == t.c.recipient,
                 earlier.c.ordered.is_(True),
-                earlier.c.status.in_((PENDING, SENDING)),
+                _waiting(earlier.c.status),
                 earlier.c.id < t.c.id,
             )
             .exists()
         )
         due = (
             select(t.c.id)
-            .where(t.c.status.in_((PENDING, SENDING)), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~blocked))
+            .where(_waiting(t.c.status), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~blocked))
             .order_by(t.c.id)
             .limit(self.batch)
         )
@@ -225,6 +225,12 @@ class Worker:
         finally:
             if inflight:  # let the sends in flight finish and record their outcomes
                 await asyncio.wait(inflight, timeout=30)
+
+
+def _waiting(status: Any) -> Any:
+    """`status IN ('pending', 'sending')` with the values written into the SQL, matching the
+    partial indexes' predicate (see `OutboxMessage.__table_args__`)."""
+    return status.in_(bindparam("waiting", [PENDING, SENDING], expanding=True, literal_execute=True))
 
 
 def wake(app: FrontDesk) -> None:

@@ -11,19 +11,22 @@ from sqlalchemy.orm import Mapped, mapped_column
 from bot.storage.models.base import Base
 
 PENDING, SENDING, SENT, FAILED, CANCELLED = "pending", "sending", "sent", "failed", "cancelled"
+WAITING_SQL = "status IN ('pending', 'sending')"
 
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
-        Index("ix_outbox_ref", "ref"),
-        # The worker's "an earlier message to this recipient is still waiting" check, for
-        # every candidate row: without it the check walks all waiting rows, so a backlog
-        # (after an outage, say) made each claim quadratic in its size.
+        # Both of the worker's lookups touch only waiting rows (pending, or sending under a
+        # lease), a handful among all the sent ones: partial indexes keep them that small.
+        # The worker's claim names the statuses as literals, so PostgreSQL's cached (generic)
+        # plan of the prepared statement can still prove it may use them; with the statuses
+        # as parameters the generic plan fell back to scanning the whole table.
+        Index("ix_outbox_due", "next_attempt_at", postgresql_where=text(WAITING_SQL), sqlite_where=text(WAITING_SQL)),
+        # "An earlier message to this recipient is still waiting", checked for every candidate.
         Index("ix_outbox_waiting", "channel", "recipient", "id",
-              postgresql_where=text("status IN ('pending', 'sending')"),
-              sqlite_where=text("status IN ('pending', 'sending')")),
+              postgresql_where=text(WAITING_SQL), sqlite_where=text(WAITING_SQL)),
+        Index("ix_outbox_ref", "ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
