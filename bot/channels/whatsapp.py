@@ -428,10 +428,10 @@ async def send_part(wa: WhatsApp, to: str, part: dict[str, Any], app: FrontDesk 
     if "template" in part:
         from pywa_async.types.templates import TemplateLanguage
 
-        t = part["template"]
-        body = " ".join((t.get("text") or "-").split())[:1000]  # no newlines or tabs in template params
+        template = part["template"]  # not `t`: the message extraction takes `t(...)` for a translation
+        body = " ".join((template.get("text") or "-").split())[:1000]  # no newlines or tabs in template params
         sent = await wa.send_template(
-            to, name=t["name"], language=TemplateLanguage(t.get("language") or lang),
+            to, name=template["name"], language=TemplateLanguage(template.get("language") or lang),
             params=[{"type": "body", "parameters": [{"type": "text", "text": body}]}],
         )
         return sent.id
