@@ -26,7 +26,10 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.methods import AnswerCallbackQuery, GetFile, GetUpdates, SendMessage
 from aiogram.methods.base import Response as ApiResponse
-from aiogram.types import Update
+from aiogram.methods.base import TelegramMethod, TelegramType
+from aiogram.types import InputFile, MessageId, Update
+from aiohttp import FormData
+from aiohttp.payload import BytesPayload
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -68,13 +71,64 @@ COMMANDS = {
 _PINNED_RESPONSE_TYPES = tuple(
     ApiResponse[m.__returning__]  # type: ignore[valid-type]
     for m in (SendMessage, AnswerCallbackQuery, GetFile, GetUpdates)  # Message, bool, File, list[Update]
-)
+) + (ApiResponse[MessageId],)
+
+_ID_RESPONSE = ApiResponse[MessageId]
+# Methods whose answer is a `Message`, of which the outbox needs only the message_id.
+_SENDS = frozenset({"sendMessage", "sendVenue", "sendLocation", "sendDocument", "sendPhoto"})
 
 
-def make_bot(cs: ChannelSettings) -> Bot:
-    """An aiogram `Bot` talking to `TELEGRAM_API_BASE` (Telegram, a self-hosted Bot API server, or a test fake)."""
+class JsonSession(AiohttpSession):
+    """aiogram's aiohttp session, posting a call without files as one `application/json` body.
+
+    aiogram's own session sends every call as a form with each structured field (a
+    keyboard, say) JSON-dumped on its own; the Bot API accepts the same parameters as a
+    JSON object, which is cheaper to build and to send. Calls that upload a file keep
+    aiogram's multipart form. Sending, timeouts and the mapping of Bot API errors to
+    aiogram's exceptions stay aiogram's (`make_request`, `check_response`).
+
+    With `message_ids=True` (the outbox transport's bot) a successful `send*` answer is
+    read as `Response[MessageId]` rather than a full `Message`: the delivery worker keeps
+    only the id, and validating a whole `Message` cost more than building the request.
+    Such a bot's `send_message` & co. return a `MessageId`. Error answers go through
+    aiogram's `check_response` unchanged."""
+
+    def __init__(self, *, message_ids: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message_ids = message_ids
+
+    def build_form_data(self, bot: Bot, method: TelegramMethod[TelegramType]) -> FormData:
+        files: dict[str, InputFile] = {}
+        fields: dict[str, Any] = {}
+        # exclude_none only leaves out what `prepare_value` would drop anyway, at every level.
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
+            value = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
+            if value is None or value == "":  # what aiogram leaves out of its form
+                continue
+            fields[key] = value
+        if files:
+            return super().build_form_data(bot, method)
+        body = BytesPayload(self.json_dumps(fields).encode(), content_type="application/json")
+        return body  # type: ignore[return-value]  # aiohttp takes any payload as `data`
+
+    def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
+                       content: str) -> ApiResponse[TelegramType]:
+        if self.message_ids and 200 <= status_code <= 226 and method.__api_method__ in _SENDS:
+            try:
+                response = _ID_RESPONSE.model_validate_json(content, context={"bot": bot})
+            except ValueError:
+                response = None  # aiogram's check below says what is wrong with it
+            if response is not None and response.ok and response.result is not None:
+                return response  # type: ignore[return-value]
+        return super().check_response(bot, method, status_code, content)
+
+
+def make_bot(cs: ChannelSettings, *, message_ids: bool = False) -> Bot:
+    """An aiogram `Bot` talking to `TELEGRAM_API_BASE` (Telegram, a self-hosted Bot API server, or a test fake).
+    `message_ids=True`: its sends return only the `MessageId` (see `JsonSession`)."""
     assert cs.telegram_bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(cs.telegram_api_base), timeout=cs.send_timeout)
+    session = JsonSession(api=TelegramAPIServer.from_base(cs.telegram_api_base), timeout=cs.send_timeout,
+                          message_ids=message_ids)
     return Bot(cs.telegram_bot_token, session=session)
 
 

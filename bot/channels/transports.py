@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -99,13 +100,31 @@ _LABELS = {
 }
 
 
+# The same menus go out again and again; aiogram's keyboard objects are immutable (frozen
+# pydantic models), so each distinct keyboard is built once and shared by the sends.
+@functools.lru_cache(maxsize=1024)
+def _inline_keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> Any:
+    from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data) for text, data in row]
+                                                 for row in rows])
+
+
+@functools.lru_cache(maxsize=16)
+def _request_keyboard(kind: str, label: str) -> Any:
+    from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+
+    button = KeyboardButton(text=label, request_location=kind == "location", request_contact=kind == "contact")
+    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
 class TelegramTransport:
     def __init__(self, app: FrontDesk) -> None:
         from bot.channels.telegram import make_bot
 
         self.app = app
         self.cs = channel_settings(app)
-        self.bot = make_bot(self.cs)
+        self.bot = make_bot(self.cs, message_ids=True)
         self.limiter = RateLimiter(self.cs.telegram_rate, per_chat=self.cs.telegram_chat_rate,
                                    chat_burst=self.cs.telegram_chat_burst)
 
@@ -145,13 +164,7 @@ class TelegramTransport:
         return str(mid) if mid is not None else None
 
     async def _call(self, chat: str, part: dict[str, Any]) -> Any:
-        from aiogram.types import (
-            BufferedInputFile,
-            InlineKeyboardButton,
-            InlineKeyboardMarkup,
-            KeyboardButton,
-            ReplyKeyboardMarkup,
-        )
+        from aiogram.types import BufferedInputFile
 
         bot = self.bot
         lang = part.get("lang") or "id"
@@ -171,19 +184,16 @@ class TelegramTransport:
         buttons = part.get("buttons") or []
         options = part.get("options") or []
         if buttons or options:
-            rows = []
+            rows: list[tuple[tuple[str, str], ...]] = []
             # Short quick replies sit two in a row; list options one per row.
-            short = all(len(b["title"]) <= 18 for b in buttons)
-            for i in range(0, len(buttons), 2 if short else 1):
-                rows.append([InlineKeyboardButton(text=b["title"][:64], callback_data=b["payload"])
-                             for b in buttons[i : i + (2 if short else 1)]])
-            rows.extend([InlineKeyboardButton(text=o["title"][:64], callback_data=o["payload"])] for o in options)
-            markup = InlineKeyboardMarkup(inline_keyboard=rows)
+            step = 2 if all(len(b["title"]) <= 18 for b in buttons) else 1
+            for i in range(0, len(buttons), step):
+                rows.append(tuple((b["title"][:64], b["payload"]) for b in buttons[i : i + step]))
+            rows.extend(((o["title"][:64], o["payload"]),) for o in options)
+            markup = _inline_keyboard(tuple(rows))
         elif part.get("request_location") or part.get("request_contact"):
             kind = "location" if part.get("request_location") else "contact"
-            button = KeyboardButton(text=_LABELS[kind].get(lang, _LABELS[kind]["id"]),
-                                    request_location=kind == "location", request_contact=kind == "contact")
-            markup = ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+            markup = _request_keyboard(kind, _LABELS[kind].get(lang, _LABELS[kind]["id"]))
         text = part.get("text") or "…"
         return await bot.send_message(chat, text, reply_markup=markup)
 

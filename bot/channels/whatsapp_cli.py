@@ -37,7 +37,10 @@ def send_test(
 
     async def main() -> str:
         wa = make_client(cs)
-        sent = await wa.send_message(to, text)
+        try:
+            sent = await wa.send_message(to, text)
+        finally:
+            await wa._api._session.aclose()  # noqa: SLF001  (pywa keeps the client it was given)
         return sent.id
 
     typer.echo(f"sent: {asyncio.run(main())}")
