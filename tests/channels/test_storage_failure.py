@@ -44,3 +44,27 @@ async def test_a_failing_database_gives_503_and_the_retry_is_processed_once(harn
     await harness.deliver()
     helps = [c for c in harness.tg.sent() if str(c.params["chat_id"]) == "4001"]
     assert len(helps) == len([k for k in keys if k.startswith("reply:telegram:")])
+
+
+async def test_connections_the_server_closed_are_replaced_without_an_error(harness: Harness) -> None:
+    """PostgreSQL restarted (here: every session of the app ended by the server): the next
+    webhook is answered 200 at once, not 503, because a closed pooled connection is replaced."""
+    import asyncio
+
+    for n in range(3):  # several pooled connections
+        assert (await harness.telegram(fakes.tg_message(4100 + n, text="/menu"))).status_code == 200
+    url = harness.app.settings.database_url
+    admin = create_async_engine(url)
+    try:
+        async with admin.connect() as conn:
+            ended = (await conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ))).scalar_one()
+    finally:
+        await admin.dispose()
+    assert ended >= 1
+    await asyncio.sleep(0.2)  # the server's close reaches the pooled sockets
+    r = await harness.telegram(fakes.tg_message(4200, text="/start", update_id=88_001))
+    assert r.status_code == 200, r.text
+    assert "u88001" in {m.message_id for m in await harness.rows(InboundMessage)}
