@@ -112,8 +112,8 @@ class Worker:
             .values(status=SENDING, attempts=t.c.attempts + 1, next_attempt_at=now + LEASE)
             .returning(*t.c)
         )
-        async with self.app.db.transaction() as session:
-            rows = list((await session.execute(stmt)).all())
+        async with self.app.db.single_statement() as conn:
+            rows = list((await conn.execute(stmt)).all())
         rows.sort(key=lambda r: r.id)
         return rows
 
@@ -144,8 +144,8 @@ class Worker:
         ids = [r.id for r in rows if r.ref is not None]
         if not ids:
             return set()
-        async with self.app.db.sessions() as session:
-            found = await session.scalars(
+        async with self.app.db.single_statement() as conn:
+            found = await conn.scalars(
                 select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), OutboxMessage.status == CANCELLED)
             )
             return set(found)
@@ -186,8 +186,8 @@ class Worker:
                     next_attempt_at=bindparam("o_next", type_=t.c.next_attempt_at.type),
                 )
             )
-            async with self.app.db.transaction() as session:
-                await session.execute(stmt, params)
+            async with self.app.db.single_statement() as conn:
+                await conn.execute(stmt, params)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2, rounds: int = 4) -> None:
         """Deliver until `stop`. Up to `rounds` batches are in flight at once: a new claim

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -41,6 +41,19 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for work that is one statement, atomic on its own (an `UPDATE …
+        RETURNING`, an executemany): on PostgreSQL it runs in autocommit, saving the BEGIN
+        and COMMIT round trips; SQLite gets its usual `BEGIN IMMEDIATE` transaction."""
+        if self.is_sqlite:
+            async with self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self.engine.connect() as conn:
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (Alembic `upgrade head`)."""
