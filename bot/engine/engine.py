@@ -1,6 +1,7 @@
 """The engine: one event in, replies out, one conversation at a time.
 
-Order of work for an event, all in one transaction:
+Order of work for an event, all in one transaction (shared by the events of a batch,
+`handle_batch`, when webhooks arrive together — see `intake.py`):
 1. find or create the user and lock their conversation row (PostgreSQL `FOR UPDATE`;
    SQLite serialises writers with `BEGIN IMMEDIATE`), so events of one conversation
    never interleave, also across processes;
@@ -82,8 +83,9 @@ class Engine:
 
         Events are turned in the given order, so two events of one user keep theirs. The
         statements that do not depend on a turn are made once for the batch: the message
-        id dedupe, loading and locking the users' conversations, the message log, and the
-        outbox rows the sinks write (`bot.outbox.deferred`). If any turn fails the whole
+        id dedupe, loading and locking the users' conversations, the handoff check
+        (`handoff.prefetch`), the message log, and the outbox rows the sinks write
+        (`bot.outbox.deferred`). If any turn fails the whole
         batch is rolled back and the exception raised (`Intake` then turns the events one
         by one, so one bad event does not hold back the others)."""
         await self._run_hooks()
@@ -93,8 +95,9 @@ class Engine:
                 await stack.enter_async_context(self._lock(key))
             session = await stack.enter_async_context(self.app.db.transaction())
             now = self.app.clock.now()
-            fresh = await self._fresh(session, [e for e, _ in items], now)
-            people = await self._users_and_conversations(session, [e for e, i in zip((e for e, _ in items), fresh) if i], now)
+            events = [event for event, _ in items]
+            fresh = await self._fresh(session, events, now)
+            people = await self._users_and_conversations(session, [e for e, new in zip(events, fresh) if new], now)
             await handoff.prefetch(session, list(people), [u.id for u, _ in people.values()])
             results: list[list[Reply]] = []
             log_rows: list[dict[str, Any]] = []
