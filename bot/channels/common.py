@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.engine.events import Event, Reply
-from bot.outbox import enqueue, enqueue_many
+from bot.outbox import enqueue_many
 from bot.outbox.worker import wake
 from bot.storage.models import InboundMessage, User
 from bot.storage.upsert import insert_ignore
@@ -49,14 +49,15 @@ def parts_of(channel: str, reply: dict[str, Any]) -> list[dict[str, Any]]:
 async def enqueue_part(
     session: AsyncSession, app: FrontDesk, channel: str, recipient: str, part: dict[str, Any], *,
     key: str, kind: str = "reply", unordered: bool = False, ref: str | None = None,
-) -> bool:
+) -> None:
+    """One part to the outbox, written with the rest of an engine batch's rows (`enqueue_many`)."""
     if channel == "telegram":
         from bot.channels.telegram import store_long_payloads
 
         part = await store_long_payloads(session, app, part)
     now = app.clock.now()
-    return await enqueue(session, channel=channel, recipient=recipient, payload=part, idempotency_key=key,
-                         kind=kind, now=now, not_before=now if unordered else None, ref=ref)
+    await enqueue_many(session, [{"channel": channel, "recipient": recipient, "payload": part, "idempotency_key": key,
+                                  "kind": kind, "now": now, "not_before": now if unordered else None, "ref": ref}])
 
 
 async def send_replies(

@@ -38,7 +38,6 @@ from starlette.routing import BaseRoute, Route
 from bot.channels import common
 from bot.channels.settings import ChannelSettings, channel_settings
 from bot.engine.events import Contact, Event, Location
-from bot.outbox import enqueue_many
 from bot.storage.models import CallbackPayload
 from bot.storage.upsert import insert_ignore
 
@@ -68,12 +67,11 @@ COMMANDS = {
 # generic that pydantic caches only weakly: each garbage collection dropped it and the next
 # call rebuilt its schema (≈ 5 ms of CPU, many times a second under load). Holding them here
 # keeps them built once per process. Add a method here when the bot starts calling it.
+_ID_RESPONSE = ApiResponse[MessageId]
 _PINNED_RESPONSE_TYPES = tuple(
     ApiResponse[m.__returning__]  # type: ignore[valid-type]
     for m in (SendMessage, AnswerCallbackQuery, GetFile, GetUpdates)  # Message, bool, File, list[Update]
-) + (ApiResponse[MessageId],)
-
-_ID_RESPONSE = ApiResponse[MessageId]
+) + (_ID_RESPONSE,)
 # Methods whose answer is a `Message`, of which the outbox needs only the message_id.
 _SENDS = frozenset({"sendMessage", "sendVenue", "sendLocation", "sendDocument", "sendPhoto"})
 
@@ -221,12 +219,9 @@ async def process(app: FrontDesk, inbound: Inbound) -> None:
 
 
 async def _answer_callback(session: AsyncSession, app: FrontDesk, user_id: str, callback_id: str) -> None:
-    """Stop the button's spinner; not ordered behind the replies. Written with the batch's
-    other outbox rows (`enqueue_many` is held back inside `Engine.handle_batch`)."""
-    now = app.clock.now()
-    await enqueue_many(session, [{"channel": CHANNEL, "recipient": user_id, "payload": {"answer_callback": callback_id},
-                                  "idempotency_key": f"tg:cb:{callback_id}", "kind": "reply", "now": now,
-                                  "not_before": now}])
+    """Stop the button's spinner; not ordered behind the replies."""
+    await common.enqueue_part(session, app, CHANNEL, user_id, {"answer_callback": callback_id},
+                              key=f"tg:cb:{callback_id}", unordered=True)
 
 
 # --- webhook ------------------------------------------------------------------------------

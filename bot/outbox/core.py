@@ -7,12 +7,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models.outbox import CANCELLED, PENDING, SENDING, OutboxMessage
-from bot.storage.upsert import insert_ignore
+from bot.storage.upsert import dialect_insert, insert_ignore
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -117,12 +115,10 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, An
 
 
 async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
     # executemany + RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
     # from a statement it compiles once; `.values([...])` would be compiled on every call.
-    stmt = insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
     result = await session.execute(stmt, rows)
     return len(result.all())
 
