@@ -227,14 +227,14 @@ MAX_MEDIA = 20 * 1024 * 1024  # Telegram bots download at most 20 MB
 
 async def download_whatsapp_media(app: FrontDesk, media_id: str) -> bytes:
     """The bytes of a media file a WhatsApp user sent us (its URL needs our token)."""
-    from bot.channels.whatsapp import make_client
+    from bot.channels.whatsapp import close_client, make_client
 
     wa = make_client(channel_settings(app))
     try:
         url = await wa.get_media_url(media_id)
         content = await wa.get_media_bytes(url.url)
     finally:
-        await wa._api._session.aclose()  # noqa: SLF001
+        await close_client(wa)
     if len(content) > MAX_MEDIA:
         raise PermanentError(f"media {media_id} is larger than 20 MB")
     return content
@@ -319,7 +319,9 @@ class WhatsAppTransport:
         return {"template": {"name": name, "language": part.get("lang") or "id", "text": text}}
 
     async def close(self) -> None:
-        await self.wa._api._session.aclose()  # noqa: SLF001  (pywa keeps the client it was given)
+        from bot.channels.whatsapp import close_client
+
+        await close_client(self.wa)
 
 
 def _pieces(part: dict[str, Any], channel: str) -> list[dict[str, Any]]:

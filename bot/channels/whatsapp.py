@@ -201,6 +201,11 @@ def make_client(cs: ChannelSettings, *, collect: bool = False) -> WhatsApp:
     return wa
 
 
+async def close_client(wa: WhatsApp) -> None:
+    """Close the HTTP client of a `make_client` client (pywa keeps the one it was given)."""
+    await wa._api._session.aclose()  # noqa: SLF001
+
+
 _COLLECTED: contextvars.ContextVar[list[Any]] = contextvars.ContextVar("whatsapp_updates")
 
 

@@ -31,7 +31,7 @@ def send_test(
     text: Annotated[str, typer.Argument(help="Message text.")] = "Tes dari PLUT Front Desk",
 ) -> None:
     """Send one text message now (not through the outbox), to check the token and number."""
-    from bot.channels.whatsapp import make_client
+    from bot.channels.whatsapp import close_client, make_client
 
     cs = _settings()
 
@@ -40,7 +40,7 @@ def send_test(
         try:
             sent = await wa.send_message(to, text)
         finally:
-            await wa._api._session.aclose()  # noqa: SLF001  (pywa keeps the client it was given)
+            await close_client(wa)
         return sent.id
 
     typer.echo(f"sent: {asyncio.run(main())}")
