@@ -264,3 +264,58 @@ async def test_a_slow_send_does_not_hold_up_other_recipients(app: FrontDesk) -> 
         release.set()
         stop.set()
         await asyncio.wait_for(runner, 10)
+
+
+async def test_a_recipients_waiting_messages_go_in_one_round_in_order(app: FrontDesk, flaky: FlakyTransport) -> None:
+    """A turn's replies to one user are claimed together and sent one after the other."""
+    for i, t in enumerate(["first", "second", "third"]):
+        await _add(app, t, f"k{i}")
+    await _add(app, "elsewhere", "k9", to="r2")
+    assert await Worker(app).deliver_once() == 4
+    assert [t for t in flaky.delivered if t != "elsewhere"] == ["first", "second", "third"]
+    assert {r.status for r in await _rows(app)} == {"sent"}
+
+
+async def test_a_retry_puts_the_recipients_later_messages_back_unsent(app: FrontDesk, flaky: FlakyTransport) -> None:
+    flaky.failures = {"first": 1}
+    for i, t in enumerate(["first", "second"]):
+        await _add(app, t, f"k{i}")
+    worker, now = Worker(app), app.clock.now()
+    await worker.deliver_once(now)
+    assert flaky.delivered == []
+    first, second = await _rows(app)
+    assert (first.status, first.attempts) == ("pending", 1)
+    assert (second.status, second.attempts) == ("pending", 0), "put back behind the retry; the claim was no attempt"
+    await worker.deliver_once(now + timedelta(seconds=1))
+    assert flaky.delivered == [], "the second waits for the first's retry"
+    await worker.deliver_once(now + timedelta(seconds=3))
+    assert flaky.delivered == ["first", "second"]
+
+
+@pytest.mark.postgres
+async def test_a_message_held_by_another_workers_claim_holds_back_the_ones_after_it(
+    postgres_url: str, flaky: FlakyTransport
+) -> None:
+    """Another worker is claiming the recipient's first message (its row is locked, so
+    SKIP LOCKED passes over it): the second must not go out beside it."""
+    import asyncpg
+
+    from tests.conftest import make_settings
+
+    app = FrontDesk(make_settings(postgres_url))
+    await app.start(migrate=False)
+    try:
+        for i, t in enumerate(["first", "second"]):
+            await _add(app, t, f"k{i}")
+        await _add(app, "elsewhere", "k9", to="r2")
+        first = (await _rows(app))[0]
+        other = await asyncpg.connect(postgres_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            async with other.transaction():
+                await other.execute("SELECT id FROM outbox WHERE id = $1 FOR UPDATE", first.id)
+                claimed = await Worker(app).claim(app.clock.now())
+        finally:
+            await other.close()
+        assert [r.payload["text"] for r in claimed] == ["elsewhere"]
+    finally:
+        await app.close()

@@ -56,6 +56,8 @@ class Outcome:
     error: str | None = None
     provider_id: str | None = None
     retry_at: datetime | None = None
+    unclaim: bool = False
+    """Put back unsent, behind an earlier message to be retried: the claim was no attempt."""
 
 
 TRANSPORT_MODULES = ("bot.channels.transports",)
@@ -72,6 +74,8 @@ class Worker:
         self.batch = batch
         self.concurrency = concurrency
         self._transports: dict[str, Transport | None] = {}
+        self._claim: Any = None
+        self._outcome: Any = None
 
     def transport(self, channel: str) -> Transport | None:
         if channel not in self._transports:
@@ -79,41 +83,61 @@ class Worker:
             self._transports[channel] = factory(self.app) if factory is not None else None
         return self._transports[channel]
 
-    async def claim(self, now: datetime) -> list[Any]:
-        """Mark up to `batch` due messages `sending` (with a lease) and return them, oldest
-        first: one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, so a
-        round costs one statement, and rows come back as plain rows (the transports read
-        the same attributes an `OutboxMessage` has). A message waits while an earlier
-        ordered one to the same recipient is pending or being sent."""
+    def _claim_statement(self) -> Any:
+        """The claim, built once per worker (`now` and the lease are parameters).
+
+        `due` takes the first `batch` waiting rows that are due and not held back: an
+        ordered row waits while an earlier ordered row to the same recipient is being sent
+        or waits for a retry. Several due rows of one recipient (a turn's two replies) are
+        claimed together and sent one after the other (`deliver`), so they cost one claim
+        and one round, not one each. The outer condition holds back a row whose earlier
+        row is waiting but was not claimed here: on PostgreSQL another worker may have it
+        locked (`SKIP LOCKED` passed over it), and both would send at once."""
         t = OutboxMessage.__table__
+        now = bindparam("claim_now", type_=t.c.next_attempt_at.type)
         earlier = t.alias("earlier")
-        blocked = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.channel == t.c.channel,
-                earlier.c.recipient == t.c.recipient,
-                earlier.c.ordered.is_(True),
-                _waiting(earlier.c.status),
-                earlier.c.id < t.c.id,
+
+        def earlier_waiting(row: Any) -> Any:
+            return (
+                (earlier.c.channel == row.c.channel)
+                & (earlier.c.recipient == row.c.recipient)
+                & earlier.c.ordered.is_(True)
+                & _waiting(earlier.c.status)
+                & (earlier.c.id < row.c.id)
             )
-            .exists()
-        )
+
+        # Being sent (its lease lies ahead) or waiting for a retry.
+        in_flight = select(earlier.c.id).where(earlier_waiting(t), earlier.c.next_attempt_at > now).exists()
         due = (
-            select(t.c.id)
-            .where(_waiting(t.c.status), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~blocked))
+            select(t.c.id, t.c.channel, t.c.recipient, t.c.ordered)
+            .where(_waiting(t.c.status), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~in_flight))
             .order_by(t.c.id)
             .limit(self.batch)
         )
         if not self.app.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
-        stmt = (
+        due = due.cte("due")
+        passed_over = select(earlier.c.id).where(
+            earlier_waiting(due), earlier.c.id.not_in(select(due.c.id).scalar_subquery())
+        ).exists()
+        claimed = select(due.c.id).where(or_(due.c.ordered.is_(False), ~passed_over))
+        return (
             update(t)
-            .where(t.c.id.in_(due.scalar_subquery()))
-            .values(status=SENDING, attempts=t.c.attempts + 1, next_attempt_at=now + LEASE)
+            .where(t.c.id.in_(claimed.scalar_subquery()))
+            .values(status=SENDING, attempts=t.c.attempts + 1,
+                    next_attempt_at=bindparam("claim_lease", type_=t.c.next_attempt_at.type))
             .returning(*t.c)
         )
+
+    async def claim(self, now: datetime) -> list[Any]:
+        """Mark up to `batch` due messages `sending` (with a lease) and return them, oldest
+        first: one `UPDATE … RETURNING` (see `_claim_statement`), so a round costs one
+        statement, and rows come back as plain rows (the transports read the same
+        attributes an `OutboxMessage` has). Messages to one recipient keep their order."""
+        if self._claim is None:
+            self._claim = self._claim_statement()
         async with self.app.db.single_statement() as conn:
-            rows = list((await conn.execute(stmt)).all())
+            rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + LEASE})).all())
         rows.sort(key=lambda r: r.id)
         return rows
 
@@ -159,35 +183,51 @@ class Worker:
         return len(rows)
 
     async def deliver(self, rows: list[OutboxMessage], now: datetime) -> None:
-        """Send claimed messages and record every outcome in one statement."""
+        """Send claimed messages and record every outcome in one statement.
+
+        Recipients are served concurrently; one recipient's ordered messages go one after
+        the other. If one of them is to be retried, the ones after it are put back
+        unsent (their claim does not count as an attempt) and wait behind it."""
         cancelled = await self._cancelled_since_claim(rows)
         gate = asyncio.Semaphore(self.concurrency)
-        outcomes = await asyncio.gather(
-            *(self._send(row, now, gate) for row in rows if row.id not in cancelled)
+        queues: dict[tuple[str, str], list[OutboxMessage]] = {}
+        loose: list[OutboxMessage] = []
+        for row in rows:
+            if row.id in cancelled:
+                continue
+            if row.ordered:
+                queues.setdefault((row.channel, row.recipient), []).append(row)
+            else:
+                loose.append(row)
+
+        async def in_order(queue: list[OutboxMessage]) -> list[Outcome]:
+            done: list[Outcome] = []
+            for i, row in enumerate(queue):
+                outcome = await self._send(row, now, gate)
+                done.append(outcome)
+                if outcome.status == PENDING:
+                    done.extend(Outcome(r.id, PENDING, retry_at=now, unclaim=True) for r in queue[i + 1:])
+                    break
+            return done
+
+        results = await asyncio.gather(
+            *(in_order(queue) for queue in queues.values()), *(self._send(row, now, gate) for row in loose)
         )
+        outcomes = [o for result in results for o in (result if isinstance(result, list) else [result])]
         params = []
         for o in outcomes:
             params.append({
                 "o_id": o.id, "o_status": o.status, "o_error": o.error,
                 "o_sent_at": now if o.status == SENT else None, "o_provider": o.provider_id,
-                "o_next": o.retry_at or now,
+                "o_next": o.retry_at or now, "o_undo": 1 if o.unclaim else 0,
                 # A row cancelled while it was being sent keeps `cancelled`, unless it did go out.
                 "o_also": CANCELLED if o.status == SENT else SENDING,
             })
         if params:
-            t = OutboxMessage.__table__
-            stmt = (
-                update(t)
-                .where(t.c.id == bindparam("o_id"), t.c.status.in_([SENDING, bindparam("o_also")]))
-                .values(
-                    status=bindparam("o_status"), last_error=bindparam("o_error"),
-                    sent_at=func.coalesce(bindparam("o_sent_at", type_=t.c.sent_at.type), t.c.sent_at),
-                    provider_message_id=func.coalesce(bindparam("o_provider", type_=t.c.provider_message_id.type), t.c.provider_message_id),
-                    next_attempt_at=bindparam("o_next", type_=t.c.next_attempt_at.type),
-                )
-            )
+            if self._outcome is None:
+                self._outcome = _outcome_statement()
             async with self.app.db.single_statement() as conn:
-                await conn.execute(stmt, params)
+                await conn.execute(self._outcome, params)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2, rounds: int = 4) -> None:
         """Deliver until `stop`. Up to `rounds` batches are in flight at once: a new claim
@@ -225,6 +265,21 @@ class Worker:
         finally:
             if inflight:  # let the sends in flight finish and record their outcomes
                 await asyncio.wait(inflight, timeout=30)
+
+
+def _outcome_statement() -> Any:
+    t = OutboxMessage.__table__
+    return (
+        update(t)
+        .where(t.c.id == bindparam("o_id"), t.c.status.in_([SENDING, bindparam("o_also")]))
+        .values(
+            status=bindparam("o_status"), last_error=bindparam("o_error"),
+            attempts=t.c.attempts - bindparam("o_undo"),
+            sent_at=func.coalesce(bindparam("o_sent_at", type_=t.c.sent_at.type), t.c.sent_at),
+            provider_message_id=func.coalesce(bindparam("o_provider", type_=t.c.provider_message_id.type), t.c.provider_message_id),
+            next_attempt_at=bindparam("o_next", type_=t.c.next_attempt_at.type),
+        )
+    )
 
 
 def _waiting(status: Any) -> Any:
