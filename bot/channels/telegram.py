@@ -40,6 +40,7 @@ from bot.channels.settings import ChannelSettings, channel_settings
 from bot.engine.events import Contact, Event, Location
 from bot.storage.models import CallbackPayload
 from bot.storage.upsert import insert_ignore
+from bot.web.hot import hot
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -233,7 +234,7 @@ def routes(app: FrontDesk) -> list[BaseRoute]:
         return []
     from bot.channels import transports  # noqa: F401  (registers the outbox transports)
 
-    return [Route("/telegram/webhook", webhook, methods=["POST"])]
+    return [hot(Route("/telegram/webhook", webhook, methods=["POST"]))]
 
 
 async def webhook(request: Request) -> Response:

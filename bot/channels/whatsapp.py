@@ -37,6 +37,7 @@ from bot.channels.settings import ChannelSettings, channel_settings
 from bot.engine.events import Contact, Event, Location
 from bot.storage.models import WhatsAppStatus
 from bot.storage.upsert import insert_ignore
+from bot.web.hot import hot
 
 if TYPE_CHECKING:
     from pywa_async import WhatsApp
@@ -303,7 +304,7 @@ def routes(app: FrontDesk) -> list[BaseRoute]:
     app.whatsapp_inbound = make_client(cs, collect=True)  # type: ignore[attr-defined]
     return [
         Route("/whatsapp/webhook", verify, methods=["GET"]),
-        Route("/whatsapp/webhook", webhook, methods=["POST"]),
+        hot(Route("/whatsapp/webhook", webhook, methods=["POST"])),
     ]
 
 

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import FrontDesk
 from bot.channels.cli import BadLine, event_from_json
+from bot.web.hot import HotStarlette
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -86,7 +87,7 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
                     task.cancel()
             await frontdesk.close()
 
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = HotStarlette(routes=routes, lifespan=lifespan)
     app.state.frontdesk = frontdesk
     return app
 
