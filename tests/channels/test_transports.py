@@ -312,3 +312,15 @@ def test_pywa_s_client_is_on_aiohttp_unless_a_proxy_is_set_in_the_environment(mo
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
     assert isinstance(transport("https://graph.facebook.com"), httpx.AsyncHTTPTransport)  # httpx's, with the proxy
     assert isinstance(transport("http://127.0.0.1:9"), AiohttpTransport)  # as before: a set base goes direct
+
+
+def test_the_graph_client_parses_a_request_url_once_and_merges_it_as_httpx_does() -> None:
+    from bot.channels.whatsapp import GraphClient
+
+    ours = GraphClient(base_url="https://graph.facebook.com/v22.0")
+    stock = httpx.AsyncClient(base_url="https://graph.facebook.com/v22.0")
+    for url in (f"/{WA_PHONE}/messages", "media/123", "https://lookaside.fbsbx.com/x?y=1"):
+        merged = ours.build_request("POST", url).url
+        assert merged == stock.build_request("POST", url).url
+        assert ours._merge_url(url) is ours._merge_url(url), "parsed once, then reused"  # noqa: SLF001
+    assert ours.build_request("GET", httpx.URL("https://example.com/a")).url == httpx.URL("https://example.com/a")
