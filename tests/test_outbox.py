@@ -319,3 +319,18 @@ async def test_a_message_held_by_another_workers_claim_holds_back_the_ones_after
         assert [r.payload["text"] for r in claimed] == ["elsewhere"]
     finally:
         await app.close()
+
+
+async def test_a_round_sends_a_few_of_one_recipients_messages_and_keeps_the_rest(app: FrontDesk, flaky: FlakyTransport) -> None:
+    from bot.outbox.worker import RUN_PER_ROUND
+
+    texts = [f"m{i}" for i in range(RUN_PER_ROUND + 2)]
+    for i, t in enumerate(texts):
+        await _add(app, t, f"k{i}")
+    worker = Worker(app)
+    await worker.deliver_once()
+    assert flaky.delivered == texts[:RUN_PER_ROUND]
+    rest = [r for r in await _rows(app) if r.status != "sent"]
+    assert [(r.status, r.attempts) for r in rest] == [("pending", 0)] * 2
+    await worker.deliver_once()
+    assert flaky.delivered == texts

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 10
 MAX_BACKOFF = 600.0
+RUN_PER_ROUND = 3
+"""Messages to one recipient sent in one round at most (Telegram allows a burst of about 3 per chat)."""
 
 
 def backoff(attempts: int) -> float:
@@ -201,7 +203,10 @@ class Worker:
                 loose.append(row)
 
         async def in_order(queue: list[OutboxMessage]) -> list[Outcome]:
-            done: list[Outcome] = []
+            # A round takes a few of a recipient's messages at most: a long backlog to one
+            # chat (rate-limited per chat) must not keep the round, and its slot, busy.
+            done = [Outcome(r.id, PENDING, retry_at=now, unclaim=True) for r in queue[RUN_PER_ROUND:]]
+            queue = queue[:RUN_PER_ROUND]
             for i, row in enumerate(queue):
                 outcome = await self._send(row, now, gate)
                 done.append(outcome)
