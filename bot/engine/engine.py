@@ -173,7 +173,7 @@ class Engine:
         self, session: AsyncSession, events: list[Event], now: datetime
     ) -> dict[tuple[str, str], tuple[User, Conversation]]:
         """The users of `events` and their locked conversations, created when new; one query
-        when all exist (the usual case)."""
+        when all exist (the usual case), four when some are new."""
         names = {}
         for e in events:
             names.setdefault((e.channel, e.user_id), e.display_name)
@@ -182,12 +182,13 @@ class Engine:
         found = await self._load_people(session, list(names))
         missing = [k for k in names if k not in found]
         if missing:
-            await session.execute(
-                insert_ignoring(session, User.__table__, ("channel", "external_id")),
+            ids = (await session.execute(
+                insert_ignoring(session, User.__table__, ("channel", "external_id"), ("id",)),
                 [{"channel": c, "external_id": u, "created_at": now, "language_locked": False,
                   "display_name": (names[(c, u)] or None) and names[(c, u)][:128]} for c, u in missing],
-            )
-            ids = (await session.execute(_USER_IDS, {"keys": missing})).scalars().all()
+            )).scalars().all()
+            if len(ids) < len(missing):  # some exist already (created meanwhile, or without a conversation)
+                ids = (await session.execute(_USER_IDS, {"keys": missing})).scalars().all()
             await session.execute(
                 insert_ignoring(session, Conversation.__table__, ("user_id",)),
                 [{"user_id": i, "values": {}, "updated_at": now} for i in ids],
