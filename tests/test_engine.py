@@ -126,6 +126,23 @@ async def test_repeated_message_id_changes_nothing(db_url: str, content: Path) -
         await app.close()
 
 
+async def test_a_user_row_without_a_conversation_gets_one(db_url: str, content: Path) -> None:
+    """New users arriving together with one whose row exists but has no conversation yet
+    (another process created it and has not committed its conversation): all are answered."""
+    app = await _app(db_url, content)
+    try:
+        async with app.db.transaction() as s:
+            s.add(User(channel="test", external_id="early", created_at=app.clock.now()))
+        results = await app.engine.handle_batch(
+            [(Event(channel="test", user_id=u, message_id=f"m-{u}", command="start"), None) for u in ("new1", "early", "new2")]
+        )
+        assert all(results)
+        for u in ("new1", "early", "new2"):
+            assert (await _state(app, u))[0] is not None
+    finally:
+        await app.close()
+
+
 async def test_two_events_of_one_user_run_one_after_the_other(db_url: str, content: Path) -> None:
     """Two app instances (as two processes would) get two events of one user at once."""
     first, second = await _app(db_url, content), await _app(db_url, content)

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import steps as step_runner
@@ -35,7 +35,7 @@ from bot.engine.language import detect_language, language_request
 from bot.services import handoff
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
-from bot.storage.upsert import dialect_insert
+from bot.storage.upsert import insert_ignoring
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -48,6 +48,19 @@ MAX_TEXT = 4000
 CANCEL_WORDS = frozenset({"menu", "batal", "cancel", "/menu", "/cancel", "/batal", "kembali", "back", "stop", "main menu", "menu utama"})
 
 ReplySink = Callable[[AsyncSession, User, list[Reply]], Awaitable[None]]
+
+# The batch's statements are built once, here: the values go in as parameters, so each
+# batch skips constructing the statement and computing its cache key. `keys` is an
+# expanding parameter ((channel, external_id) pairs), which SQLite and PostgreSQL both take.
+_ONE_PERSON = (User.channel == bindparam("channel")) & (User.external_id == bindparam("external_id"))
+_PEOPLE = tuple_(User.channel, User.external_id).in_(bindparam("keys", expanding=True))
+_LOAD = select(User, Conversation).join(Conversation, Conversation.user_id == User.id)
+_LOAD_ONE = _LOAD.where(_ONE_PERSON)  # the common single event: a statement the database has prepared already
+_LOAD_MANY = _LOAD.where(_PEOPLE)
+# Locked in conversation order, so concurrent batches queue instead of deadlocking (PostgreSQL).
+_LOCK_ONE, _LOCK_MANY = (s.order_by(Conversation.id).with_for_update(of=Conversation) for s in (_LOAD_ONE, _LOAD_MANY))
+_USER_IDS = select(User.id).where(_PEOPLE)
+_LOG = insert(MessageLog.__table__)
 
 
 class Engine:
@@ -123,7 +136,7 @@ class Engine:
                         await sink(session, user, replies)
                     results.append(replies)
             if log_rows:
-                await session.execute(insert(MessageLog.__table__), log_rows)
+                await session.execute(_LOG, log_rows)
             return results
 
     async def _run_hooks(self) -> None:
@@ -143,9 +156,8 @@ class Engine:
                 rows.setdefault(key, {"channel": key[0], "message_id": key[1], "received_at": now})
         inserted: set[tuple[str, str]] = set()
         if rows:
-            table = InboundMessage.__table__
-            stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["channel", "message_id"])
-            result = await session.execute(stmt.returning(table.c.channel, table.c.message_id), list(rows.values()))
+            stmt = insert_ignoring(session, InboundMessage.__table__, ("channel", "message_id"), ("channel", "message_id"))
+            result = await session.execute(stmt, list(rows.values()))
             inserted = {(r[0], r[1]) for r in result.all()}
         out = []
         for e in events:
@@ -161,7 +173,7 @@ class Engine:
         self, session: AsyncSession, events: list[Event], now: datetime
     ) -> dict[tuple[str, str], tuple[User, Conversation]]:
         """The users of `events` and their locked conversations, created when new; one query
-        when all exist (the usual case)."""
+        when all exist (the usual case), four when some are new."""
         names = {}
         for e in events:
             names.setdefault((e.channel, e.user_id), e.display_name)
@@ -170,16 +182,15 @@ class Engine:
         found = await self._load_people(session, list(names))
         missing = [k for k in names if k not in found]
         if missing:
-            await session.execute(
-                dialect_insert(session)(User.__table__).on_conflict_do_nothing(index_elements=["channel", "external_id"]),
+            ids = (await session.execute(
+                insert_ignoring(session, User.__table__, ("channel", "external_id"), ("id",)),
                 [{"channel": c, "external_id": u, "created_at": now, "language_locked": False,
                   "display_name": (names[(c, u)] or None) and names[(c, u)][:128]} for c, u in missing],
-            )
-            ids = (await session.execute(
-                select(User.id).where(tuple_(User.channel, User.external_id).in_(missing))
             )).scalars().all()
+            if len(ids) < len(missing):  # some exist already (created meanwhile, or without a conversation)
+                ids = (await session.execute(_USER_IDS, {"keys": missing})).scalars().all()
             await session.execute(
-                dialect_insert(session)(Conversation.__table__).on_conflict_do_nothing(index_elements=["user_id"]),
+                insert_ignoring(session, Conversation.__table__, ("user_id",)),
                 [{"user_id": i, "values": {}, "updated_at": now} for i in ids],
             )
             found.update(await self._load_people(session, missing))
@@ -188,15 +199,12 @@ class Engine:
     async def _load_people(
         self, session: AsyncSession, keys: list[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[User, Conversation]]:
-        if len(keys) == 1:  # the common single event: a statement the database has prepared already
-            where = (User.channel == keys[0][0]) & (User.external_id == keys[0][1])
+        lock = not self.app.db.is_sqlite  # SQLite: the writer holds the whole database already
+        if len(keys) == 1:
+            stmt, params = (_LOCK_ONE if lock else _LOAD_ONE), {"channel": keys[0][0], "external_id": keys[0][1]}
         else:
-            where = tuple_(User.channel, User.external_id).in_(keys)
-        stmt = select(User, Conversation).join(Conversation, Conversation.user_id == User.id).where(where)
-        if not self.app.db.is_sqlite:
-            # Locked in conversation order, so concurrent batches queue instead of deadlocking.
-            stmt = stmt.order_by(Conversation.id).with_for_update(of=Conversation)
-        rows = (await session.execute(stmt)).all()
+            stmt, params = (_LOCK_MANY if lock else _LOAD_MANY), {"keys": keys}
+        rows = (await session.execute(stmt, params)).all()
         return {(u.channel, u.external_id): (u, c) for u, c in rows}
 
     # --- one turn -------------------------------------------------------------------------

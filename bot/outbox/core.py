@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models.outbox import CANCELLED, PENDING, SENDING, OutboxMessage
-from bot.storage.upsert import dialect_insert, insert_ignore
+from bot.storage.upsert import insert_ignore, insert_ignoring
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -115,10 +115,9 @@ async def enqueue_many(session: AsyncSession, messages: Iterable[Mapping[str, An
 
 
 async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
-    table = OutboxMessage.__table__
     # executemany + RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
     # from a statement it compiles once; `.values([...])` would be compiled on every call.
-    stmt = dialect_insert(session)(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+    stmt = insert_ignoring(session, OutboxMessage.__table__, ("idempotency_key",), ("id",))
     result = await session.execute(stmt, rows)
     return len(result.all())
 

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, tuple_, update
+from sqlalchemy import bindparam, or_, select, tuple_, update
 
 from bot.channels import common
 from bot.engine.actions import END, Turn, action
@@ -72,6 +72,24 @@ def _t(app: FrontDesk, lang: str | None, msg: str, **kw: Any) -> str:
 _QUIET = "handoff.quiet"
 
 
+# The two queries on the engine's hot path, built once: each call passes only its values
+# (the batch's accounts and user ids as expanding parameters), so no statement is
+# constructed and cache-keyed per batch or turn.
+_ANY_IN_HANDOFF = select(HandoffRequest.id).where(or_(
+    (HandoffRequest.status == CONNECTED)
+    & tuple_(HandoffRequest.consultant_channel, HandoffRequest.consultant_external_id).in_(bindparam("accounts", expanding=True)),
+    HandoffRequest.user_id.in_(bindparam("user_ids", expanding=True)) & HandoffRequest.status.in_(ACTIVE),
+)).limit(1)
+"""`prefetch`: is any account of the batch in a handoff?"""
+
+_IN_HANDOFF = select(HandoffRequest).where(or_(
+    (HandoffRequest.consultant_channel == bindparam("channel")) & (HandoffRequest.consultant_external_id == bindparam("external_id"))
+    & (HandoffRequest.status == CONNECTED),
+    (HandoffRequest.user_id == bindparam("user_id")) & HandoffRequest.status.in_(ACTIVE),
+)).order_by(HandoffRequest.id.desc())
+"""`intercept`: the requests one turn's account is in, as consultant or as user."""
+
+
 async def prefetch(session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
     """Before a batch of turns (`Engine.handle_batch`): one query for all its accounts. When
     none of them is in a handoff (the usual case), `intercept` skips its own query for them
@@ -80,13 +98,7 @@ async def prefetch(session: AsyncSession, accounts: list[tuple[str, str]], user_
     accounts = [a for a in accounts if a[0] in RELAY_CHANNELS]
     if len(accounts) < 2:  # one turn: `intercept`'s own query is as cheap
         return
-    found = (await session.execute(
-        select(HandoffRequest.id).where(or_(
-            (HandoffRequest.status == CONNECTED)
-            & tuple_(HandoffRequest.consultant_channel, HandoffRequest.consultant_external_id).in_(accounts),
-            HandoffRequest.user_id.in_(user_ids) & HandoffRequest.status.in_(ACTIVE),
-        )).limit(1)
-    )).first()
+    found = (await session.execute(_ANY_IN_HANDOFF, {"accounts": accounts, "user_ids": user_ids})).first()
     if found is None:
         session.info[_QUIET] = (set(accounts), set(user_ids))
 
@@ -114,11 +126,7 @@ async def intercept(turn: Turn) -> bool:
     # One query on the hot path: is this account a consultant in a conversation, or a
     # user with an open or connected request?
     rows = list((await session.execute(
-        select(HandoffRequest).where(or_(
-            (HandoffRequest.consultant_channel == event.channel) & (HandoffRequest.consultant_external_id == event.user_id)
-            & (HandoffRequest.status == CONNECTED),
-            (HandoffRequest.user_id == turn.user.id) & HandoffRequest.status.in_(ACTIVE),
-        )).order_by(HandoffRequest.id.desc())
+        _IN_HANDOFF, {"channel": event.channel, "external_id": event.user_id, "user_id": turn.user.id}
     )).scalars())
     if not rows:
         return False
