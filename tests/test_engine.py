@@ -230,3 +230,22 @@ async def test_a_question_at_the_menu_is_not_taken_for_a_menu_title(db_url: str,
         assert (await _state(app, "kiki"))[0] == "find_center", "a typo in a menu title still chooses it"
     finally:
         await app.close()
+
+
+async def test_typed_commands_and_menu_words_skip_the_nlu_and_the_language_vote(db_url: str, content: Path) -> None:
+    """On WhatsApp `/start` and `menu` arrive as text: the engine handles them before any
+    step or intent, and a command tells nothing about the user's language."""
+    app = await _app(db_url, content)
+    try:
+        await app.engine.handle(Event(channel="test", user_id="wati", text="/start"))
+        _, _, values, _ = await _state(app, "wati")
+        assert "_lang_msgs" not in values, "a command is not a vote on the language"
+        await app.engine.handle(Event(channel="test", user_id="wati", text="menu"))
+        await app.engine.handle(Event(channel="test", user_id="wati", text="berapa biaya konsultasi?"))
+        async with app.db.transaction() as s:
+            rows = (await s.execute(
+                select(MessageLog.text, MessageLog.intent).where(MessageLog.direction == "in").order_by(MessageLog.id)
+            )).all()
+        assert [(t, i is not None) for t, i in rows] == [("/start", False), ("menu", False), ("berapa biaya konsultasi?", True)]
+    finally:
+        await app.close()

@@ -221,12 +221,15 @@ class Engine:
                 text, too_long = text[:MAX_TEXT], True
         if event.contact is not None and not user.phone:
             user.phone = event.contact.phone[:32]
-        lang = self._settle_language(user, conv, text)
+        # A typed command (`/start` on WhatsApp) says nothing about the user's language, and it
+        # and the menu words are handled before any step or intent (`_dispatch`): no NLU for them.
+        command = bool(text) and text.startswith("/")
+        lang = self._settle_language(user, conv, None if command else text)
         values = dict(conv.values or {})
         turn = Turn(app=self.app, session=session, user=user, conversation=conv, event=event, lang=lang, values=values)
 
         parse = None
-        if text:
+        if text and not command and text.lower() not in CANCEL_WORDS:
             parse = await self.app.nlu.parse(text, now=now, lang=lang)
             turn.parse = parse
         intent = (parse or {}).get("intent") or {}
