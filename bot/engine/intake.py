@@ -50,11 +50,7 @@ class Intake:
         return await future
 
     async def _drain(self) -> None:
-        import os, time
-        linger = float(os.environ.get("FD_LINGER", "0"))
         while self._queue:
-            if linger and len(self._queue) < self.max_batch:
-                await asyncio.sleep(linger)
             batch = [self._queue.popleft() for _ in range(min(self.max_batch, len(self._queue)))]
             self.batches += 1
             self.events += len(batch)
