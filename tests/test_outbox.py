@@ -286,6 +286,7 @@ async def test_a_retry_puts_the_recipients_later_messages_back_unsent(app: Front
     first, second = await _rows(app)
     assert (first.status, first.attempts) == ("pending", 1)
     assert (second.status, second.attempts) == ("pending", 0), "put back behind the retry; the claim was no attempt"
+    assert "waiting behind" in (second.last_error or "")
     await worker.deliver_once(now + timedelta(seconds=1))
     assert flaky.delivered == [], "the second waits for the first's retry"
     await worker.deliver_once(now + timedelta(seconds=3))

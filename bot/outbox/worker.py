@@ -205,13 +205,13 @@ class Worker:
         async def in_order(queue: list[OutboxMessage]) -> list[Outcome]:
             # A round takes a few of a recipient's messages at most: a long backlog to one
             # chat (rate-limited per chat) must not keep the round, and its slot, busy.
-            done = [Outcome(r.id, PENDING, retry_at=now, unclaim=True) for r in queue[RUN_PER_ROUND:]]
+            done = [_put_back(r, now) for r in queue[RUN_PER_ROUND:]]
             queue = queue[:RUN_PER_ROUND]
             for i, row in enumerate(queue):
                 outcome = await self._send(row, now, gate)
                 done.append(outcome)
                 if outcome.status == PENDING:
-                    done.extend(Outcome(r.id, PENDING, retry_at=now, unclaim=True) for r in queue[i + 1:])
+                    done.extend(_put_back(r, now) for r in queue[i + 1:])
                     break
             return done
 
@@ -270,6 +270,10 @@ class Worker:
         finally:
             if inflight:  # let the sends in flight finish and record their outcomes
                 await asyncio.wait(inflight, timeout=30)
+
+
+def _put_back(row: Any, now: datetime) -> Outcome:
+    return Outcome(row.id, PENDING, "waiting behind an earlier message to the same recipient", retry_at=now, unclaim=True)
 
 
 def _outcome_statement() -> Any:
