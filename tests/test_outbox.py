@@ -335,3 +335,51 @@ async def test_a_round_sends_a_few_of_one_recipients_messages_and_keeps_the_rest
     assert [(r.status, r.attempts) for r in rest] == [("pending", 0)] * 2
     await worker.deliver_once()
     assert flaky.delivered == texts
+
+
+async def test_the_running_worker_makes_no_claim_that_can_only_come_back_empty(app: FrontDesk) -> None:
+    """Woken for one message, the worker claims once and sends it; the finished round,
+    which nothing waited on, does not set off another claim."""
+    import asyncio
+
+    from sqlalchemy import event
+
+    from bot.outbox.worker import wake
+
+    delivered: list[str] = []
+
+    class Quick:
+        async def send(self, message: OutboxMessage) -> str | None:
+            delivered.append(message.payload["text"])
+            return None
+
+    register_transport("quickchan", lambda app: Quick())
+    claims: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("WITH DUE"):
+            claims.append(statement)
+
+    event.listen(app.db.engine.sync_engine, "before_cursor_execute", seen)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(Worker(app).run(stop, idle=30))
+    try:
+        for _ in range(100):
+            if claims:
+                break
+            await asyncio.sleep(0.02)
+        assert len(claims) == 1, "the first look at start-up"
+        async with app.db.transaction() as s:
+            await enqueue(s, channel="quickchan", recipient="a", payload={"text": "hi"}, idempotency_key="q1",
+                          now=app.clock.now())
+        wake(app)
+        for _ in range(100):
+            if delivered:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        assert delivered == ["hi"]
+        assert len(claims) == 2, f"{len(claims)} claims for one message"
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, 10)

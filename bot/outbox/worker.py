@@ -184,8 +184,9 @@ class Worker:
             await self.deliver(rows, now)
         return len(rows)
 
-    async def deliver(self, rows: list[OutboxMessage], now: datetime) -> None:
-        """Send claimed messages and record every outcome in one statement.
+    async def deliver(self, rows: list[OutboxMessage], now: datetime) -> int:
+        """Send claimed messages and record every outcome in one statement. Returns how
+        many were put back unsent.
 
         Recipients are served concurrently; one recipient's ordered messages go one after
         the other. If one of them is to be retried, the ones after it are put back
@@ -233,20 +234,35 @@ class Worker:
                 self._outcome = _outcome_statement()
             async with self.app.db.single_statement() as conn:
                 await conn.execute(self._outcome, params)
+        return sum(1 for o in outcomes if o.unclaim)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2, rounds: int = 4) -> None:
         """Deliver until `stop`. Up to `rounds` batches are in flight at once: a new claim
         does not wait for the slowest send of the previous batch (the claim skips recipients
-        with a message in flight, so order per recipient holds)."""
+        with a message in flight, so order per recipient holds).
+
+        It claims when woken (`wake`: this process committed messages), after a full batch,
+        when a finished round may have left something claimable (a claim passed over its
+        recipients meanwhile, it put messages back, or every round was busy), and every
+        `idle` seconds (messages from other processes, retries coming due). A claim that
+        can only come back empty is not made: under load those were most of the claims."""
         wake = asyncio.Event()
         self.app.outbox_wake = wake  # type: ignore[attr-defined]  (see `wake`)
-        inflight: set[asyncio.Task[None]] = set()
+        inflight: dict[asyncio.Task[int], int] = {}  # round → claims made before it started
+        claims = 0
+        full = False  # a wake came while every round was busy
 
-        def done(task: asyncio.Task[None]) -> None:
-            inflight.discard(task)
-            if not task.cancelled() and task.exception() is not None:
+        def done(task: asyncio.Task[int]) -> None:
+            nonlocal full
+            claims_before = inflight.pop(task)
+            failed = task.cancelled() or task.exception() is not None
+            if failed and not task.cancelled():
                 log.error("outbox delivery round failed", exc_info=task.exception())
-            wake.set()  # a finished round may unblock the next message of its recipients
+            # Claims made while this round was sending may have passed over messages behind
+            # it, and it may have put some back: look again. Otherwise nothing waits on it.
+            if full or failed or claims > claims_before or task.result():
+                full = False
+                wake.set()
 
         try:
             while not stop.is_set():
@@ -256,20 +272,24 @@ class Worker:
                     now = self.app.clock.now()
                     try:
                         rows = await self.claim(now)
+                        claims += 1
                     except Exception:
                         log.exception("outbox claim failed; retrying")
                     if rows:
                         task = asyncio.create_task(self.deliver(rows, now), name="outbox-round")
-                        inflight.add(task)
+                        inflight[task] = claims
                         task.add_done_callback(done)
-                        continue
+                        if len(rows) >= self.batch:  # a full batch: more may be due
+                            continue
+                else:
+                    full = True
                 waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
                 await asyncio.wait(waits, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
                 for w in waits:
                     w.cancel()
         finally:
             if inflight:  # let the sends in flight finish and record their outcomes
-                await asyncio.wait(inflight, timeout=30)
+                await asyncio.wait(list(inflight), timeout=30)
 
 
 def _put_back(row: Any, now: datetime) -> Outcome:
