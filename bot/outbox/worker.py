@@ -9,6 +9,7 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -76,8 +77,6 @@ class Worker:
         self.batch = batch
         self.concurrency = concurrency
         self._transports: dict[str, Transport | None] = {}
-        self._claim: Any = None
-        self._outcome: Any = None
 
     def transport(self, channel: str) -> Transport | None:
         if channel not in self._transports:
@@ -85,8 +84,9 @@ class Worker:
             self._transports[channel] = factory(self.app) if factory is not None else None
         return self._transports[channel]
 
-    def _claim_statement(self) -> Any:
-        """The claim, built once per worker (`now` and the lease are parameters).
+    @cached_property
+    def _claim(self) -> Any:
+        """The claim, built once per worker, on its first use (`now` and the lease are parameters).
 
         `due` takes the first `batch` waiting rows that are due and not held back: an
         ordered row waits while an earlier ordered row to the same recipient is being sent
@@ -133,11 +133,9 @@ class Worker:
 
     async def claim(self, now: datetime) -> list[Any]:
         """Mark up to `batch` due messages `sending` (with a lease) and return them, oldest
-        first: one `UPDATE … RETURNING` (see `_claim_statement`), so a round costs one
+        first: one `UPDATE … RETURNING` (see `_claim`), so a round costs one
         statement, and rows come back as plain rows (the transports read the same
         attributes an `OutboxMessage` has). Messages to one recipient keep their order."""
-        if self._claim is None:
-            self._claim = self._claim_statement()
         async with self.app.db.single_statement() as conn:
             rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + LEASE})).all())
         rows.sort(key=lambda r: r.id)
@@ -216,10 +214,9 @@ class Worker:
                     break
             return done
 
-        results = await asyncio.gather(
-            *(in_order(queue) for queue in queues.values()), *(self._send(row, now, gate) for row in loose)
-        )
-        outcomes = [o for result in results for o in (result if isinstance(result, list) else [result])]
+        # An unordered message is a queue of its own: it waits for nothing.
+        results = await asyncio.gather(*(in_order(q) for q in [*queues.values(), *([row] for row in loose)]))
+        outcomes = [o for result in results for o in result]
         params = []
         for o in outcomes:
             params.append({
@@ -230,10 +227,8 @@ class Worker:
                 "o_also": CANCELLED if o.status == SENT else SENDING,
             })
         if params:
-            if self._outcome is None:
-                self._outcome = _outcome_statement()
             async with self.app.db.single_statement() as conn:
-                await conn.execute(self._outcome, params)
+                await conn.execute(_OUTCOME, params)
         return sum(1 for o in outcomes if o.unclaim)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2, rounds: int = 4) -> None:
@@ -297,6 +292,7 @@ def _put_back(row: Any, now: datetime) -> Outcome:
 
 
 def _outcome_statement() -> Any:
+    """The outcome of each message of a round, one executemany (the values are parameters)."""
     t = OutboxMessage.__table__
     return (
         update(t)
@@ -309,6 +305,9 @@ def _outcome_statement() -> Any:
             next_attempt_at=bindparam("o_next", type_=t.c.next_attempt_at.type),
         )
     )
+
+
+_OUTCOME = _outcome_statement()
 
 
 def _waiting(status: Any) -> Any:
