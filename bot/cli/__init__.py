@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import sys
 from pathlib import Path
@@ -19,26 +18,14 @@ flows_app = typer.Typer(help="Dialogue flows.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(flows_app, name="flows")
 
-# Sub-commands that live beside their module: (name, "module:typer_app").
-SUBCOMMANDS = (
-    ("nlu", "bot.nlu.cli:app"),
-    ("centers", "bot.services.centers_cli:app"),
-    ("consultants", "bot.services.consultants_cli:app"),
-    ("bookings", "bot.services.bookings_cli:app"),
-    ("outbox", "bot.outbox.cli:app"),
-    ("telegram", "bot.channels.telegram_cli:app"),
-    ("whatsapp", "bot.channels.whatsapp_cli:app"),
-    ("admin", "bot.admin.cli:app"),
-)
-for _name, _spec in SUBCOMMANDS:
-    _module, _, _attr = _spec.partition(":")
-    try:
-        _sub = getattr(importlib.import_module(_module), _attr)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
-        continue
-    app.add_typer(_sub, name=_name)
+
+def _add_subcommands() -> None:
+    # Imported here, after `app` exists: the sub-apps import `make_app` from this module.
+    from bot.cli import admin, bookings, centers, consultants, nlu, outbox, telegram, whatsapp
+
+    for name, module in (("nlu", nlu), ("centers", centers), ("consultants", consultants), ("bookings", bookings),
+                         ("outbox", outbox), ("telegram", telegram), ("whatsapp", whatsapp), ("admin", admin)):
+        app.add_typer(module.app, name=name)
 
 
 def _setup_logging() -> None:
@@ -182,6 +169,9 @@ def flows_list() -> None:
     for name, flow in sorted(frontdesk.flows.flows.items()):
         trig = ", ".join(flow.triggers.intents + [f"/{c}" for c in flow.triggers.commands])
         typer.echo(f"{name:24} {trig}")
+
+
+_add_subcommands()
 
 
 def main() -> None:

@@ -166,7 +166,48 @@ def closure(
     _run(go)
 
 
-# `frontdesk consultants invite ID`: a one-time code to link Telegram or WhatsApp (bot/services/consultant_link.py).
-from bot.services.consultant_link import invite_cli  # noqa: E402
+# A one-time code to link Telegram or WhatsApp (the use case: bot/services/consultant_link.py).
+@app.command("invite")
+def invite(
+    consultant_id: Annotated[int, typer.Argument(help="The consultant's id (see `frontdesk consultants list`).")],
+    hours: Annotated[int | None, typer.Option(help="Hours the code stays valid (default: CONSULTANT_INVITE_VALID_HOURS).")] = None,
+) -> None:
+    """Create a one-time link code for a consultant (`frontdesk consultants invite ID`)."""
+    from bot.channels.settings import channel_settings
+    from bot.cli import make_app
+    from bot.services.consultant_link import InviteError, create_invite, telegram_deep_link
 
-app.command("invite")(invite_cli)
+    frontdesk = make_app()
+    cs = channel_settings(frontdesk)
+    valid = hours or cs.invite_valid_hours
+
+    async def main() -> tuple[str, str | None]:
+        await frontdesk.start(seed=False)
+        try:
+            async with frontdesk.db.transaction() as session:
+                code = await create_invite(session, consultant_id, now=frontdesk.clock.now(), valid_hours=valid)
+        finally:
+            await frontdesk.close()
+        username = None
+        if cs.telegram_configured:
+            from bot.channels.telegram import make_bot
+
+            bot = make_bot(cs)
+            try:
+                username = (await bot.get_me()).username
+            except Exception:  # the code works without the link
+                username = None
+            finally:
+                await bot.session.close()
+        return code, username
+
+    try:
+        code, username = asyncio.run(main())
+    except InviteError as exc:
+        typer.echo(f"frontdesk: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"code: {code}  (valid {valid} hours, works once)")
+    link = telegram_deep_link(username, code)
+    if link:
+        typer.echo(f"Telegram: open {link}")
+    typer.echo(f"WhatsApp: send \"LINK {code}\" to the PLUT number")
