@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
+from bot.admin.content import install
 from bot.clock import Clock
 from bot.config import Settings
-from bot.engine.actions import action_names, load_builtin_actions
+from bot.channels.registry import register_channels
+from bot.dialogue import dialogue_hooks, register_actions
+from bot.engine.actions import action_names
 from bot.engine.engine import Engine
 from bot.engine.flows import FlowRegistry, load_flows
 from bot.i18n import I18n
+from bot.seed import seed_defaults
 from bot.storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.admin.content import ContentStore, FaqEntry
+    from bot.channels.settings import ChannelSettings
+    from bot.nlu.base import NLUBackend
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +34,29 @@ class SchemaOutdated(Exception):
 
 
 class FrontDesk:
-    """One running front desk. Channels, CLI and HTTP routes all hold this object."""
+    """One running front desk. Channels, CLI and HTTP routes all hold this object; it builds
+    its collaborators and declares every one of them here (nothing is added from outside)."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    content_dir: Path
+    i18n: I18n
+    flows: FlowRegistry
+    nlu: NLUBackend
+    engine: Engine
+    channel_settings: ChannelSettings | None
+    """Read from the environment on first use (`bot.channels.settings.channel_settings`)."""
+    telegram_polling: bool
+    """`frontdesk run --telegram-polling`: fetch updates instead of receiving the webhook."""
+    whatsapp_inbound: Any
+    """pywa's client that reads (and checks) WhatsApp webhooks, made by the WhatsApp routes."""
+    outbox_wake: asyncio.Event | None
+    """Set by this process's running outbox worker: committed messages wake it."""
+    admin_content: ContentStore | None
+    """Published flows and FAQ, checked before each event (`bot.admin.content.install`)."""
+    admin_faq: dict[str, FaqEntry] | None
+    """The FAQ entries in force, when admins published some."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -31,10 +64,17 @@ class FrontDesk:
         self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         self.content_dir = Path(settings.content_dir)
         self.i18n = I18n(self.content_dir / "locales")
-        load_builtin_actions()
-        self.flows: FlowRegistry = load_flows(self.content_dir / "flows", action_names())
+        register_actions()
+        register_channels()
+        self.flows = load_flows(self.content_dir / "flows", action_names())
         self.nlu = _build_nlu(settings, self.content_dir)
-        self.engine = Engine(self)
+        self.engine = Engine(self, hooks=dialogue_hooks())
+        self.channel_settings = None
+        self.telegram_polling = False
+        self.whatsapp_inbound = None
+        self.outbox_wake = None
+        self.admin_content = None
+        self.admin_faq = None
 
     @property
     def nlu_threshold(self) -> float:
@@ -50,12 +90,8 @@ class FrontDesk:
         else:
             await self._check_schema()
         if seed if seed is not None else self.settings.demo_seed:
-            from bot.seed import seed_defaults
-
             await seed_defaults(self)
         # Flows and FAQ answers the admins published win over the files, in every process.
-        from bot.admin.content import install
-
         install(self)
 
     async def _check_schema(self) -> None:
@@ -78,11 +114,7 @@ class FrontDesk:
         await self.db.dispose()
 
 
-def _build_nlu(settings: Settings, content_dir: Path):  # type: ignore[no-untyped-def]
-    try:
-        from bot.nlu.factory import build_nlu
-    except ImportError:
-        from bot.nlu.keyword import NullNLU
+def _build_nlu(settings: Settings, content_dir: Path) -> NLUBackend:
+    from bot.nlu.factory import build_nlu
 
-        return NullNLU()
     return build_nlu(settings, content_dir)

@@ -1,16 +1,17 @@
 """What the Telegram and WhatsApp adapters share: handing an event to the engine with an
-outbox sink, media messages, and splitting replies into one-call parts."""
+outbox sink, media messages, and a turn's replies as outbox messages."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from bot.engine.events import Event, Reply
-from bot.outbox import enqueue_many
+from bot.outbox import Message, post, resolve_payload
+from bot.outbox.core import STORED_PREFIX
 from bot.outbox.worker import wake
 from bot.storage.models import InboundMessage, User
 from bot.storage.upsert import insert_ignore
@@ -38,48 +39,11 @@ class Media:
     mime_type: str | None = None
 
 
-def parts_of(channel: str, reply: dict[str, Any]) -> list[dict[str, Any]]:
-    if channel == "telegram":
-        from bot.channels.telegram import reply_parts
-    else:
-        from bot.channels.whatsapp import reply_parts  # type: ignore[assignment]
-    return reply_parts(reply)
-
-
-async def enqueue_part(
-    session: AsyncSession, app: FrontDesk, channel: str, recipient: str, part: dict[str, Any], *,
-    key: str, kind: str = "reply", unordered: bool = False, ref: str | None = None,
-) -> None:
-    """One part to the outbox, written with the rest of an engine batch's rows (`enqueue_many`)."""
-    if channel == "telegram":
-        from bot.channels.telegram import store_long_payloads
-
-        part = await store_long_payloads(session, app, part)
-    now = app.clock.now()
-    await enqueue_many(session, [{"channel": channel, "recipient": recipient, "payload": part, "idempotency_key": key,
-                                  "kind": kind, "now": now, "not_before": now if unordered else None, "ref": ref}])
-
-
-async def send_replies(
-    session: AsyncSession, app: FrontDesk, channel: str, recipient: str, replies: list[Reply] | list[dict[str, Any]],
-    *, key: str, lang: str | None, kind: str = "reply", ref: str | None = None,
-) -> int:
-    """Write replies to the outbox as one-call parts with keys `key:0`, `key:1`, … (one statement)."""
-    rows: list[dict[str, Any]] = []
-    now = app.clock.now()
-    for reply in replies:
-        data = reply.to_dict() if isinstance(reply, Reply) else dict(reply)
-        for part in parts_of(channel, data):
-            if lang:
-                part["lang"] = lang
-            if channel == "telegram":
-                from bot.channels.telegram import store_long_payloads
-
-                part = await store_long_payloads(session, app, part)
-            rows.append({"channel": channel, "recipient": recipient, "payload": part, "kind": kind, "ref": ref,
-                         "idempotency_key": f"{key}:{len(rows)}", "now": now})
-    await enqueue_many(session, rows)
-    return len(rows)
+def reply_messages(channel: str, recipient: str, replies: list[Reply], *, key: str, lang: str | None,
+                   kind: str = "reply") -> list[Message]:
+    """A turn's replies as outbox messages keyed `key:0`, `key:1`, … ."""
+    return [Message(channel=channel, recipient=recipient, body=reply.to_dict(), key=f"{key}:{i}", kind=kind, lang=lang)
+            for i, reply in enumerate(replies)]
 
 
 async def handle_event(app: FrontDesk, event: Event, *,
@@ -90,9 +54,15 @@ async def handle_event(app: FrontDesk, event: Event, *,
     async def sink(session: AsyncSession, user: User, replies: list[Reply]) -> None:
         if extra is not None:
             await extra(session)
-        await send_replies(session, app, event.channel, event.user_id, replies,
-                           key=f"reply:{event.channel}:{event.message_id}", lang=user.language)
+        await post(session, reply_messages(event.channel, event.user_id, replies,
+                                           key=f"reply:{event.channel}:{event.message_id}", lang=user.language),
+                   now=app.clock.now())
 
+    if event.button is not None and event.button.startswith(STORED_PREFIX):
+        # A payload too long for the platform went out as a stored reference.
+        async with app.db.transaction() as session:
+            button = await resolve_payload(session, event.button)
+        event = replace(event, button=button)
     await app.engine.intake.submit(event, sink)
     wake(app)
 
@@ -117,6 +87,7 @@ async def handle_media(app: FrontDesk, media: Media) -> None:
         )).scalar_one_or_none()
         lang = (user.language if user is not None else None) or app.settings.default_language
         text = app.i18n.gettext(lang, UNSUPPORTED)
-        await send_replies(session, app, media.channel, media.user_id, [Reply(text=text)],
-                           key=f"reply:{media.channel}:{media.message_id}", lang=lang)
+        await post(session, reply_messages(media.channel, media.user_id, [Reply(text=text)],
+                                           key=f"reply:{media.channel}:{media.message_id}", lang=lang),
+                   now=app.clock.now())
     wake(app)

@@ -14,7 +14,6 @@ outbox row, so a retried part can never repeat another part (see `reply_parts`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import json
 import logging
@@ -38,9 +37,8 @@ from starlette.routing import BaseRoute, Route
 from bot.channels import common
 from bot.channels.settings import ChannelSettings, channel_settings
 from bot.engine.events import Contact, Event, Location
-from bot.storage.models import CallbackPayload
-from bot.storage.upsert import insert_ignore
-from bot.web.hot import hot
+from bot.outbox import Message, post
+from bot.channels.routes import hot
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -186,25 +184,12 @@ def translate(update: Update) -> Inbound:
     return Inbound(media=common.Media(CHANNEL, user, mid, "unsupported", None, caption, name))
 
 
-async def resolve_button(session: AsyncSession, data: str) -> str:
-    """`h:<key>` buttons carry a payload too long for Telegram's 64 bytes; look it up."""
-    if not data.startswith("h:"):
-        return data
-    row = await session.get(CallbackPayload, data[2:])
-    return row.payload if row is not None else "flow:main_menu"
-
-
 async def process(app: FrontDesk, inbound: Inbound) -> None:
     """Hand one translated update to the engine (or the handoff relay); replies go to the outbox."""
     event = inbound.event
     if inbound.callback_id is not None and event is None:
         async with app.db.transaction() as session:
             await _answer_callback(session, app, "-", inbound.callback_id)
-    if event is not None and event.button is not None and event.button.startswith("h:"):
-        async with app.db.transaction() as session:
-            payload = await resolve_button(session, event.button)
-        event = Event(channel=event.channel, user_id=event.user_id, message_id=event.message_id,
-                      button=payload, display_name=event.display_name)
     if inbound.media is not None:
         await common.handle_media(app, inbound.media)
         return
@@ -221,8 +206,8 @@ async def process(app: FrontDesk, inbound: Inbound) -> None:
 
 async def _answer_callback(session: AsyncSession, app: FrontDesk, user_id: str, callback_id: str) -> None:
     """Stop the button's spinner; not ordered behind the replies."""
-    await common.enqueue_part(session, app, CHANNEL, user_id, {"answer_callback": callback_id},
-                              key=f"tg:cb:{callback_id}", unordered=True)
+    await post(session, [Message(CHANNEL, user_id, {"answer_callback": callback_id}, key=f"tg:cb:{callback_id}",
+                                 kind="reply", unordered=True)], now=app.clock.now())
 
 
 # --- webhook ------------------------------------------------------------------------------
@@ -232,7 +217,6 @@ def routes(app: FrontDesk) -> list[BaseRoute]:
     cs = channel_settings(app)
     if not cs.telegram_configured:
         return []
-    from bot.channels import transports  # noqa: F401  (registers the outbox transports)
 
     return [hot(Route("/telegram/webhook", webhook, methods=["POST"]))]
 
@@ -311,29 +295,9 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 # --- outbound: reply → parts --------------------------------------------------------------
 
 
-def short_callback(payload: str) -> tuple[str, str | None]:
-    """(callback_data, key to store or None). Payloads over 64 bytes get a stored key."""
-    if len(payload.encode()) <= CALLBACK_DATA_LIMIT:
-        return payload, None
-    key = hashlib.sha256(payload.encode()).hexdigest()[:24]
-    return f"h:{key}", key
-
-
-async def store_long_payloads(session: AsyncSession, app: FrontDesk, part: dict[str, Any]) -> dict[str, Any]:
-    """Rewrite long button payloads of one part to stored keys (in the caller's transaction)."""
-    for field in ("buttons", "options"):
-        items = part.get(field)
-        if not items:
-            continue
-        out = []
-        for b in items:
-            data, key = short_callback(b["payload"])
-            if key is not None:
-                await insert_ignore(session, CallbackPayload,
-                                    {"key": key, "payload": b["payload"], "created_at": app.clock.now()}, ("key",))
-            out.append({**b, "payload": data})
-        part = {**part, field: out}
-    return part
+def payload_fits(payload: str) -> bool:
+    """Bot API: `callback_data` is 1-64 bytes; a longer payload goes out stored (`bot.outbox`)."""
+    return len(payload.encode()) <= CALLBACK_DATA_LIMIT
 
 
 def reply_parts(reply: dict[str, Any]) -> list[dict[str, Any]]:

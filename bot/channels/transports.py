@@ -1,7 +1,7 @@
 """Outbox transports for Telegram and WhatsApp, with the platforms' rate limits.
 
-Each outbox row is one *part* (see `telegram.reply_parts`, `whatsapp.reply_parts`): one
-API call, so a retry never repeats what already went out. Errors are sorted for the
+Each outbox row is one *part* (rendered by `telegram.reply_parts` or `whatsapp.reply_parts`
+when it was posted): one API call, so a retry never repeats what already went out. Errors are sorted for the
 worker: 429 → `TransientError(retry_after)`, 5xx and timeouts → `TransientError` (backoff),
 a blocked bot, an unknown chat or an invalid number → `PermanentError` (recorded, not retried).
 
@@ -23,7 +23,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.channels.settings import channel_settings
-from bot.outbox import PermanentError, TransientError, register_transport
+from bot.outbox import PermanentError, TransientError
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -144,9 +144,7 @@ class TelegramTransport:
         if "answer_callback" not in part:
             await self.limiter.acquire(chat)
         try:
-            result = None
-            for piece in _pieces(part, "telegram"):
-                result = await self._call(chat, piece)
+            result = await self._call(chat, part)
         except TelegramRetryAfter as exc:
             raise TransientError(f"429 from Telegram: {exc.message}", retry_after=float(exc.retry_after)) from None
         except (TelegramServerError, TelegramNetworkError, TimeoutError) as exc:
@@ -253,7 +251,7 @@ async def download_telegram_file(app: FrontDesk, file_id: str) -> bytes:
     return buffer.read()
 
 
-def _telegram_factory(app: FrontDesk) -> TelegramTransport | None:
+def telegram_factory(app: FrontDesk) -> TelegramTransport | None:
     return TelegramTransport(app) if channel_settings(app).telegram_configured else None
 
 
@@ -281,10 +279,7 @@ class WhatsAppTransport:
         if message.kind != "reply" and not await self._in_window(message.recipient):
             part = self._template(part, message)
         try:
-            sent = None
-            for piece in _pieces(part, "whatsapp"):
-                sent = await send_part(self.wa, message.recipient, piece, self.app)
-            return sent
+            return await send_part(self.wa, message.recipient, part, self.app)
         except ThrottlingError as exc:
             raise TransientError(f"WhatsApp throttled: {exc.message}", retry_after=_retry_after(exc)) from None
         except WhatsAppError as exc:
@@ -324,20 +319,6 @@ class WhatsAppTransport:
         await close_client(self.wa)
 
 
-def _pieces(part: dict[str, Any], channel: str) -> list[dict[str, Any]]:
-    """Our adapters write one API call per outbox row; rows written by other modules may hold
-    a whole reply (text and a document, say), which is sent here as its calls in order."""
-    if any(k in part for k in ("answer_callback", "relay", "template")):
-        return [part]
-    from bot.channels.common import parts_of
-
-    pieces = parts_of(channel, part)
-    if len(pieces) <= 1:
-        return [part]
-    lang = part.get("lang")
-    return [{**p, "lang": lang} if lang else p for p in pieces]
-
-
 def _retry_after(exc: Any) -> float | None:
     response = getattr(exc, "raw_response", None)
     if response is not None:
@@ -349,9 +330,6 @@ def _retry_after(exc: Any) -> float | None:
     return 60.0
 
 
-def _whatsapp_factory(app: FrontDesk) -> WhatsAppTransport | None:
+def whatsapp_factory(app: FrontDesk) -> WhatsAppTransport | None:
     return WhatsAppTransport(app) if channel_settings(app).whatsapp_configured else None
 
-
-register_transport("telegram", _telegram_factory)
-register_transport("whatsapp", _whatsapp_factory)

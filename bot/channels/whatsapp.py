@@ -37,7 +37,7 @@ from bot.channels.settings import ChannelSettings, channel_settings
 from bot.engine.events import Contact, Event, Location
 from bot.storage.models import WhatsAppStatus
 from bot.storage.upsert import insert_ignore
-from bot.web.hot import hot
+from bot.channels.routes import hot
 
 if TYPE_CHECKING:
     from pywa_async import WhatsApp
@@ -314,8 +314,6 @@ def routes(app: FrontDesk) -> list[BaseRoute]:
     cs = channel_settings(app)
     if not cs.whatsapp_configured:
         return []
-    from bot.channels import transports  # noqa: F401  (registers the outbox transports)
-
     app.whatsapp_inbound = make_client(cs, collect=True)  # type: ignore[attr-defined]
     return [
         Route("/whatsapp/webhook", verify, methods=["GET"]),
@@ -403,6 +401,15 @@ async def webhook(request: Request) -> Response:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+ID_MAX = 200
+"""Reply-button ids may have 256 characters, list-row ids 200; a payload goes in either."""
+
+
+def payload_fits(payload: str) -> bool:
+    """A longer payload goes out stored (`bot.outbox`) and comes back as its reference."""
+    return len(payload) <= ID_MAX
 
 
 def reply_parts(reply: dict[str, Any]) -> list[dict[str, Any]]:

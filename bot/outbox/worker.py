@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, or_, select, update
 
-from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
+from bot.outbox.core import PermanentError, Transport, TransientError, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
 
 if TYPE_CHECKING:
@@ -45,12 +45,6 @@ class LogTransport:
         return None
 
 
-register_transport("log", lambda app: LogTransport())
-# The terminal and the try-it page cannot be reached after the conversation: what would be
-# pushed to them (reminders, a consultant's answer) is written to the log instead.
-register_transport("cli", lambda app: LogTransport())
-register_transport("web", lambda app: LogTransport())
-
 
 @dataclass
 class Outcome:
@@ -63,16 +57,8 @@ class Outcome:
     """Put back unsent, behind an earlier message to be retried: the claim was no attempt."""
 
 
-TRANSPORT_MODULES = ("bot.channels.transports",)
-"""Modules that register the Telegram and WhatsApp transports when imported."""
-
-
 class Worker:
     def __init__(self, app: FrontDesk, *, batch: int = 50, concurrency: int = 32) -> None:
-        import importlib
-
-        for module in TRANSPORT_MODULES:
-            importlib.import_module(module)
         self.app = app
         self.batch = batch
         self.concurrency = concurrency

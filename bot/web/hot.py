@@ -20,18 +20,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from bot.channels.routes import hot
+
+__all__ = ["HotStarlette", "hot"]
+
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
-
-
-def hot(route: Route) -> Route:
-    """Mark `route` (a plain path, no parameters, an async endpoint that handles its own
-    errors) to be served directly by `HotStarlette`."""
-    if route.param_convertors:
-        raise ValueError(f"a hot route has a fixed path: {route.path}")
-    route.hot = True  # type: ignore[attr-defined]
-    return route
 
 
 class HotStarlette(Starlette):
