@@ -23,7 +23,6 @@ from bot.storage.db import Database
 
 if TYPE_CHECKING:
     from bot.admin.content import ContentStore, FaqEntry
-    from bot.channels.settings import ChannelSettings
     from bot.nlu.base import NLUBackend
 
 log = logging.getLogger(__name__)
@@ -45,8 +44,6 @@ class FrontDesk:
     flows: FlowRegistry
     nlu: NLUBackend
     engine: Engine
-    channel_settings: ChannelSettings | None
-    """Read from the environment on first use (`bot.channels.settings.channel_settings`)."""
     telegram_polling: bool
     """`frontdesk run --telegram-polling`: fetch updates instead of receiving the webhook."""
     whatsapp_inbound: Any
@@ -69,7 +66,6 @@ class FrontDesk:
         self.flows = load_flows(self.content_dir / "flows", action_names())
         self.nlu = _build_nlu(settings, self.content_dir)
         self.engine = Engine(self, hooks=dialogue_hooks())
-        self.channel_settings = None
         self.telegram_polling = False
         self.whatsapp_inbound = None
         self.outbox_wake = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import sys
 from datetime import datetime
 from functools import lru_cache
@@ -15,12 +17,27 @@ ROOT = Path(__file__).resolve().parent.parent
 """The checkout (or installed tree) that holds `flows/`, `nlu/`, `locales/`, `data/`."""
 
 
+_TELEGRAM_TOKEN = re.compile(r"^\d{3,15}:[A-Za-z0-9_-]{20,}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # what Telegram accepts as secret_token
+
+
+def _url(v: str | None) -> str | None:
+    if v is None or v == "":
+        return None
+    if not re.match(r"^https?://[^\s/]+", v):
+        raise ValueError("must be an http:// or https:// URL")
+    return v.rstrip("/")
+
+
 class ConfigError(Exception):
     """A setting has a value the program cannot run with; the message names the variable."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    """Every setting of the program, read once (environment, then `.env`) and validated at
+    start. A channel is *configured* when its token is set."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     database_url: str = Field(default="sqlite+aiosqlite:///frontdesk.db", alias="DATABASE_URL")
     default_language: Literal["id", "en"] = Field(default="id", alias="FRONTDESK_DEFAULT_LANGUAGE")
@@ -29,6 +46,85 @@ class Settings(BaseSettings):
     demo_seed: bool = Field(default=True, alias="FRONTDESK_DEMO_SEED")
     log_level: str = Field(default="INFO", alias="FRONTDESK_LOG_LEVEL")
     db_pool_size: int = Field(default=20, ge=1, le=200, alias="FRONTDESK_DB_POOL_SIZE")
+
+    # --- channels and the handoff (docs/channels.md) ---
+    telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_webhook_secret: str | None = Field(default=None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_api_base: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_BASE")
+    telegram_rate: float = Field(default=30.0, gt=0, alias="TELEGRAM_RATE_PER_SECOND")
+    telegram_chat_rate: float = Field(default=1.0, gt=0, alias="TELEGRAM_CHAT_RATE_PER_SECOND")
+    telegram_chat_burst: int = Field(default=3, ge=1, alias="TELEGRAM_CHAT_BURST")
+    public_url: str | None = Field(default=None, alias="PUBLIC_URL")
+
+    whatsapp_token: str | None = Field(default=None, alias="WHATSAPP_TOKEN")
+    whatsapp_phone_id: str | None = Field(default=None, alias="WHATSAPP_PHONE_ID")
+    whatsapp_api_base: str = Field(default="https://graph.facebook.com", alias="WHATSAPP_API_BASE")
+    whatsapp_api_version: str = Field(default="22.0", alias="WHATSAPP_API_VERSION")
+    whatsapp_verify_token: str | None = Field(default=None, alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_app_secret: str | None = Field(default=None, alias="WHATSAPP_APP_SECRET")
+    whatsapp_reminder_template: str | None = Field(default=None, alias="WHATSAPP_REMINDER_TEMPLATE")
+    whatsapp_rate: float = Field(default=80.0, gt=0, alias="WHATSAPP_RATE_PER_SECOND")
+
+    send_timeout: float = Field(default=10.0, gt=0, alias="CHANNEL_SEND_TIMEOUT")
+    handoff_escalate_minutes: int = Field(default=15, ge=1, alias="HANDOFF_ESCALATE_MINUTES")
+    handoff_expire_hours: int = Field(default=24, ge=1, alias="HANDOFF_EXPIRE_HOURS")
+    invite_valid_hours: int = Field(default=72, ge=1, alias="CONSULTANT_INVITE_VALID_HOURS")
+    agenda_hour: int = Field(default=7, ge=0, le=23, alias="CONSULTANT_AGENDA_HOUR")
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _tg_token(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not _TELEGRAM_TOKEN.match(v):
+            raise ValueError("looks wrong; BotFather gives a token like 123456789:AAH...")
+        return v
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _tg_secret(cls, v: str | None) -> str | None:
+        if v in (None, ""):
+            return None
+        if not _SECRET.match(v):
+            raise ValueError("use 1-256 characters A-Z, a-z, 0-9, _ and -")
+        return v
+
+    @field_validator("telegram_api_base", "whatsapp_api_base")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        out = _url(v)
+        if out is None:
+            raise ValueError("must not be empty")
+        return out
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, v: str | None) -> str | None:
+        return _url(v)
+
+    @field_validator("whatsapp_token", "whatsapp_phone_id", "whatsapp_verify_token", "whatsapp_app_secret",
+                     "whatsapp_reminder_template")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v or None
+
+    @property
+    def telegram_configured(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def whatsapp_configured(self) -> bool:
+        return self.whatsapp_token is not None
+
+    def check(self) -> None:
+        """Combinations that cannot work; raises `ConfigError` naming the variable."""
+        # TELEGRAM_WEBHOOK_SECRET may be empty for long polling; the webhook then refuses every
+        # request and `frontdesk telegram set-webhook` asks for it.
+        if self.whatsapp_configured:
+            for name in ("whatsapp_phone_id", "whatsapp_app_secret", "whatsapp_verify_token"):
+                if not getattr(self, name):
+                    alias = Settings.model_fields[name].alias
+                    raise ConfigError(f"{alias}: required when WHATSAPP_TOKEN is set")
 
     @field_validator("database_url")
     @classmethod
@@ -53,22 +149,75 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+SECRET_NAMES = ("TOKEN", "SECRET", "PASSWORD")
+"""A variable whose name holds one of these is never shown, in messages or logs."""
+
+
+def masked_url(url: str) -> str:
+    """`scheme://user:***@host/db`: a URL with its password taken out."""
+    m = re.match(r"^([a-z0-9+.-]+://)([^/@]*?):([^/@]*)@", url, re.I)
+    return f"{m.group(1)}{m.group(2)}:***@{url[m.end():]}" if m else url
+
+
+def _shown(name: str, value: object) -> str:
+    if any(word in name for word in SECRET_NAMES):
+        return "***"
+    if isinstance(value, str) and "://" in value:
+        return repr(masked_url(value))
+    return repr(value)
+
+
 def _explain(exc: ValidationError) -> str:
     lines = []
     for err in exc.errors():
         field = err["loc"][0] if err["loc"] else "?"
         info = Settings.model_fields.get(str(field))
         name = info.alias if info is not None and info.alias else str(field)
-        lines.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        lines.append(f"{name}: {err['msg']} (got {_shown(name, err.get('input'))})")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 
 def load_settings(**overrides: object) -> Settings:
     """Read and validate settings; raise `ConfigError` naming the bad variable."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
+    settings.check()
+    return settings
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """The secret values in force: tokens, app secrets and the database password."""
+    values = [getattr(settings, name) for name, info in Settings.model_fields.items()
+              if info.alias and any(word in info.alias for word in SECRET_NAMES)]
+    m = re.match(r"^[a-z0-9+.-]+://[^/@]*?:([^/@]*)@", settings.database_url, re.I)
+    if m and m.group(1):
+        values.append(m.group(1))
+    return [v for v in values if isinstance(v, str) and len(v) >= 4]
+
+
+class MaskSecrets(logging.Filter):
+    """Takes secret values out of every log line that passes the handler it sits on
+    (an exception's text may quote a URL with its password, or a request with a token)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = sorted(set(secrets), key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        exc_text = record.exc_text
+        for secret in self.secrets:
+            message = message.replace(secret, "***")
+            if exc_text:
+                exc_text = exc_text.replace(secret, "***")
+        record.msg, record.args, record.exc_text = message, None, exc_text
+        return True
 
 
 @lru_cache(maxsize=1)

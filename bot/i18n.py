@@ -16,6 +16,7 @@ from babel.dates import format_datetime as _babel_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from pydantic import BaseModel, ConfigDict, Field
 
 DOMAIN = "frontdesk"
 LANGUAGES = ("id", "en")
@@ -87,3 +88,16 @@ def format_number(value: float, lang: str, digits: int = 1) -> str:
     """`12,5` (Indonesian) / `12.5` (English)."""
     fmt = "#,##0." + "#" * digits if digits else "#,##0"
     return format_decimal(value, format=fmt, locale=lang)
+
+
+class Text(BaseModel):
+    """A sentence in both languages, as content files write it. `{name}` placeholders take
+    collected values."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def pick(self, lang: str) -> str:
+        return self.en if lang == "en" else self.id

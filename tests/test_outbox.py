@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import FrontDesk
-from bot.outbox import PermanentError, TransientError, cancel_pending, deferred, enqueue, enqueue_many, register_transport
+from bot.outbox import Message, PermanentError, TransientError, cancel_pending, deferred, post, register_transport
 from bot.outbox.worker import Worker
 from bot.storage.models.outbox import OutboxMessage
 
@@ -44,15 +44,19 @@ async def _rows(app: FrontDesk) -> list[OutboxMessage]:
         return list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
 
 
+def _message(text: str, key: str, *, to: str = "r1", channel: str = "testchan", **kw) -> Message:  # type: ignore[no-untyped-def]
+    return Message(channel, to, {"text": text}, key=key, **kw)
+
+
 async def _add(app: FrontDesk, text: str, key: str, **kw) -> bool:  # type: ignore[no-untyped-def]
     async with app.db.transaction() as s:
-        return await enqueue(s, channel="testchan", recipient=kw.pop("to", "r1"), payload={"text": text}, idempotency_key=key, now=app.clock.now(), **kw)
+        return await post(s, [_message(text, key, **kw)], now=app.clock.now()) == 1
 
 
 async def test_rows_roll_back_with_their_transaction(app: FrontDesk) -> None:
     with pytest.raises(RuntimeError):
         async with app.db.transaction() as s:
-            await enqueue(s, channel="testchan", recipient="r1", payload={"text": "x"}, idempotency_key="k", now=app.clock.now())
+            await post(s, [_message("x", "k")], now=app.clock.now())
             raise RuntimeError("the booking failed")
     assert await _rows(app) == []
     assert await _add(app, "x", "k") and not await _add(app, "x", "k")
@@ -113,27 +117,22 @@ async def test_scheduled_messages_wait_and_can_be_cancelled(app: FrontDesk, flak
 
 async def test_unknown_channel_fails_cleanly(app: FrontDesk) -> None:
     async with app.db.transaction() as s:
-        await enqueue(s, channel="nochannel", recipient="x", payload={"text": "t"}, idempotency_key="k", now=app.clock.now())
+        await post(s, [_message("t", "k", channel="nochannel", to="x")], now=app.clock.now())
     await Worker(app).deliver_once()
     (row,) = await _rows(app)
     assert row.status == "failed" and "no transport" in (row.last_error or "")
 
 
-def _message(app: FrontDesk, text: str, key: str, **kw) -> dict:  # type: ignore[no-untyped-def]
-    return {"channel": "testchan", "recipient": kw.pop("to", "r1"), "payload": {"text": text}, "idempotency_key": key,
-            "now": app.clock.now(), **kw}
-
-
-async def test_enqueue_many_writes_the_rows_enqueue_would(app: FrontDesk) -> None:
+async def test_one_message_or_many_make_the_same_rows(app: FrontDesk) -> None:
     now = app.clock.now()
     later = now + timedelta(hours=1)
     await _add(app, "single", "s1", ref="PLUT-AAAA", kind="booking.new")
     await _add(app, "single-later", "s2", not_before=later, ref="PLUT-AAAA", kind="reminder.2h", to="r" * 80)
     async with app.db.transaction() as s:
-        added = await enqueue_many(s, [
-            _message(app, "single", "b1", ref="PLUT-AAAA", kind="booking.new"),
-            _message(app, "single-later", "b2", not_before=later, ref="PLUT-AAAA", kind="reminder.2h", to="r" * 80),
-        ])
+        added = await post(s, [
+            _message("single", "b1", ref="PLUT-AAAA", kind="booking.new"),
+            _message("single-later", "b2", not_before=later, ref="PLUT-AAAA", kind="reminder.2h", to="r" * 80),
+        ], now=now)
     assert added == 2
     one, two, many_one, many_two = await _rows(app)
     fields = ("channel", "recipient", "kind", "payload", "ref", "status", "attempts", "ordered", "next_attempt_at", "created_at",
@@ -143,27 +142,21 @@ async def test_enqueue_many_writes_the_rows_enqueue_would(app: FrontDesk) -> Non
     assert not many_two.ordered and many_two.next_attempt_at == later and len(many_two.recipient) == 64
 
 
-async def test_enqueue_many_skips_keys_seen_before_and_rolls_back(app: FrontDesk, flaky: FlakyTransport) -> None:
+async def test_post_skips_keys_seen_before_and_rolls_back(app: FrontDesk, flaky: FlakyTransport) -> None:
     await _add(app, "old", "k1")
     async with app.db.transaction() as s:
-        assert await enqueue_many(s, []) == 0
-        added = await enqueue_many(s, [_message(app, "dup", "k1"), _message(app, "a", "k2"), _message(app, "a-again", "k2"),
-                                       _message(app, "b", "k3")])
+        assert await post(s, [], now=app.clock.now()) == 0
+        added = await post(s, [_message("dup", "k1"), _message("a", "k2"), _message("a-again", "k2"), _message("b", "k3")],
+                           now=app.clock.now())
     assert added == 2, "a key already in the table, or earlier in the batch, adds nothing"
     with pytest.raises(RuntimeError):
         async with app.db.transaction() as s:
-            await enqueue_many(s, [_message(app, "c", "k4"), _message(app, "d", "k5")])
+            await post(s, [_message("c", "k4"), _message("d", "k5")], now=app.clock.now())
             raise RuntimeError("the booking failed")
     assert [r.payload["text"] for r in await _rows(app)] == ["old", "a", "b"]
     for _ in range(3):
         await Worker(app).deliver_once()
     assert flaky.delivered == ["old", "a", "b"], "batch rows keep their order for one recipient"
-
-
-async def test_enqueue_many_rejects_an_unknown_argument(app: FrontDesk) -> None:
-    async with app.db.transaction() as s:
-        with pytest.raises(TypeError):
-            await enqueue_many(s, [{**_message(app, "x", "k1"), "priority": 1}])
 
 
 async def test_reminder_cancelled_after_the_claim_is_not_sent(app: FrontDesk, flaky: FlakyTransport) -> None:
@@ -181,18 +174,22 @@ async def test_reminder_cancelled_after_the_claim_is_not_sent(app: FrontDesk, fl
 
 
 def test_a_standalone_worker_knows_the_platform_transports() -> None:
-    """`frontdesk worker` imports nothing of the web server; it must still reach Telegram and WhatsApp."""
+    """`frontdesk worker` imports nothing of the web server; the front desk it builds still
+    registers the Telegram and WhatsApp transports."""
     import subprocess
     import sys
 
     from tests.conftest import ROOT
 
     code = (
+        "import sys\n"
         "from bot.outbox.core import transport_factories\n"
         "import bot.outbox.worker as w\n"
         "assert 'telegram' not in transport_factories()\n"
-        "class App: pass\n"
-        "w.Worker(App())\n"
+        "from bot.app import FrontDesk\n"
+        "from bot.config import load_settings\n"
+        "w.Worker(FrontDesk(load_settings(DATABASE_URL='sqlite+aiosqlite:///unused.db')))\n"
+        "assert 'bot.web.app' not in sys.modules\n"
         "print(sorted(transport_factories()))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
@@ -211,13 +208,12 @@ async def test_deferred_rows_are_written_once_at_the_end_in_queue_order(app: Fro
     event.listen(app.db.engine.sync_engine, "before_cursor_execute", seen)
     async with app.db.transaction() as s:
         async with deferred(s):
-            await enqueue_many(s, [_message(app, "a", "d1"), _message(app, "b", "d2")])
-            await enqueue_many(s, [_message(app, "c", "d3")])
+            await post(s, [_message("a", "d1"), _message("b", "d2")], now=app.clock.now())
+            await post(s, [_message("c", "d3")], now=app.clock.now())
+            await post(s, [_message("d", "d4")], now=app.clock.now())
+            await post(s, [_message("e", "d5")], now=app.clock.now())
             assert statements == [], "held until the end of the block"
-            await enqueue(s, channel="testchan", recipient="r1", payload={"text": "d"}, idempotency_key="d4", now=app.clock.now())
-            assert len(statements) == 2, "enqueue writes the held rows first, then its own"
-            await enqueue_many(s, [_message(app, "e", "d5")])
-        assert len(statements) == 3
+        assert len(statements) == 1
     assert [r.payload["text"] for r in await _rows(app)] == ["a", "b", "c", "d", "e"]
 
 
@@ -240,7 +236,7 @@ async def test_a_slow_send_does_not_hold_up_other_recipients(app: FrontDesk) -> 
 
     async def add(text: str, to: str) -> None:
         async with app.db.transaction() as s:
-            await enqueue(s, channel="gatechan", recipient=to, payload={"text": text}, idempotency_key=text, now=app.clock.now())
+            await post(s, [_message(text, text, channel="gatechan", to=to)], now=app.clock.now())
 
     stop = asyncio.Event()
     await add("slow", "a")
@@ -370,8 +366,7 @@ async def test_the_running_worker_makes_no_claim_that_can_only_come_back_empty(a
             await asyncio.sleep(0.02)
         assert len(claims) == 1, "the first look at start-up"
         async with app.db.transaction() as s:
-            await enqueue(s, channel="quickchan", recipient="a", payload={"text": "hi"}, idempotency_key="q1",
-                          now=app.clock.now())
+            await post(s, [_message("hi", "q1", channel="quickchan", to="a")], now=app.clock.now())
         wake(app)
         for _ in range(100):
             if delivered:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.engine.events import Event, Reply
+from bot.engine.events import Event, Media, Reply
 from bot.outbox import Message, post, resolve_payload
 from bot.outbox.core import STORED_PREFIX
 from bot.outbox.worker import wake
@@ -22,21 +22,6 @@ if TYPE_CHECKING:
     from bot.app import FrontDesk
 
 UNSUPPORTED = "I can read text, locations and buttons. Please type your question in words, or choose from the menu."
-
-
-@dataclass(frozen=True, slots=True)
-class Media:
-    """A photo, document or other non-text message. `ref` is the platform's file or media id."""
-
-    channel: str
-    user_id: str
-    message_id: str
-    kind: str  # photo | document | unsupported
-    ref: str | None
-    caption: str = ""
-    display_name: str | None = None
-    filename: str | None = None
-    mime_type: str | None = None
 
 
 def reply_messages(channel: str, recipient: str, replies: list[Reply], *, key: str, lang: str | None,
@@ -70,7 +55,7 @@ async def handle_event(app: FrontDesk, event: Event, *,
 async def handle_media(app: FrontDesk, media: Media) -> None:
     """A photo or document is relayed during a handoff; anything else we cannot read gets
     a polite answer (once per message id), and the conversation's state is left alone."""
-    from bot.services import handoff
+    from bot.dialogue import handoff  # the relay of a connected conversation
 
     if media.kind != "unsupported" and await handoff.relay_media(app, media):
         return

@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.outbox import post
+
 if TYPE_CHECKING:
     from bot.app import FrontDesk
 
@@ -20,8 +22,8 @@ AGENDA_TZ = "Asia/Jakarta"
 
 
 async def run(app: FrontDesk, stop: asyncio.Event) -> None:
-    """Background job (`bot/web/app.py` BACKGROUND_JOBS)."""
-    from bot.channels import telegram, transports  # noqa: F401  (transports register themselves with the outbox)
+    """Background job of `frontdesk run` (`bot/web/app.py`)."""
+    from bot.channels import telegram
 
     poller = asyncio.create_task(telegram.poll(app, stop), name="telegram-polling")
     try:
@@ -39,7 +41,7 @@ async def run(app: FrontDesk, stop: asyncio.Event) -> None:
 
 
 async def tick(app: FrontDesk) -> None:
-    from bot.services import handoff
+    from bot.dialogue import handoff
 
     await handoff.escalate_due(app)
     await send_agendas(app)
@@ -82,8 +84,9 @@ async def send_agendas(app: FrontDesk, *, force: bool = False) -> int:
             else:
                 lines = [app.i18n.gettext("id", "You have no consultations today ({day}).", day=day)]
             assert c.channel and c.external_id
-            sent += await common.send_replies(session, app, c.channel, c.external_id, [Reply(text="\n".join(lines))],
-                                              key=f"agenda:{c.id}:{local.date().isoformat()}", lang="id", kind="agenda")
+            sent += await post(session, common.reply_messages(
+                c.channel, c.external_id, [Reply(text="\n".join(lines))],
+                key=f"agenda:{c.id}:{local.date().isoformat()}", lang="id", kind="agenda"), now=app.clock.now())
     return sent
 
 

@@ -295,6 +295,22 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
 # --- outbound: reply → parts --------------------------------------------------------------
 
 
+async def register_webhook(cs: ChannelSettings, url: str, *, drop_pending: bool = False) -> None:
+    """`frontdesk telegram set-webhook`: the webhook with its secret, and the command menus
+    of both languages (Indonesian also as the default)."""
+    from aiogram.types import BotCommand
+
+    bot = make_bot(cs)
+    try:
+        await bot.set_webhook(url, secret_token=cs.telegram_webhook_secret, drop_pending_updates=drop_pending,
+                              allowed_updates=["message", "callback_query"])
+        for lang, commands in COMMANDS.items():
+            await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands], language_code=lang)
+        await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["id"]])
+    finally:
+        await bot.session.close()
+
+
 def payload_fits(payload: str) -> bool:
     """Bot API: `callback_data` is 1-64 bytes; a longer payload goes out stored (`bot.outbox`)."""
     return len(payload.encode()) <= CALLBACK_DATA_LIMIT

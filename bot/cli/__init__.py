@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.config import settings_or_exit
+from bot.config import masked_url, settings_or_exit
 
 app = typer.Typer(help="PLUT Front Desk: the bilingual chat-bot front desk of PLUT-KUMKM centers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -62,17 +62,10 @@ def run(
 
     _setup_logging()
     frontdesk = make_app()
-    frontdesk.telegram_polling = telegram_polling  # type: ignore[attr-defined]
+    frontdesk.telegram_polling = telegram_polling
     web = create_app(frontdesk, background=worker, settle_heap=True)
-    typer.echo(f"PLUT Front Desk on http://{host}:{port}/  (database: {_safe_url(frontdesk.settings.database_url)})")
+    typer.echo(f"PLUT Front Desk on http://{host}:{port}/  (database: {masked_url(frontdesk.settings.database_url)})")
     uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
-
-
-def _safe_url(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url
 
 
 @app.command()
@@ -147,10 +140,11 @@ def flows_check(
     directory: Annotated[Path | None, typer.Argument(help="Folder of flow files (default: flows/ of the content).")] = None,
 ) -> None:
     """Validate every flow file; print each error as FILE:LINE: message."""
-    from bot.engine.actions import action_names, load_builtin_actions
+    from bot.dialogue import register_actions
+    from bot.engine.actions import action_names
     from bot.engine.flows import FlowsInvalid, load_flows
 
-    load_builtin_actions()
+    register_actions()
     folder = directory or settings_or_exit().content_dir / "flows"
     try:
         registry = load_flows(folder, action_names())

@@ -21,9 +21,7 @@ def set_webhook(
     drop_pending: Annotated[bool, typer.Option(help="Drop updates Telegram holds for the bot.")] = False,
 ) -> None:
     """Register PUBLIC_URL/telegram/webhook with the secret, and the commands of both languages."""
-    from aiogram.types import BotCommand
-
-    from bot.channels.telegram import COMMANDS, make_bot
+    from bot.channels.telegram import register_webhook
 
     cs = _settings()
     if not cs.telegram_webhook_secret:
@@ -34,18 +32,7 @@ def set_webhook(
         raise typer.Exit(2)
     url = f"{cs.public_url}/telegram/webhook"
 
-    async def main() -> None:
-        bot = make_bot(cs)
-        try:
-            await bot.set_webhook(url, secret_token=cs.telegram_webhook_secret, drop_pending_updates=drop_pending,
-                                  allowed_updates=["message", "callback_query"])
-            for lang, commands in COMMANDS.items():
-                await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in commands], language_code=lang)
-            await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in COMMANDS["id"]])
-        finally:
-            await bot.session.close()
-
-    asyncio.run(main())
+    asyncio.run(register_webhook(cs, url, drop_pending=drop_pending))
     typer.echo(f"webhook set to {url}; commands set for id and en")
 
 

@@ -1,0 +1,38 @@
+"""The dialogue layer: what the bot says and asks. Flow actions (`@action`), the words of
+notifications, the handoff to a consultant. It calls the use cases in `bot.services` with
+plain arguments and turns their results and domain events into `Reply` objects; the engine
+calls it through its action registry and `TurnHooks`, never by import."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.actions import Turn
+
+
+def register_actions() -> None:
+    """Import every module that registers flow actions (`@action`)."""
+    from bot.dialogue import booking, centers, consultants, faq, handoff  # noqa: F401
+
+
+class HandoffHooks:
+    """The engine's `TurnHooks`: a conversation handed off to a consultant is theirs."""
+
+    async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
+        from bot.dialogue import handoff
+
+        await handoff.prefetch(session, accounts, user_ids)
+
+    async def intercept(self, turn: Turn) -> bool:
+        from bot.dialogue import handoff
+
+        return await handoff.intercept(turn)
+
+    async def after_fallback(self, turn: Turn) -> bool:
+        from bot.dialogue import handoff
+
+        return await handoff.after_fallback(turn)
+
+
+def dialogue_hooks() -> HandoffHooks:
+    return HandoffHooks()

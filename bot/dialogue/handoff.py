@@ -25,9 +25,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, or_, select, tuple_, update
 
-from bot.channels import common
+from bot.dialogue import consultants
 from bot.engine.actions import END, Turn, action
-from bot.engine.events import Button, Reply
+from bot.engine.events import Button, Media, Reply
+from bot.outbox import Message, post
 from bot.services import consultant_link
 from bot.services.consultant_link import ConsultantInfo
 from bot.storage.models import HandoffMessage, HandoffRequest, InboundMessage, User
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from bot.app import FrontDesk
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +58,16 @@ AREAS = {
 }
 
 
-def _settings(app: FrontDesk) -> Any:
-    from bot.channels.settings import channel_settings
+def _settings(app: FrontDesk) -> Settings:
+    return app.settings
 
-    return channel_settings(app)
+
+async def _send(session: AsyncSession, app: FrontDesk, channel: str, recipient: str, body: dict[str, Any] | Reply, *,
+                key: str, kind: str = "reply", lang: str | None = None) -> None:
+    """One message to the outbox; a `Reply` is keyed `key:0`, as a turn's first reply is."""
+    if isinstance(body, Reply):
+        body, key = body.to_dict(), f"{key}:0"
+    await post(session, [Message(channel, recipient, body, key=key, kind=kind, lang=lang)], now=app.clock.now())
 
 
 def _t(app: FrontDesk, lang: str | None, msg: str, **kw: Any) -> str:
@@ -112,7 +120,7 @@ async def intercept(turn: Turn) -> bool:
     """Called by the engine before it handles a turn. True when this module handled it:
     a consultant's link code, a message to relay, `/selesai`, or a message while waiting."""
     turn.values["_turn_no"] = int(turn.values.get("_turn_no", 0)) + 1
-    if await consultant_link.try_link(turn):
+    if await consultants.try_link(turn):
         return True
     event = turn.event
     if event.button is not None and event.button.startswith(("act:handoff.", "act:booking.")):
@@ -207,16 +215,16 @@ async def _relay_turn(turn: Turn, req: HandoffRequest, *, to_consultant: bool) -
     part: dict[str, Any]
     if event.location is not None:
         part = {"relay": {"kind": "location", "latitude": event.location.latitude, "longitude": event.location.longitude}}
-        await common.enqueue_part(session, turn.app, channel, recipient, {"text": f"💬 {who}:", "lang": lang},
-                                  key=f"handoff:{req.id}:{event.channel}:{event.message_id}:who")
+        await _send(session, turn.app, channel, recipient, {"text": f"💬 {who}:", "lang": lang},
+                    key=f"handoff:{req.id}:{event.channel}:{event.message_id}:who")
     else:
         part = {"text": f"💬 {who}: {_describe(turn)}"[:4096], "lang": lang}
-    await common.enqueue_part(session, turn.app, channel, recipient, part,
-                              key=f"handoff:{req.id}:{event.channel}:{event.message_id}", kind="handoff")
+    await _send(session, turn.app, channel, recipient, part,
+                key=f"handoff:{req.id}:{event.channel}:{event.message_id}", kind="handoff")
     _record(session, req, "to_consultant" if to_consultant else "to_user", event.kind, _describe(turn), turn.now)
 
 
-async def relay_media(app: FrontDesk, media: common.Media) -> bool:
+async def relay_media(app: FrontDesk, media: Media) -> bool:
     """A photo or document from either side of a connected conversation is relayed.
     False (nothing written) when the sender is in no conversation."""
     async with app.db.transaction() as session:
@@ -248,8 +256,8 @@ async def relay_media(app: FrontDesk, media: common.Media) -> bool:
         # other platform and uploads it (ids of one platform mean nothing on the other).
         part: dict[str, Any] = {"relay": {"kind": media.kind, "channel": media.channel, "ref": media.ref,
                                           "caption": caption, "filename": media.filename, "mime_type": media.mime_type}}
-        await common.enqueue_part(session, app, channel, recipient, part,
-                                  key=f"handoff:{req.id}:{media.channel}:{media.message_id}", kind="handoff")
+        await _send(session, app, channel, recipient, part,
+                    key=f"handoff:{req.id}:{media.channel}:{media.message_id}", kind="handoff")
         _record(session, req, "to_consultant" if to_consultant else "to_user", media.kind, media.caption, app.clock.now())
         return True
 
@@ -302,7 +310,7 @@ async def _notify(app: FrontDesk, session: AsyncSession, req: HandoffRequest, ow
     reply = Reply(text=text[:1000], buttons=[Button(_t(app, "id", "Take"), f"act:handoff.take?id={req.id}")])
     for c in people:
         assert c.channel and c.external_id
-        await common.send_replies(session, app, c.channel, c.external_id, [reply],
+        await _send(session, app, c.channel, c.external_id, reply,
                                   key=f"handoff:{req.id}:notify:{level}:{c.id}", lang="id", kind="handoff.request")
     return len(people)
 
@@ -442,7 +450,7 @@ async def take(turn: Turn) -> Any:
     turn.say("\n".join(lines)[:4000])
     text = _t(turn.app, owner.language, "Consultant {name} has joined and will answer you here. Type /selesai to end the conversation.",
               name=me.name)
-    await common.send_replies(session, turn.app, owner.channel, owner.external_id, [Reply(text=text)],
+    await _send(session, turn.app, owner.channel, owner.external_id, Reply(text=text),
                               key=f"handoff:{req.id}:connected", lang=owner.language, kind="handoff")
     return None
 
@@ -462,8 +470,8 @@ async def close(turn: Turn, req: HandoffRequest, *, by: str) -> None:
     if by == "consultant":
         turn.say(turn.t("The conversation has ended. Thank you."))
     elif req.consultant_channel and req.consultant_external_id:
-        await common.send_replies(session, app, req.consultant_channel, req.consultant_external_id,
-                                  [Reply(text=_t(app, "id", "{who} has ended the conversation.", who=owner.display_name or "-"))],
+        await _send(session, app, req.consultant_channel, req.consultant_external_id,
+                                  Reply(text=_t(app, "id", "{who} has ended the conversation.", who=owner.display_name or "-")),
                                   key=f"handoff:{req.id}:closed:consultant", lang="id", kind="handoff")
     if was_open and by == "user":
         turn.say(turn.t("Your request is cancelled. Type menu to see what else I can do."))
@@ -472,7 +480,7 @@ async def close(turn: Turn, req: HandoffRequest, *, by: str) -> None:
     if by == "user":
         turn.say(ask)
     else:
-        await common.send_replies(session, app, owner.channel, owner.external_id, [ask],
+        await _send(session, app, owner.channel, owner.external_id, ask,
                                   key=f"handoff:{req.id}:rating", lang=owner.language, kind="handoff")
 
 
@@ -539,8 +547,8 @@ async def escalate_due(app: FrontDesk) -> int:
                 req.status, req.closed_at, req.closed_by, req.next_escalation_at = EXPIRED, now, "timeout", None
                 text = _t(app, owner.language, "Sorry, no consultant could take your question in time. You can book "
                           "a consultation at a PLUT center, or ask again later.")
-                await common.send_replies(session, app, owner.channel, owner.external_id,
-                                          [Reply(text=text, buttons=[Button(_t(app, owner.language, "Book a consultation instead"), "flow:book_consultation")])],
+                await _send(session, app, owner.channel, owner.external_id,
+                                          Reply(text=text, buttons=[Button(_t(app, owner.language, "Book a consultation instead"), "flow:book_consultation")]),
                                           key=f"handoff:{req.id}:expired", lang=owner.language, kind="handoff")
                 continue
             req.escalations += 1

@@ -99,14 +99,3 @@ def get_action(name: str) -> ActionFn | None:
 
 def action_names() -> list[str]:
     return sorted(_REGISTRY)
-
-
-def load_builtin_actions() -> None:
-    """Import every module that registers actions, so flows can be checked against them."""
-    import importlib
-    import pkgutil
-
-    import bot.services as services
-
-    for mod in pkgutil.iter_modules(services.__path__):
-        importlib.import_module(f"bot.services.{mod.name}")

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
 from sqlalchemy import bindparam, insert, select, tuple_
@@ -31,8 +31,7 @@ from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
 from bot.engine.intake import Intake
-from bot.engine.language import detect_language, language_request
-from bot.services import handoff
+from bot.nlu.language import detect_language, language_request
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
 from bot.storage.upsert import insert_ignoring
@@ -63,9 +62,35 @@ _USER_IDS = select(User.id).where(_PEOPLE)
 _LOG = insert(MessageLog.__table__)
 
 
+class TurnHooks(Protocol):
+    """What the dialogue layer lets the engine ask about each turn, without the engine
+    importing it (the composition root hands these in). The handoff to a consultant is one."""
+
+    async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
+        """Load, once per batch, what `intercept` will need for these people."""
+
+    async def intercept(self, turn: Turn) -> bool:
+        """True when the turn was taken care of (e.g. relayed to a consultant): no answer."""
+
+    async def after_fallback(self, turn: Turn) -> bool:
+        """True when the dialogue took over after the bot did not understand."""
+
+
+class NoHooks:
+    async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
+        return None
+
+    async def intercept(self, turn: Turn) -> bool:
+        return False
+
+    async def after_fallback(self, turn: Turn) -> bool:
+        return False
+
+
 class Engine:
-    def __init__(self, app: FrontDesk) -> None:
+    def __init__(self, app: FrontDesk, hooks: TurnHooks | None = None) -> None:
         self.app = app
+        self.hooks: TurnHooks = hooks or NoHooks()
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._before_event: list[Callable[[], Awaitable[None]]] = []
         self.intake = Intake(self)
@@ -97,7 +122,7 @@ class Engine:
         Events are turned in the given order, so two events of one user keep theirs. The
         statements that do not depend on a turn are made once for the batch: the message
         id dedupe, loading and locking the users' conversations, the handoff check
-        (`handoff.prefetch`), the message log, and the outbox rows the sinks write
+        (`hooks.prefetch`: the handoff's), the message log, and the outbox rows the sinks write
         (`bot.outbox.deferred`). If any turn fails the whole
         batch is rolled back and the exception raised (`Intake` then turns the events one
         by one, so one bad event does not hold back the others)."""
@@ -111,7 +136,7 @@ class Engine:
             events = [event for event, _ in items]
             fresh = await self._fresh(session, events, now)
             people = await self._users_and_conversations(session, [e for e, new in zip(events, fresh) if new], now)
-            await handoff.prefetch(session, list(people), [u.id for u, _ in people.values()])
+            await self.hooks.prefetch(session, list(people), [u.id for u, _ in people.values()])
             results: list[list[Reply]] = []
             log_rows: list[dict[str, Any]] = []
             async with deferred(session):
@@ -262,8 +287,8 @@ class Engine:
         text = (event.text or "").strip()
         lowered = text.lower()
 
-        # A conversation handed off to a consultant is theirs: relay, do not answer (bot/services/handoff.py).
-        if await handoff.intercept(turn):
+        # A conversation handed off to a consultant is theirs: relay, do not answer (bot/dialogue/handoff.py).
+        if await self.hooks.intercept(turn):
             return
         # Global words first: they work from any step.
         if event.command is not None:
@@ -317,7 +342,7 @@ class Engine:
         await self.fallback(turn)
 
     async def fallback(self, turn: Turn) -> None:
-        if await handoff.after_fallback(turn):  # two fallbacks in a row: a consultant takes over
+        if await self.hooks.after_fallback(turn):  # two fallbacks in a row: a consultant takes over
             return
         fn = get_action("nlu.fallback")
         if fn is not None:

@@ -52,6 +52,21 @@ class Event:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """A photo, document or other non-text message. `ref` is the platform's file or media id."""
+
+    channel: str
+    user_id: str
+    message_id: str
+    kind: str  # photo | document | unsupported
+    ref: str | None
+    caption: str = ""
+    display_name: str | None = None
+    filename: str | None = None
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     title: str
     payload: str

@@ -40,22 +40,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.i18n import Text
+
 LANGS = ("id", "en")
 SLOT_TYPES = ("text", "phone", "integer", "choice", "yes_no", "location", "contact", "any")
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Text(_Strict):
-    """A sentence in both languages. `{name}` placeholders take collected values."""
-
-    id: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    def pick(self, lang: str) -> str:
-        return self.en if lang == "en" else self.id
 
 
 class ButtonSpec(_Strict):

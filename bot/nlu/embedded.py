@@ -188,7 +188,7 @@ def train_classifier(data: TrainingData) -> CompactModel:
 
 
 def _detect(text: str) -> str | None:
-    from bot.engine.language import detect_language
+    from bot.nlu.language import detect_language
 
     try:
         return detect_language(text[:MAX_PARSE_CHARS])

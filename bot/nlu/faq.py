@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.engine.flows import Text
+from bot.i18n import Text
 
 
 class _Strict(BaseModel):

@@ -36,7 +36,8 @@ from bot.domain.slots import (
 )
 from bot.engine.events import Button, Reply
 from bot.i18n import format_datetime
-from bot.outbox import cancel_pending, enqueue, enqueue_many
+from bot.outbox import cancel_pending
+from bot.services.notices import enqueue, enqueue_many
 from bot.services import schedule_cache
 from bot.storage.models import Booking, Center, Closure, Consultant, SlotHold, User, WeeklyAvailability
 from sqlalchemy.dialects.postgresql import insert as pg_insert

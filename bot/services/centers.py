@@ -5,7 +5,7 @@
 - `CenterDirectory` is an in-memory snapshot with a point index, reloaded when the table
   changes, so "nearest center" needs no query per lookup;
 - `nearest_centers`, `centers_for_place`, `center_card` are the use cases the flow actions
-  (`bot/services/center_actions.py`) and the CLI call.
+  (`bot/dialogue/centers.py`) and the CLI call.
 """
 
 from __future__ import annotations

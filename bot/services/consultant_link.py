@@ -23,12 +23,8 @@ from bot.storage.models import ConsultantInvite
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.engine.actions import Turn
-
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
 CODE_LENGTH = 8
-_TYPED = re.compile(r"^\s*(?:link|hubungkan|tautkan|kode)\s*[:\-]?\s*([A-Za-z0-9]{4}-?[A-Za-z0-9]{4})\s*$", re.I)
-_PAYLOAD = re.compile(r"^link[-_]([A-Za-z0-9]{4}-?[A-Za-z0-9]{4})$", re.I)
 
 
 class InviteError(Exception):
@@ -113,23 +109,6 @@ async def create_invite(session: AsyncSession, consultant_id: int, *, now: datet
     return code
 
 
-def code_in(turn: Turn) -> str | None:
-    """The link code in this message, if it is one: `/start link-XXXX-XXXX`, `/link XXXXXXXX`, `LINK XXXX-XXXX`."""
-    event = turn.event
-    if event.command is not None:
-        args = event.command_args.strip()
-        if event.command == "start":
-            m = _PAYLOAD.match(args)
-            return m.group(1) if m else None
-        if event.command in ("link", "hubungkan", "tautkan"):
-            return args or ""
-        return None
-    if event.text:
-        m = _TYPED.match(event.text)
-        return m.group(1) if m else None
-    return None
-
-
 async def link(session: AsyncSession, code: str, channel: str, external_id: str, *, now: datetime) -> ConsultantInfo | None:
     """Use `code` to link this account. None when the code is unknown, used or expired."""
     stmt = select(ConsultantInvite).where(ConsultantInvite.code_hash == _hash(code)).with_for_update()
@@ -148,23 +127,6 @@ async def link(session: AsyncSession, code: str, channel: str, external_id: str,
     row.channel, row.external_id = channel, external_id
     invite.used_at, invite.used_channel, invite.used_external_id = now, channel, external_id
     return _info(row)
-
-
-async def try_link(turn: Turn) -> bool:
-    """Engine hook: a message carrying a link code links the account. True when handled."""
-    code = code_in(turn)
-    if code is None:
-        return False
-    info = await link(turn.session, code, turn.event.channel, turn.event.user_id, now=turn.now) if code else None
-    if info is None:
-        turn.say(turn.t("That link code is not valid or has expired. Please ask the PLUT admin for a new one."))
-        return True
-    if not turn.user.language_locked:
-        # Consultants are center staff: Indonesian, like their notifications, unless they chose otherwise.
-        turn.user.language = turn.lang = "id"
-    turn.say(turn.t("Thank you, {name}. This account is now linked: booking notifications, consultation "
-                    "requests and your daily agenda will arrive here.", name=info.name))
-    return True
 
 
 def telegram_deep_link(bot_username: str | None, code: str) -> str | None:

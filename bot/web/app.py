@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,9 +19,16 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.app import FrontDesk
+from bot.admin.routes import routes as admin_routes
+from bot.channels import jobs as channel_jobs
+from bot.channels import telegram, whatsapp
 from bot.channels.cli import BadLine, event_from_json
+from bot.nlu.http import routes as nlu_routes
+from bot.outbox.worker import run_embedded
 from bot.web.hot import HotStarlette
+
+if TYPE_CHECKING:
+    from bot.app import FrontDesk
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -30,26 +36,13 @@ WEB_CHANNEL = "web"
 COOKIE = "frontdesk_try"
 MAX_BODY = 64 * 1024
 
-# Modules that add routes: "module:function", function(app) -> list of routes.
-ROUTE_PROVIDERS = (
-    "bot.nlu.http:routes",
-    "bot.channels.telegram:routes",
-    "bot.channels.whatsapp:routes",
-    "bot.admin.routes:routes",
-)
-# Background jobs started with the server: "module:function", async function(app, stop_event).
-BACKGROUND_JOBS = ("bot.outbox.worker:run_embedded", "bot.channels.jobs:run")
+RouteProvider = Callable[["FrontDesk"], list[BaseRoute]]
+Job = Callable[["FrontDesk", asyncio.Event], Awaitable[None]]
 
-
-def _optional(spec: str) -> Callable[..., Any] | None:
-    module_name, _, fn_name = spec.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
-            return None
-        raise
-    return getattr(module, fn_name, None)
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram.routes, whatsapp.routes, admin_routes)
+"""What adds routes; a channel that is not configured adds none."""
+BACKGROUND_JOBS: tuple[Job, ...] = (run_embedded, channel_jobs.run)
+"""Started with the server: the outbox worker, the channels' periodic work."""
 
 
 def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bool = False) -> Starlette:
@@ -59,10 +52,8 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
         Route("/api/try", try_message, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
-    for spec in ROUTE_PROVIDERS:
-        provider = _optional(spec)
-        if provider is not None:
-            routes = provider(frontdesk) + routes
+    for provider in ROUTE_PROVIDERS:
+        routes = provider(frontdesk) + routes
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -72,10 +63,8 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
         stop = asyncio.Event()
         tasks = []
         if background:
-            for spec in BACKGROUND_JOBS:
-                job = _optional(spec)
-                if job is not None:
-                    tasks.append(asyncio.create_task(job(frontdesk, stop), name=spec))
+            for job in BACKGROUND_JOBS:
+                tasks.append(asyncio.create_task(job(frontdesk, stop), name=f"{job.__module__}.{job.__name__}"))
         try:
             yield
         finally:

@@ -18,7 +18,6 @@ import pytest
 import uvicorn
 
 from bot.app import FrontDesk
-from bot.channels.settings import load_channel_settings
 from bot.config import load_settings
 from tests.channels import fakes
 from tests.conftest import _truncate_all
@@ -131,9 +130,9 @@ class Harness:
 async def _running(pg_url: str, tg: fakes.FakeBotAPI, wa: fakes.FakeGraphAPI, *, seed: bool,
                    **env: Any) -> AsyncIterator[Harness]:
     await _truncate_all(pg_url)
-    settings = load_settings(DATABASE_URL=pg_url, FRONTDESK_NOW=FROZEN_NOW, FRONTDESK_DEMO_SEED="true" if seed else "false")
+    settings = load_settings(DATABASE_URL=pg_url, FRONTDESK_NOW=FROZEN_NOW, FRONTDESK_DEMO_SEED="true" if seed else "false",
+                             **channel_env(tg, wa, **env))
     app = FrontDesk(settings)
-    app.channel_settings = load_channel_settings(**channel_env(tg, wa, **env))  # type: ignore[attr-defined]
     from bot.web.app import create_app
 
     web = create_app(app, background=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.services import handoff
+from bot.dialogue import handoff
 from bot.services.consultant_link import create_invite
 from bot.storage.models import Consultant, HandoffMessage, HandoffRequest
 from tests.channels import fakes

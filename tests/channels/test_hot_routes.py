@@ -14,7 +14,6 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.app import FrontDesk
-from bot.channels.settings import load_channel_settings
 from bot.config import load_settings
 from bot.web.app import create_app
 from bot.web.hot import HotStarlette, hot
@@ -94,7 +93,6 @@ def test_the_platform_webhooks_take_the_direct_lane(
     tmp_path, fake_tg: fakes.FakeBotAPI, fake_wa: fakes.FakeGraphAPI  # type: ignore[no-untyped-def]
 ) -> None:
     app = FrontDesk(load_settings(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'f.db'}", FRONTDESK_NOW=FROZEN_NOW,
-                                  FRONTDESK_DEMO_SEED="false"))
-    app.channel_settings = load_channel_settings(**channel_env(fake_tg, fake_wa))  # type: ignore[attr-defined]
+                                  FRONTDESK_DEMO_SEED="false", **channel_env(fake_tg, fake_wa)))
     web = create_app(app, background=False)
     assert set(web.hot_routes) == {("POST", "/telegram/webhook"), ("POST", "/whatsapp/webhook")}

@@ -92,13 +92,13 @@ async def test_a_ten_thousand_character_message_is_answered_politely(harness: Ha
 
 
 async def test_long_button_payloads_are_stored_and_resolved(harness: Harness) -> None:
-    from bot.channels import common
     from bot.engine.events import Button, Reply
+    from bot.outbox import Message, post
 
     payload = "lang:en" + "?" + "x" * 100
     async with harness.app.db.transaction() as s:
-        await common.send_replies(s, harness.app, "telegram", str(UID),
-                                  [Reply(text="pick", buttons=[Button("English", payload)])], key="t:long", lang="id")
+        await post(s, [Message("telegram", str(UID), Reply(text="pick", buttons=[Button("English", payload)]).to_dict(),
+                               key="t:long", lang="id")], now=harness.app.clock.now())
     await harness.deliver()
     data = harness.tg.sent()[-1].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     assert data.startswith("h:") and len(data.encode()) <= 64

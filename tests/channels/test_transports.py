@@ -46,13 +46,13 @@ def _message(payload: dict[str, Any], recipient: str = CHAT) -> Any:
 def _tg(fake: fakes.FakeBotAPI, **env: Any) -> TelegramTransport:
     cs = load_channel_settings(TELEGRAM_BOT_TOKEN=env.pop("token", TG_TOKEN), TELEGRAM_API_BASE=fake.url,
                                TELEGRAM_CHAT_BURST="100", CHANNEL_SEND_TIMEOUT="1", **env)
-    return TelegramTransport(SimpleNamespace(channel_settings=cs))  # type: ignore[arg-type]
+    return TelegramTransport(SimpleNamespace(settings=cs))  # type: ignore[arg-type]
 
 
 def _wa(base: str) -> WhatsAppTransport:
     cs = load_channel_settings(WHATSAPP_TOKEN=WA_TOKEN, WHATSAPP_PHONE_ID=WA_PHONE, WHATSAPP_API_BASE=base,
                                WHATSAPP_VERIFY_TOKEN="v", WHATSAPP_APP_SECRET="s", CHANNEL_SEND_TIMEOUT="1")
-    return WhatsAppTransport(SimpleNamespace(channel_settings=cs))  # type: ignore[arg-type]
+    return WhatsAppTransport(SimpleNamespace(settings=cs))  # type: ignore[arg-type]
 
 
 def _as_form(params: dict[str, Any]) -> dict[str, Any]:

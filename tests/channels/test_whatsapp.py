@@ -88,7 +88,7 @@ async def test_sticker_gets_a_polite_reply_and_malformed_bodies_a_4xx(harness: H
 
 
 async def test_reminder_outside_the_window_is_a_template_inside_free_text(harness: Harness) -> None:
-    from bot.outbox import enqueue
+    from bot.outbox import Message, post
 
     await harness.whatsapp(fakes.wa_text(WA_PHONE, USER, "halo"))
     await harness.deliver()
@@ -96,8 +96,8 @@ async def test_reminder_outside_the_window_is_a_template_inside_free_text(harnes
 
     async def remind(key: str) -> None:
         async with harness.app.db.transaction() as s:
-            await enqueue(s, channel="whatsapp", recipient=USER, payload={"text": "Pengingat: besok 10:00\ndi PLUT", "lang": "id"},
-                          idempotency_key=key, kind="reminder", now=harness.app.clock.now())
+            await post(s, [Message("whatsapp", USER, {"text": "Pengingat: besok 10:00\ndi PLUT"}, key=key, kind="reminder",
+                                   lang="id")], now=harness.app.clock.now())
 
     await remind("r1")
     await harness.deliver()
