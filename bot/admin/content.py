@@ -230,7 +230,7 @@ async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry], extra_examples
         if "training_texts" in inspect.signature(nlu.reload).parameters:
             kwargs["training_texts"] = training_texts
         await nlu.reload(**kwargs)
-    app.admin_faq = entries  # type: ignore[attr-defined]
+    app.admin_faq = entries
 
 
 # --- versions ------------------------------------------------------------------------------
@@ -392,10 +392,9 @@ class ContentStore:
 
 
 def store_for(app: FrontDesk) -> ContentStore:
-    store = getattr(app, "admin_content", None)
+    store = app.admin_content
     if store is None:
-        store = ContentStore(app)
-        app.admin_content = store  # type: ignore[attr-defined]
+        store = app.admin_content = ContentStore(app)
     return store
 
 

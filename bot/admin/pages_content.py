@@ -18,6 +18,7 @@ from bot.admin.content import FAQ, FLOW, ContentInvalid, FaqEntry
 from bot.admin.web import Ctx, page, redirect
 from bot.engine.events import Event
 from bot.engine.flows import FlowsInvalid
+from bot.engine.payloads import StartFlow
 from bot.storage.models import UnansweredMessage
 
 PREVIEW_CHANNEL = "preview"
@@ -344,7 +345,7 @@ async def flow_try(ctx: Ctx) -> Response:
     twin = content.preview_app(ctx.app, registry)
     user = f"admin-{ctx.me.user_id}"
     if body.get("restart"):
-        event = Event(channel=PREVIEW_CHANNEL, user_id=user, button=f"flow:{name}")
+        event = Event(channel=PREVIEW_CHANNEL, user_id=user, button=StartFlow(name).pack())
     elif body.get("button"):
         event = Event(channel=PREVIEW_CHANNEL, user_id=user, button=str(body["button"])[:256])
     else:

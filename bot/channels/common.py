@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.engine.events import Event, Media, Reply
+from bot.engine.payloads import StartFlow
 from bot.outbox import Message, post, resolve_payload
 from bot.outbox.core import STORED_PREFIX
 from bot.outbox.worker import wake
@@ -47,7 +48,7 @@ async def handle_event(app: FrontDesk, event: Event, *,
         # A payload too long for the platform went out as a stored reference.
         async with app.db.transaction() as session:
             button = await resolve_payload(session, event.button)
-        event = replace(event, button=button)
+        event = replace(event, button=button or StartFlow("main_menu").pack())
     await app.engine.intake.submit(event, sink)
     wake(app)
 

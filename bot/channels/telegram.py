@@ -260,7 +260,7 @@ async def poll(app: FrontDesk, stop: asyncio.Event) -> None:
     The offset is confirmed only after an update is processed, so a crash re-fetches it
     (and the update_id dedupe drops what was already done)."""
     cs = channel_settings(app)
-    if not getattr(app, "telegram_polling", False) or not cs.telegram_configured:
+    if not app.telegram_polling or not cs.telegram_configured:
         return
     bot = make_bot(cs)
     offset: int | None = None

@@ -314,7 +314,7 @@ def routes(app: FrontDesk) -> list[BaseRoute]:
     cs = channel_settings(app)
     if not cs.whatsapp_configured:
         return []
-    app.whatsapp_inbound = make_client(cs, collect=True)  # type: ignore[attr-defined]
+    app.whatsapp_inbound = make_client(cs, collect=True)
     return [
         Route("/whatsapp/webhook", verify, methods=["GET"]),
         hot(Route("/whatsapp/webhook", webhook, methods=["POST"])),

@@ -31,6 +31,7 @@ from bot.domain.when import When, parse_when
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
+from bot.engine.payloads import StartFlow
 from bot.i18n import format_datetime, format_time
 from bot.services import booking as svc
 from bot.storage.models import Booking
@@ -576,7 +577,7 @@ async def confirm(turn: Turn) -> Any:
     turn.say(turn.t("Your consultation is booked. Your booking code is {ref}. The consultant will confirm it; consultations at PLUT are free.", ref=booking.ref))
     turn.say(Reply(
         text=_summary(turn, center, booking.starts_at, ref=booking.ref),
-        buttons=[Button(turn.t("My bookings"), "flow:my_bookings"), Button(turn.t("Main menu"), "flow:main_menu")],
+        buttons=[Button(turn.t("My bookings"), StartFlow("my_bookings").pack()), Button(turn.t("Main menu"), StartFlow("main_menu").pack())],
     ))
     turn.say(Reply(document=_ics_document(turn, booking, center)))
     return END
@@ -646,8 +647,8 @@ async def list_mine(turn: Turn) -> Any:
     mine = await svc.user_bookings(turn.session, turn.user.id, now=turn.now)
     if not mine:
         turn.say(Reply(text=turn.t("You have no upcoming bookings."),
-                       buttons=[Button(turn.t("Book a consultation"), "flow:book_consultation"),
-                                Button(turn.t("Main menu"), "flow:main_menu")]))
+                       buttons=[Button(turn.t("Book a consultation"), StartFlow("book_consultation").pack()),
+                                Button(turn.t("Main menu"), StartFlow("main_menu").pack())]))
         return END
     for b in mine[:5]:
         center = await svc.center_info(turn.session, b.center_code)
@@ -656,8 +657,8 @@ async def list_mine(turn: Turn) -> Any:
         turn.say(Reply(
             text=turn.t("{ref}: {area} at {center}\n{when}\nStatus: {status}", ref=b.ref, area=svc.area_name(b.service_area, turn.lang),
                         center=center.name if center else b.center_code, when=format_datetime(b.starts_at, turn.lang, tz), status=status),
-            buttons=[Button(turn.t("Reschedule"), f"flow:my_bookings?op=reschedule&ref={b.ref}"),
-                     Button(turn.t("Cancel"), f"flow:my_bookings?op=cancel&ref={b.ref}")],
+            buttons=[Button(turn.t("Reschedule"), StartFlow("my_bookings", {"op": "reschedule", "ref": b.ref}).pack()),
+                     Button(turn.t("Cancel"), StartFlow("my_bookings", {"op": "cancel", "ref": b.ref}).pack())],
         ))
     return END
 
@@ -701,7 +702,7 @@ async def cancel_ask(turn: Turn) -> Any:
         turn.say(turn.t("Booking {ref} is no longer active, so it cannot be changed.", ref=booking.ref))
         return END
     turn.say(Reply(text=turn.t("Booking {ref} is cancelled. The consultant has been told.", ref=booking.ref),
-                   buttons=[Button(turn.t("Book another time"), f"flow:book_consultation?center={booking.center_code}&area={booking.service_area}")]))
+                   buttons=[Button(turn.t("Book another time"), StartFlow("book_consultation", {"center": booking.center_code, "area": booking.service_area}).pack())]))
     return END
 
 

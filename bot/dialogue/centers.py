@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 from bot.domain.opening_hours import day_name, format_intervals, format_week
 from bot.engine.actions import END, WAIT, Next, Turn, action
 from bot.engine.events import Button, Reply, Venue
+from bot.engine.payloads import RunAction, StartFlow
 from bot.i18n import format_number, zone_abbreviation
 from bot.services.centers import (
     CenterDirectory,
@@ -69,11 +70,11 @@ def contact_lines(rec: CenterRecord, t: Translate) -> list[str]:
 
 def center_buttons(rec: CenterRecord, t: Translate, *, details: bool = True) -> list[Button]:
     buttons = [
-        Button(t("Book here"), f"flow:book_consultation?center={rec.code}"),
-        Button(t("Directions"), f"act:centers.directions?center={rec.code}"),
+        Button(t("Book here"), StartFlow("book_consultation", {"center": rec.code}).pack()),
+        Button(t("Directions"), RunAction("centers.directions", {"center": rec.code}).pack()),
     ]
     if details:
-        buttons.append(Button(t("Details"), f"act:centers.details?center={rec.code}"))
+        buttons.append(Button(t("Details"), RunAction("centers.details", {"center": rec.code}).pack()))
     return buttons
 
 
@@ -334,7 +335,7 @@ async def details(turn: Turn) -> Next:
                 turn.say(r)
             return END
         if len(here) > 1:
-            turn.say(Reply(text=turn.t("Which center do you mean?"), options=[Button(c.name, f"act:centers.details?center={c.code}") for c in here[:10]], options_title=turn.t("Choose")))
+            turn.say(Reply(text=turn.t("Which center do you mean?"), options=[Button(c.name, RunAction("centers.details", {"center": c.code}).pack()) for c in here[:10]], options_title=turn.t("Choose")))
             return END
         turn.say(turn.t("There is no PLUT center recorded in {place} yet.", place=place.name))
         await _answer_place(turn, place)

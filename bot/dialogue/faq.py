@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
+from bot.engine.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.nlu.faq import FaqStore, FollowUp
 from bot.storage.models import UnansweredMessage
 
@@ -62,15 +63,19 @@ def faq_store(app: FrontDesk) -> FaqStore:
 
 def resolve_payload(app: FrontDesk, payload: str) -> str | None:
     """`intent:<name>?k=v` -> `flow:<flow>?k=v` for the flow that intent triggers; None if none does."""
-    if not payload.startswith("intent:"):
+    try:
+        parsed = parse_payload(payload)
+    except PayloadInvalid:
         return payload
-    target, sep, query = payload[len("intent:") :].partition("?")
+    if not isinstance(parsed, ByIntent):
+        return payload
+    target = parsed.intent
     if target.startswith("faq/"):
-        return f"act:faq.answer?intent={target}"
+        return RunAction("faq.answer", {"intent": target}).pack()
     flow = app.flows.by_intent(target) or app.flows.get(target) or app.flows.get(FLOW_FOR_INTENT.get(target, ""))
     if flow is None:
         return None
-    return f"flow:{flow.flow}{sep}{query}"
+    return StartFlow(flow.flow, parsed.params).pack()
 
 
 def _buttons(turn: Turn, follow_ups: list[FollowUp]) -> list[Button]:

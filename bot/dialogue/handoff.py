@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, or_, select, tuple_, update
 from bot.dialogue import consultants
 from bot.engine.actions import END, Turn, action
 from bot.engine.events import Button, Media, Reply
+from bot.engine.payloads import PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.outbox import Message, post
 from bot.services import consultant_link
 from bot.services.consultant_link import ConsultantInfo
@@ -116,6 +117,14 @@ def _stirred(session: AsyncSession) -> None:
     session.info.pop(_QUIET, None)
 
 
+def _consultant_action(button: str) -> bool:
+    try:
+        parsed = parse_payload(button)
+    except PayloadInvalid:
+        return False
+    return isinstance(parsed, RunAction) and parsed.action.startswith(("handoff.", "booking."))
+
+
 async def intercept(turn: Turn) -> bool:
     """Called by the engine before it handles a turn. True when this module handled it:
     a consultant's link code, a message to relay, `/selesai`, or a message while waiting."""
@@ -123,7 +132,7 @@ async def intercept(turn: Turn) -> bool:
     if await consultants.try_link(turn):
         return True
     event = turn.event
-    if event.button is not None and event.button.startswith(("act:handoff.", "act:booking.")):
+    if event.button is not None and _consultant_action(event.button):
         return False  # Take / Accept / Decline / rating: the actions handle them
     if event.channel not in RELAY_CHANNELS:
         return False
@@ -307,7 +316,7 @@ async def _notify(app: FrontDesk, session: AsyncSession, req: HandoffRequest, ow
         waited = _t(app, "id", " (waiting {minutes} minutes)", minutes=minutes)
     text = _t(app, "id", "Consultation request #{id}{waited}\nFrom: {who}\nTopic: {area}\nQuestion: {question}",
               id=req.id, waited=waited, who=owner.display_name or "-", area=area, question=req.question or "-")
-    reply = Reply(text=text[:1000], buttons=[Button(_t(app, "id", "Take"), f"act:handoff.take?id={req.id}")])
+    reply = Reply(text=text[:1000], buttons=[Button(_t(app, "id", "Take"), RunAction("handoff.take", {"id": str(req.id)}).pack())])
     for c in people:
         assert c.channel and c.external_id
         await _send(session, app, c.channel, c.external_id, reply,
@@ -487,7 +496,7 @@ async def close(turn: Turn, req: HandoffRequest, *, by: str) -> None:
 def _rating_reply(app: FrontDesk, lang: str | None, req_id: int, *, ended_by_consultant: bool) -> Reply:
     head = _t(app, lang, "The consultant has ended the conversation.") + "\n" if ended_by_consultant else ""
     text = head + _t(app, lang, "How helpful was the consultant? Please rate from 1 (poor) to 5 (excellent).")
-    return Reply(text=text, buttons=[Button("⭐" * k, f"act:handoff.rate?id={req_id}&r={k}") for k in range(5, 0, -1)])
+    return Reply(text=text, buttons=[Button("⭐" * k, RunAction("handoff.rate", {"id": str(req_id), "r": str(k)}).pack()) for k in range(5, 0, -1)])
 
 
 @action("handoff.rate")
@@ -548,7 +557,7 @@ async def escalate_due(app: FrontDesk) -> int:
                 text = _t(app, owner.language, "Sorry, no consultant could take your question in time. You can book "
                           "a consultation at a PLUT center, or ask again later.")
                 await _send(session, app, owner.channel, owner.external_id,
-                                          Reply(text=text, buttons=[Button(_t(app, owner.language, "Book a consultation instead"), "flow:book_consultation")]),
+                                          Reply(text=text, buttons=[Button(_t(app, owner.language, "Book a consultation instead"), StartFlow("book_consultation").pack())]),
                                           key=f"handoff:{req.id}:expired", lang=owner.language, kind="handoff")
                 continue
             req.escalations += 1

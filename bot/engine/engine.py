@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import parse_qsl
 
 from sqlalchemy import bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +30,7 @@ from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
 from bot.engine.intake import Intake
+from bot.engine.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.nlu.language import detect_language, language_request
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
@@ -408,30 +408,31 @@ class Engine:
         return True
 
     async def _global_payload(self, turn: Turn, payload: str) -> bool:
-        """Payloads that mean the same everywhere: `flow:<name>?k=v`, `act:<name>?k=v`, `lang:<xx>`."""
-        kind, _, rest = payload.partition(":")
-        target, _, query = rest.partition("?")
-        params = dict(parse_qsl(query)) if query else {}
-        if kind == "lang" and target in ("id", "en"):
-            await self._switch_language(turn, target)
+        """Payloads that mean the same everywhere (`bot/engine/payloads.py`)."""
+        try:
+            parsed = parse_payload(payload)
+        except PayloadInvalid:
+            return False
+        if isinstance(parsed, Language):
+            await self._switch_language(turn, parsed.lang)
             return True
-        if kind == "flow" and self.app.flows.get(target) is not None:
-            await self.start_flow(turn, target, prefill=params)
+        if isinstance(parsed, StartFlow) and self.app.flows.get(parsed.flow) is not None:
+            await self.start_flow(turn, parsed.flow, prefill=dict(parsed.params))
             return True
-        if kind == "goto":
-            where = self.app.flows.resolve(target, turn.conversation.flow)
+        if isinstance(parsed, Goto):
+            where = self.app.flows.resolve(parsed.target, turn.conversation.flow)
             if where is not None:
                 flow = self.app.flows.get(where[0])
                 assert flow is not None
                 if where[1] == 0:
-                    await self.start_flow(turn, flow.flow, prefill=params)
+                    await self.start_flow(turn, flow.flow, prefill=dict(parsed.params))
                 else:
-                    turn.values.update(params)
+                    turn.values.update(parsed.params)
                     await step_runner.run_from(self, turn, flow, where[1])
                 return True
-        if kind == "act" and get_action(target) is not None:
-            turn.params = params
-            await step_runner.run_action_detached(self, turn, target)
+        if isinstance(parsed, RunAction) and get_action(parsed.action) is not None:
+            turn.params = dict(parsed.params)
+            await step_runner.run_action_detached(self, turn, parsed.action)
             return True
         return False
 

@@ -38,8 +38,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.engine.payloads import MAX_PAYLOAD, PayloadInvalid, parse_payload
 from bot.i18n import Text
 
 LANGS = ("id", "en")
@@ -50,16 +51,30 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def _payload(v: str | None) -> str | None:
+    """A payload in content must be one the engine reads (`bot/engine/payloads.py`)."""
+    if v is not None:
+        try:
+            parse_payload(v)
+        except PayloadInvalid as exc:
+            raise ValueError(f"{exc}; use flow:, goto:, act:, lang: or intent:") from None
+    return v
+
+
 class ButtonSpec(_Strict):
     title: Text
-    payload: str = Field(min_length=1, max_length=256)
+    payload: str = Field(min_length=1, max_length=MAX_PAYLOAD)
+
+    _known = field_validator("payload")(_payload)
 
 
 class Option(_Strict):
     title: Text
     goto: str | None = None
-    payload: str | None = None
+    payload: str | None = Field(default=None, max_length=MAX_PAYLOAD)
     set: dict[str, Any] = Field(default_factory=dict)
+
+    _known = field_validator("payload")(_payload)
 
     @model_validator(mode="after")
     def _target(self) -> Option:

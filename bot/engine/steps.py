@@ -12,6 +12,7 @@ from rapidfuzz import fuzz, process
 from bot.engine.actions import END, WAIT, Turn, _Signal, get_action
 from bot.engine.events import Button, Reply
 from bot.engine.flows import Ask, Flow, Menu, Step
+from bot.engine.payloads import Goto
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine
@@ -366,7 +367,7 @@ def _option_payload(engine: Engine, flow: Flow, option: Any) -> str:
     if option.payload:
         return option.payload
     target = _qualified(engine, option.goto, flow.flow) or option.goto
-    return f"goto:{target}"
+    return Goto(target).pack()
 
 
 def _show_menu(engine: Engine, turn: Turn, flow: Flow, menu: Menu) -> None:

@@ -153,13 +153,13 @@ async def _store_payloads(session: AsyncSession, stored: dict[str, str], now: da
         await insert_ignore(session, CallbackPayload, {"key": key, "payload": payload, "created_at": now}, ("key",))
 
 
-async def resolve_payload(session: AsyncSession, data: str) -> str:
-    """A button's payload as the bot made it: a stored one (`h:<key>`) is looked up; one
-    that is gone falls back to the main menu."""
+async def resolve_payload(session: AsyncSession, data: str) -> str | None:
+    """A button's payload as the bot made it: a stored one (`h:<key>`) is looked up (None
+    when it is gone)."""
     if not data.startswith(STORED_PREFIX):
         return data
     row = await session.get(CallbackPayload, data[len(STORED_PREFIX):])
-    return row.payload if row is not None else "flow:main_menu"
+    return row.payload if row is not None else None
 
 
 def _row(m: Message, part: dict[str, Any], key: str, now: datetime) -> dict[str, Any]:

@@ -228,7 +228,7 @@ class Worker:
         `idle` seconds (messages from other processes, retries coming due). A claim that
         can only come back empty is not made: under load those were most of the claims."""
         wake = asyncio.Event()
-        self.app.outbox_wake = wake  # type: ignore[attr-defined]  (see `wake`)
+        self.app.outbox_wake = wake  # see `wake`
         inflight: dict[asyncio.Task[int], int] = {}  # round → claims made before it started
         claims = 0
         full = False  # a wake came while every round was busy
@@ -305,7 +305,7 @@ def _waiting(status: Any) -> Any:
 def wake(app: FrontDesk) -> None:
     """Something was just committed to the outbox in this process: deliver now instead of
     at the next idle poll (other processes still find it by polling)."""
-    event = getattr(app, "outbox_wake", None)
+    event = app.outbox_wake
     if event is not None:
         event.set()
 
