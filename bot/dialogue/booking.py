@@ -31,7 +31,7 @@ from bot.domain.when import When, parse_when
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
-from bot.engine.payloads import StartFlow
+from bot.engine.payloads import NO, YES, Answer, StartFlow
 from bot.i18n import format_datetime, format_time
 from bot.services import booking as svc
 from bot.storage.models import Booking
@@ -123,7 +123,7 @@ def _time_buttons(turn: Turn, times: list[datetime], tz: str, *, with_day: bool)
         title = format_time(t, turn.lang, tz)
         if with_day:
             title = f"{_babel_date(t.astimezone(ZoneInfo(tz)).date(), 'EEE d MMM', locale=turn.lang)} {title}"
-        out.append(Button(title, f"time:{t.astimezone(UTC).isoformat()}"))
+        out.append(Button(title, Answer("time", t.astimezone(UTC).isoformat()).pack()))
     return out
 
 
@@ -216,8 +216,8 @@ async def _prompt_center(turn: Turn, centers: list[svc.CenterInfo]) -> None:
     if last is not None:
         prev = next((c for c in centers if c.code == last.center_code), None)
         if prev is not None:
-            buttons.append(Button(turn.t("{name} (last time)", name=prev.name), f"center:{prev.code}"))
-    options = [Button(c.name, f"center:{c.code}") for c in centers[:MAX_OPTIONS]]
+            buttons.append(Button(turn.t("{name} (last time)", name=prev.name), Answer("center", prev.code).pack()))
+    options = [Button(c.name, Answer("center", c.code).pack()) for c in centers[:MAX_OPTIONS]]
     turn.say(Reply(
         text=turn.t("Which PLUT center would you like to visit? Share your location, type the town or regency, or choose one:"),
         buttons=buttons, options=options, options_title=turn.t("Centers"), request_location=True,
@@ -261,7 +261,7 @@ async def ask_area(turn: Turn) -> Any:
 def _prompt_area(turn: Turn, covered: list[str]) -> None:
     turn.say(Reply(
         text=turn.t("Which topic would you like to discuss with the consultant?"),
-        options=[Button(svc.area_name(a, turn.lang), f"area:{a}") for a in covered],
+        options=[Button(svc.area_name(a, turn.lang), Answer("area", a).pack()) for a in covered],
         options_title=turn.t("Services"),
     ))
 
@@ -390,7 +390,7 @@ async def _prompt_day(turn: Turn, center: svc.CenterInfo) -> None:
     turn.say(Reply(
         text=turn.t("Which day suits you? Times are in {zone}, the local time of {center}.",
                     zone=format_time(turn.now, turn.lang, center.tz).split()[-1], center=center.name),
-        options=[Button(_short_day(d, turn.lang), f"day:{d.isoformat()}") for d in days[:MAX_OPTIONS]],
+        options=[Button(_short_day(d, turn.lang), Answer("day", d.isoformat()).pack()) for d in days[:MAX_OPTIONS]],
         options_title=turn.t("Days"),
     ))
 
@@ -515,7 +515,7 @@ async def ask_consent(turn: Turn) -> Any:
 def _prompt_consent(turn: Turn) -> None:
     turn.say(Reply(
         text=turn.t("To book, we keep your name, business and phone number so the PLUT consultant can prepare and contact you about this consultation, and for nothing else (UU PDP). Do you agree?"),
-        buttons=[Button(turn.t("Yes, I agree"), "yes"), Button(turn.t("No"), "no")],
+        buttons=[Button(turn.t("Yes, I agree"), YES.pack()), Button(turn.t("No"), NO.pack())],
     ))
 
 
@@ -586,7 +586,7 @@ async def confirm(turn: Turn) -> Any:
 def _prompt_confirm(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> None:
     turn.say(Reply(
         text=_summary(turn, center, starts_at) + "\n\n" + turn.t("Shall I book it?"),
-        buttons=[Button(turn.t("Yes, book it"), "yes"), Button(turn.t("No"), "no")],
+        buttons=[Button(turn.t("Yes, book it"), YES.pack()), Button(turn.t("No"), NO.pack())],
     ))
 
 
@@ -686,12 +686,12 @@ async def cancel_ask(turn: Turn) -> Any:
     if turn.first_call:
         turn.say(Reply(
             text=turn.t("Cancel booking {ref} on {when}?", ref=booking.ref, when=format_datetime(booking.starts_at, turn.lang, center.tz)),
-            buttons=[Button(turn.t("Yes, cancel it"), "yes"), Button(turn.t("No, keep it"), "no")],
+            buttons=[Button(turn.t("Yes, cancel it"), YES.pack()), Button(turn.t("No, keep it"), NO.pack())],
         ))
         return WAIT
     answer = yes_no(turn)
     if answer is None:
-        turn.say(Reply(text=turn.t("Please answer Yes or No."), buttons=[Button(turn.t("Yes, cancel it"), "yes"), Button(turn.t("No, keep it"), "no")]))
+        turn.say(Reply(text=turn.t("Please answer Yes or No."), buttons=[Button(turn.t("Yes, cancel it"), YES.pack()), Button(turn.t("No, keep it"), NO.pack())]))
         return WAIT
     if answer == "no":
         turn.say(turn.t("Alright, booking {ref} stays as it is.", ref=booking.ref))
@@ -733,7 +733,7 @@ async def reschedule_confirm(turn: Turn) -> Any:
     new_start = _slot_dt(v.get("slot"))
     if new_start is None:
         return "day"
-    buttons = [Button(turn.t("Yes, move it"), "yes"), Button(turn.t("No, keep it"), "no")]
+    buttons = [Button(turn.t("Yes, move it"), YES.pack()), Button(turn.t("No, keep it"), NO.pack())]
     if turn.first_call:
         turn.say(Reply(text=turn.t("Move booking {ref} from {before} to {after}?", ref=booking.ref,
                                    before=format_datetime(booking.starts_at, turn.lang, center.tz),

@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from bot.domain.opening_hours import day_name, format_intervals, format_week
 from bot.engine.actions import END, WAIT, Next, Turn, action
 from bot.engine.events import Button, Reply, Venue
-from bot.engine.payloads import RunAction, StartFlow
+from bot.engine.payloads import Answer, RunAction, StartFlow
 from bot.i18n import format_number, zone_abbreviation
 from bot.services.centers import (
     CenterDirectory,
@@ -146,7 +146,7 @@ def _capital(place: Place) -> str:
 
 
 def ambiguity_reply(res: Resolution, t: Translate) -> Reply:
-    options = [Button(p.label, f"place:{p.code}") for p in res.candidates]
+    options = [Button(p.label, Answer("place", p.code).pack()) for p in res.candidates]
     return Reply(text=t("Which place do you mean?"), buttons=options if len(options) <= 3 else [], options=options if len(options) > 3 else [], options_title=t("Choose"))
 
 

@@ -8,6 +8,7 @@ receives is read here (in the spirit of aiogram's `CallbackData`).
 | `RunAction` | `act:<action>?k=v`          | run an action with `turn.params`               |
 | `Language`  | `lang:id` / `lang:en`       | switch language                                |
 | `ByIntent`  | `intent:<name>?k=v`         | content only: the flow that intent triggers    |
+| `Answer`    | `yes`, `no`, `day:<date>` … | an answer to the question being asked          |
 
 The text form never changes, so a button in an old chat keeps working. A payload longer
 than `MAX_PAYLOAD` is refused when it is built (`PayloadTooLong`); one that fits but passes a
@@ -122,7 +123,27 @@ class ByIntent(Payload):
         return self.params
 
 
-AnyPayload = StartFlow | Goto | RunAction | Language | ByIntent
+@dataclass(frozen=True, slots=True)
+class Answer(Payload):
+    """An answer to the question being asked, read by the waiting step or action:
+    `yes`, `no`, or `<kind>:<value>` (`day:2026-11-24`, `time:…`, `center:<code>`, `area:<code>`,
+    `place:<code>`)."""
+
+    kind: str
+    value: str = ""
+
+    def pack(self) -> str:
+        text = f"{self.kind}:{self.value}" if self.value else self.kind
+        if len(text) > MAX_PAYLOAD:
+            raise PayloadTooLong(f"{text[:40]}… has {len(text)} characters; the most is {MAX_PAYLOAD}")
+        return text
+
+
+YES = Answer("yes")
+NO = Answer("no")
+ANSWER_KINDS = frozenset({"yes", "no", "day", "time", "center", "area", "place"})
+
+AnyPayload = StartFlow | Goto | RunAction | Language | ByIntent | Answer
 
 
 def parse_payload(text: str) -> AnyPayload:
@@ -130,6 +151,8 @@ def parse_payload(text: str) -> AnyPayload:
     if len(text) > MAX_PAYLOAD:
         raise PayloadInvalid("too long")
     kind, sep, rest = text.partition(":")
+    if not sep and text in ("yes", "no"):
+        return Answer(text)
     head, _, query = rest.partition("?")
     if not sep or not head:
         raise PayloadInvalid(f"not a payload: {text[:40]!r}")
@@ -144,10 +167,12 @@ def parse_payload(text: str) -> AnyPayload:
         return Language(head)  # type: ignore[arg-type]
     if kind == "intent":
         return ByIntent(head, params)
+    if kind in ANSWER_KINDS:
+        return Answer(kind, rest)
     raise PayloadInvalid(f"not a payload: {text[:40]!r}")
 
 
 __all__ = [
-    "MAX_PAYLOAD", "AnyPayload", "ByIntent", "Goto", "Language", "Payload", "PayloadInvalid", "PayloadTooLong",
+    "ANSWER_KINDS", "MAX_PAYLOAD", "NO", "YES", "AnyPayload", "Answer", "ByIntent", "Goto", "Language", "Payload", "PayloadInvalid", "PayloadTooLong",
     "RunAction", "StartFlow", "parse_payload",
 ]

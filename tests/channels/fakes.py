@@ -167,6 +167,19 @@ def _maybe_json(value: str) -> Any:
 # --- Telegram Bot API -------------------------------------------------------------------------
 
 
+def _refused(params: dict[str, Any]) -> Response | None:
+    """What the Bot API refuses whatever the test asks: `callback_data` of 1-64 bytes only."""
+    markup = params.get("reply_markup")
+    rows = markup.get("inline_keyboard", []) if isinstance(markup, dict) else []
+    for row in rows:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                return JSONResponse({"ok": False, "error_code": 400, "description": "Bad Request: BUTTON_DATA_INVALID"},
+                                    status_code=400)
+    return None
+
+
 class FakeBotAPI(_FakeServer):
     """`/bot<token>/<method>` as api.telegram.org serves it."""
 
@@ -190,7 +203,7 @@ class FakeBotAPI(_FakeServer):
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
         method = request.path_params["method"]
         params, files = await _read_params(request)
-        failed = await self._maybe_fail(method)
+        failed = await self._maybe_fail(method) or _refused(params)
         self._record(Call(method if failed is None else f"failed:{method}", params, files, request.url.path,
                           time.monotonic(), _body_kind(request)))
         if failed is not None:
