@@ -31,7 +31,7 @@ from bot.domain.when import When, parse_when
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
-from bot.engine.payloads import NO, YES, Answer, StartFlow
+from bot.engine.payloads import NO, YES, Answer, StartFlow, answer_value
 from bot.i18n import format_datetime, format_time
 from bot.services import booking as svc
 from bot.storage.models import Booking
@@ -95,11 +95,8 @@ def _short_day(day: date, lang: str) -> str:
     return _babel_date(day, "EEEE, d MMM", locale=lang)
 
 
-def _button_payload(turn: Turn, prefix: str) -> str | None:
-    b = turn.event.button
-    if b and b.startswith(prefix):
-        return b[len(prefix):]
-    return None
+def _button_payload(turn: Turn, kind: str) -> str | None:
+    return answer_value(turn.event.button, kind)
 
 
 async def _center(turn: Turn) -> svc.CenterInfo | None:
@@ -192,7 +189,7 @@ async def ask_center(turn: Turn) -> Any:
         return WAIT
     event = turn.event
     found = None
-    code = _button_payload(turn, "center:")
+    code = _button_payload(turn, "center")
     if code:
         found = next((c for c in centers if c.code == code), None)
     elif event.location is not None:
@@ -240,7 +237,7 @@ async def ask_area(turn: Turn) -> Any:
             v.pop("area")
         _prompt_area(turn, covered)
         return WAIT
-    area = _button_payload(turn, "area:") or find_service_area(turn.event.text or "")
+    area = _button_payload(turn, "area") or find_service_area(turn.event.text or "")
     if area is None and turn.event.text:
         from rapidfuzz import fuzz, process
 
@@ -324,8 +321,8 @@ async def ask_day(turn: Turn) -> Any:
                 return outcome
         await _prompt_day(turn, center)
         return WAIT
-    picked = _button_payload(turn, "day:")
-    picked_time = _slot_dt(_button_payload(turn, "time:"))
+    picked = _button_payload(turn, "day")
+    picked_time = _slot_dt(_button_payload(turn, "time"))
     if picked_time is not None:
         return None if await _try_hold(turn, center, picked_time) else WAIT
     if picked:
@@ -408,9 +405,9 @@ async def ask_time(turn: Turn) -> Any:
             return "day"
         await _prompt_time(turn, center)
         return WAIT
-    picked = _slot_dt(_button_payload(turn, "time:"))
-    if picked is None and _button_payload(turn, "day:"):
-        v["day"] = _button_payload(turn, "day:")
+    picked = _slot_dt(_button_payload(turn, "time"))
+    if picked is None and _button_payload(turn, "day"):
+        v["day"] = _button_payload(turn, "day")
         await _prompt_time(turn, center)
         return WAIT
     if picked is None:
@@ -545,7 +542,7 @@ async def confirm(turn: Turn) -> Any:
     if turn.first_call:
         _prompt_confirm(turn, center, starts_at)
         return WAIT
-    picked = _slot_dt(_button_payload(turn, "time:"))
+    picked = _slot_dt(_button_payload(turn, "time"))
     if picked is not None:
         if await _try_hold(turn, center, picked):
             _prompt_confirm(turn, center, _slot_dt(v["slot"]))  # type: ignore[arg-type]
@@ -739,7 +736,7 @@ async def reschedule_confirm(turn: Turn) -> Any:
                                    before=format_datetime(booking.starts_at, turn.lang, center.tz),
                                    after=format_datetime(new_start, turn.lang, center.tz)), buttons=buttons))
         return WAIT
-    picked = _slot_dt(_button_payload(turn, "time:"))
+    picked = _slot_dt(_button_payload(turn, "time"))
     if picked is not None:
         if await _try_hold(turn, center, picked):
             turn.first_call = True

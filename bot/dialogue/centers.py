@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 from bot.domain.opening_hours import day_name, format_intervals, format_week
 from bot.engine.actions import END, WAIT, Next, Turn, action
 from bot.engine.events import Button, Reply, Venue
-from bot.engine.payloads import Answer, RunAction, StartFlow
+from bot.engine.payloads import Answer, RunAction, StartFlow, answer_value
 from bot.i18n import format_number, zone_abbreviation
 from bot.services.centers import (
     CenterDirectory,
@@ -230,8 +230,9 @@ async def lookup(turn: Turn) -> Next:
         await _answer_point(turn, float(where["latitude"]), float(where["longitude"]))
         return END
     text = where.get("text") or ""
-    if where.get("button", "").startswith("place:"):
-        place = _gazetteer(turn).get(where["button"].split(":", 1)[1])
+    code = answer_value(where.get("button"), "place")
+    if code is not None:
+        place = _gazetteer(turn).get(code)
         if place is not None:
             await _answer_place(turn, place)
             return END
@@ -252,8 +253,8 @@ async def choose(turn: Turn) -> Next:
         await _answer_point(turn, event.location.latitude, event.location.longitude)
         return END
     picked: Place | None = None
-    if event.button and event.button.startswith("place:"):
-        picked = gaz.get(event.button.split(":", 1)[1])
+    if answer_value(event.button, "place") is not None:
+        picked = gaz.get(answer_value(event.button, "place") or "")
     elif event.text:
         picked = _pick(event.text, candidates, gaz)
         if picked is None:

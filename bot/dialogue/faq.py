@@ -108,7 +108,7 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
         if not name or name in NOT_SUGGESTED or len(picked) >= MAX_SUGGESTIONS:
             continue
         title = store.topic_title(name, turn.lang)
-        payload = resolve_payload(turn.app, f"intent:{name}")
+        payload = resolve_payload(turn.app, ByIntent(name).pack())
         if title and payload and all(b.payload != payload for b in picked):
             picked.append(Button(title=title, payload=payload))
     return picked

@@ -172,7 +172,18 @@ def parse_payload(text: str) -> AnyPayload:
     raise PayloadInvalid(f"not a payload: {text[:40]!r}")
 
 
+def answer_value(button: str | None, kind: str) -> str | None:
+    """The value of `button` when it answers with `kind` (`day` → `2026-11-24`), else None."""
+    if not button:
+        return None
+    try:
+        parsed = parse_payload(button)
+    except PayloadInvalid:
+        return None
+    return parsed.value if isinstance(parsed, Answer) and parsed.kind == kind else None
+
+
 __all__ = [
     "ANSWER_KINDS", "MAX_PAYLOAD", "NO", "YES", "AnyPayload", "Answer", "ByIntent", "Goto", "Language", "Payload", "PayloadInvalid", "PayloadTooLong",
-    "RunAction", "StartFlow", "parse_payload",
+    "RunAction", "StartFlow", "answer_value", "parse_payload",
 ]
