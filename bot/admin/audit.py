@@ -19,7 +19,7 @@ def record(
     target_id: object | None,
     now: datetime,
     *,
-    center_code: int | None = None,
+    center_code: str | None = None,
     username: str | None = None,
     **detail: Any,
 ) -> None:

@@ -29,7 +29,7 @@ CENTER_STAFF = frozenset({ADMIN, CENTER_ADMIN})
 BOOKING_STAFF = frozenset({ADMIN, CENTER_ADMIN, CONSULTANT})
 """Bookings and handoffs: consultants see their own."""
 
-S = TypeVar("S", bound=Select[Any])
+S = TypeVar("S", bound=Select)  # any Select, whatever its columns
 
 
 class Forbidden(Exception):

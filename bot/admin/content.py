@@ -331,7 +331,7 @@ async def rollback(app: FrontDesk, session: AsyncSession, principal: Principal, 
 
 async def bump(session: AsyncSession, now: datetime) -> None:
     result = await session.execute(update(ContentState).where(ContentState.id == 1).values(version=ContentState.version + 1, updated_at=now))
-    if not result.rowcount:
+    if not getattr(result, "rowcount", 0):  # a CursorResult; `execute` is typed as returning Result
         session.add(ContentState(id=1, version=1, updated_at=now))
 
 

@@ -6,6 +6,8 @@ readable on a phone. Days are counted in WIB (UTC+7), where most centers are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import io
 import statistics
 from dataclasses import dataclass, field
@@ -95,7 +97,7 @@ def median(values: list[float]) -> float | None:
 # --- charts --------------------------------------------------------------------------------
 
 
-def bar_chart(data: list[tuple[str, float]], title: str, *, horizontal: bool = False, color: str = "#0b6e4f") -> str:
+def bar_chart(data: Sequence[tuple[str, float]], title: str, *, horizontal: bool = False, color: str = "#0b6e4f") -> str:
     """An inline SVG bar chart (empty data gives a short note instead)."""
     if not data:
         return ""
@@ -163,5 +165,5 @@ async def dashboard(ctx: Ctx) -> Response:
     return ctx.render("dashboard.html", f=f, stats=stats, ops=ops, charts=charts, centers=centers)
 
 
-def _principal_center(principal: Principal) -> int | None:
+def _principal_center(principal: Principal) -> str | None:
     return None if principal.is_admin else principal.center_code

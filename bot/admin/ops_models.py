@@ -72,11 +72,11 @@ async def dashboard_stats(session: AsyncSession, principal: Principal, f: Filter
         if f.center_code:
             where.append(Handoff.center_code == f.center_code)
         stmt = scope_to_center(principal, select(Handoff.created_at, Handoff.taken_at, Handoff.rating).where(*where), Handoff.center_code)
-        rows = list(await session.execute(stmt))
-        waits = [(t - c).total_seconds() / 60 for c, t, _ in rows if t is not None]
+        handoffs = list(await session.execute(stmt))
+        waits = [(t - c).total_seconds() / 60 for c, t, _ in handoffs if t is not None]
         med = median(waits)
         stats.figures["handoff_wait"] = ("Median handoff waiting time", f"{med:.0f} min" if med is not None else "–")
-        ratings = [r for _, _, r in rows if r is not None]
+        ratings = [r for _, _, r in handoffs if r is not None]
         stats.charts["ratings"] = ("Ratings", [(str(k), float(sum(1 for r in ratings if r == k))) for k in range(1, 6)] if ratings else [])
         stats.figures["rating"] = ("Average rating", f"{sum(ratings) / len(ratings):.1f}" if ratings else "–")
     return stats

@@ -16,6 +16,7 @@ from bot.admin import audit
 from bot.admin.authz import ADMINS, CENTER_STAFF, NotFound, check_center, scope_to_center
 from bot.admin.web import Ctx, page, redirect
 from bot.services import centers as svc
+from bot.services.gazetteer import Gazetteer
 from bot.storage.models import Center
 
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -34,7 +35,7 @@ def _validate(row: dict[str, str]) -> tuple[svc.CenterRecord | None, list[str]]:
     writer = csv.DictWriter(out, fieldnames=list(svc.COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerow(row)
-    records, errors = svc.read_centers_csv(out.getvalue(), svc.Gazetteer.default())
+    records, errors = svc.read_centers_csv(out.getvalue(), Gazetteer.default())
     return (records[0] if records and not errors else None), [e.message for e in errors]
 
 

@@ -110,7 +110,7 @@ def _consultant_form(ctx: Ctx) -> tuple[dict[str, Any], list[str]]:
 
 @page("/consultants/new", allow=CENTER_STAFF)
 async def consultant_new(ctx: Ctx) -> Response:
-    values = {"name": "", "areas": [], "availability": "Mon-Fri 08:00-12:00, 13:00-15:00", "center_code": ctx.me.center_code, "active": True}
+    values: dict[str, Any] = {"name": "", "areas": [], "availability": "Mon-Fri 08:00-12:00, 13:00-15:00", "center_code": ctx.me.center_code, "active": True}
     return ctx.render("consultant_edit.html", c=None, v=values, errors=[], areas=SERVICE_AREAS, centers=await _center_names(ctx))
 
 
@@ -297,6 +297,7 @@ async def closure_create(ctx: Ctx) -> Response:
                 center = ""
                 errors.append(ctx.t("Choose a center."))
         if not errors:
+            assert first is not None and last is not None
             try:
                 row = await booking_svc.add_closure(session, center_code=center, first_day=first, last_day=last,
                                                     consultant_id=consultant_id, reason=ctx.field("reason")[:200] or None)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -64,6 +64,7 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+H = TypeVar("H", bound=Handler)
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,10 @@ class AdminRoute:
 TABLE: list[AdminRoute] = []
 
 
-def page(path: str, *, allow: frozenset[str] | None, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+def page(path: str, *, allow: frozenset[str] | None, methods: tuple[str, ...] = ("GET",)) -> Callable[[H], H]:
     """Declare an admin route with the roles it admits. There is no other way to add one."""
 
-    def deco(fn: Handler) -> Handler:
+    def deco(fn: H) -> H:
         TABLE.append(AdminRoute(path, methods, allow, fn))
         return fn
 

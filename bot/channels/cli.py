@@ -116,7 +116,7 @@ async def run_interactive(app: Any, user: str, stdin: IO[str] = sys.stdin, stdou
             stdout.write("\n")
             return
         text = line.strip()
-        base = {"user": user, "message_id": uuid.uuid4().hex}
+        base: dict[str, Any] = {"user": user, "message_id": uuid.uuid4().hex}
         if text.isdigit() and 1 <= int(text) <= len(payloads):
             obj = {**base, "button": payloads[int(text) - 1]}
         elif text.lower().startswith("loc "):

@@ -68,7 +68,7 @@ COMMANDS = {
 # keeps them built once per process. Add a method here when the bot starts calling it.
 _ID_RESPONSE = ApiResponse[MessageId]
 _PINNED_RESPONSE_TYPES = tuple(
-    ApiResponse[m.__returning__]  # type: ignore[valid-type]
+    ApiResponse[m.__returning__]  # type: ignore[valid-type,name-defined]
     for m in (SendMessage, AnswerCallbackQuery, GetFile, GetUpdates)  # Message, bool, File, list[Update]
 ) + (_ID_RESPONSE,)
 # Methods whose answer is a `Message`, of which the outbox needs only the message_id.
@@ -320,7 +320,8 @@ def reply_parts(reply: dict[str, Any]) -> list[dict[str, Any]]:
     """One reply dict → Bot API-sized parts: text (with its keyboard), then venue, then document."""
     parts: list[dict[str, Any]] = []
     text = reply.get("text")
-    keyboard = {k: reply[k] for k in ("buttons", "options", "options_title", "request_location", "request_contact") if k in reply}
+    keyboard: dict[str, Any] = {k: reply[k] for k in ("buttons", "options", "options_title", "request_location",
+                                                       "request_contact") if k in reply}
     if reply.get("document") is not None:
         doc = dict(reply["document"])
         if text and not doc.get("caption") and len(text) <= CAPTION_LIMIT and not keyboard:

@@ -22,6 +22,7 @@ import functools
 import json
 import logging
 import ssl
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.request import getproxies
 
@@ -167,7 +168,12 @@ class GraphClient(httpx.AsyncClient):
 
     pywa asks for the same few URLs again and again (`/<phone id>/messages`, the media
     endpoints), and httpx parsed and merged each one anew with the base URL, about a
-    tenth of the CPU of a send; `httpx.URL` is immutable, so the merged URL is kept."""
+    tenth of the CPU of a send; `httpx.URL` is immutable, so the merged URL is kept.
+
+    Private on purpose, and only here: httpx has no public hook for either (its `cookies=`
+    argument and setter copy the jar into a plain `Cookies`, and URL merging is internal),
+    so this class is the one place that touches `_cookies` and `_merge_url`; a change of
+    httpx that breaks it breaks here, and the WhatsApp transport tests catch it."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -214,12 +220,19 @@ def make_client(cs: ChannelSettings, *, collect: bool = False) -> WhatsApp:
             handlers.CallbackSelectionHandler(_collect),
             handlers.MessageStatusHandler(_collect),
         )
+    _SESSIONS[wa] = session
     return wa
 
 
+_SESSIONS: weakref.WeakKeyDictionary[Any, GraphClient] = weakref.WeakKeyDictionary()
+"""The HTTP client each `make_client` client was given: ours to close (pywa does not close it)."""
+
+
 async def close_client(wa: WhatsApp) -> None:
-    """Close the HTTP client of a `make_client` client (pywa keeps the one it was given)."""
-    await wa._api._session.aclose()  # noqa: SLF001
+    """Close the HTTP client of a `make_client` client."""
+    session = _SESSIONS.pop(wa, None)
+    if session is not None:
+        await session.aclose()
 
 
 _COLLECTED: contextvars.ContextVar[list[Any]] = contextvars.ContextVar("whatsapp_updates")
@@ -453,6 +466,7 @@ async def send_part(wa: WhatsApp, to: str, part: dict[str, Any], app: FrontDesk 
     from pywa_async.types import Button, Section, SectionList, SectionRow
 
     lang = part.get("lang") or "id"
+    sent: Any
     if "template" in part:
         from pywa_async.types.templates import TemplateLanguage
 

@@ -213,6 +213,7 @@ async def _relay_turn(turn: Turn, req: HandoffRequest, *, to_consultant: bool) -
     owner = await session.get(User, req.user_id)
     if owner is None:
         return
+    lang: str | None
     if to_consultant:
         channel, recipient, lang = req.consultant_channel, req.consultant_external_id, "id"
         who = owner.display_name or turn.t("User")

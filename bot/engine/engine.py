@@ -21,9 +21,9 @@ import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine import steps as step_runner
@@ -59,7 +59,7 @@ _LOAD_MANY = _LOAD.where(_PEOPLE)
 # Locked in conversation order, so concurrent batches queue instead of deadlocking (PostgreSQL).
 _LOCK_ONE, _LOCK_MANY = (s.order_by(Conversation.id).with_for_update(of=Conversation) for s in (_LOAD_ONE, _LOAD_MANY))
 _USER_IDS = select(User.id).where(_PEOPLE)
-_LOG = insert(MessageLog.__table__)
+_LOG = insert(cast(Table, MessageLog.__table__))
 
 
 class TurnHooks(Protocol):
@@ -181,7 +181,7 @@ class Engine:
                 rows.setdefault(key, {"channel": key[0], "message_id": key[1], "received_at": now})
         inserted: set[tuple[str, str]] = set()
         if rows:
-            stmt = insert_ignoring(session, InboundMessage.__table__, ("channel", "message_id"), ("channel", "message_id"))
+            stmt = insert_ignoring(session, cast(Table, InboundMessage.__table__), ("channel", "message_id"), ("channel", "message_id"))
             result = await session.execute(stmt, list(rows.values()))
             inserted = {(r[0], r[1]) for r in result.all()}
         out = []
@@ -199,7 +199,7 @@ class Engine:
     ) -> dict[tuple[str, str], tuple[User, Conversation]]:
         """The users of `events` and their locked conversations, created when new; one query
         when all exist (the usual case), four when some are new."""
-        names = {}
+        names: dict[tuple[str, str], str | None] = {}
         for e in events:
             names.setdefault((e.channel, e.user_id), e.display_name)
         if not names:
@@ -208,14 +208,14 @@ class Engine:
         missing = [k for k in names if k not in found]
         if missing:
             ids = (await session.execute(
-                insert_ignoring(session, User.__table__, ("channel", "external_id"), ("id",)),
+                insert_ignoring(session, cast(Table, User.__table__), ("channel", "external_id"), ("id",)),
                 [{"channel": c, "external_id": u, "created_at": now, "language_locked": False,
-                  "display_name": (names[(c, u)] or None) and names[(c, u)][:128]} for c, u in missing],
+                  "display_name": (names[(c, u)] or "")[:128] or None} for c, u in missing],
             )).scalars().all()
             if len(ids) < len(missing):  # some exist already (created meanwhile, or without a conversation)
                 ids = (await session.execute(_USER_IDS, {"keys": missing})).scalars().all()
             await session.execute(
-                insert_ignoring(session, Conversation.__table__, ("user_id",)),
+                insert_ignoring(session, cast(Table, Conversation.__table__), ("user_id",)),
                 [{"user_id": i, "values": {}, "updated_at": now} for i in ids],
             )
             found.update(await self._load_people(session, missing))
@@ -225,6 +225,7 @@ class Engine:
         self, session: AsyncSession, keys: list[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[User, Conversation]]:
         lock = not self.app.db.is_sqlite  # SQLite: the writer holds the whole database already
+        params: dict[str, Any]
         if len(keys) == 1:
             stmt, params = (_LOCK_ONE if lock else _LOAD_ONE), {"channel": keys[0][0], "external_id": keys[0][1]}
         else:
@@ -248,7 +249,7 @@ class Engine:
             user.phone = event.contact.phone[:32]
         # A typed command (`/start` on WhatsApp) says nothing about the user's language, and it
         # and the menu words are handled before any step or intent (`_dispatch`): no NLU for them.
-        command = bool(text) and text.startswith("/")
+        command = bool(text) and (text or "").startswith("/")
         lang = self._settle_language(user, conv, None if command else text)
         values = dict(conv.values or {})
         turn = Turn(app=self.app, session=session, user=user, conversation=conv, event=event, lang=lang, values=values)

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 MAX_BODY_TEXT = 10_000
 
 
-def routes(app_or_getter: Any) -> list[Route]:
+def routes(app_or_getter: Any) -> list[BaseRoute]:
     """Routes for the running FrontDesk (with `.nlu` and `.clock`), given itself or a
     function returning it (when the app is built after the routes)."""
     app_getter: Callable[[], Any] = (lambda: app_or_getter) if hasattr(app_or_getter, "nlu") else app_or_getter

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import CallbackPayload
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.app import FrontDesk
 
 log = logging.getLogger(__name__)
+_TABLE = cast(Table, OutboxMessage.__table__)
 
 
 class TransientError(Exception):
@@ -182,7 +183,7 @@ def _row(m: Message, part: dict[str, Any], key: str, now: datetime) -> dict[str,
 async def _insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     # executemany + RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
     # from a statement it compiles once; `.values([...])` would be compiled on every call.
-    stmt = insert_ignoring(session, OutboxMessage.__table__, ("idempotency_key",), ("id",))
+    stmt = insert_ignoring(session, _TABLE, ("idempotency_key",), ("id",))
     result = await session.execute(stmt, rows)
     return len(result.all())
 
@@ -224,4 +225,4 @@ async def cancel_pending(session: AsyncSession, *, ref: str, kind_prefix: str | 
     if kind_prefix:
         stmt = stmt.where(OutboxMessage.kind.startswith(kind_prefix))
     result = await session.execute(stmt.values(status=CANCELLED))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)  # a CursorResult; `execute` is typed as returning Result

@@ -11,9 +11,9 @@ import random
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 
 from bot.outbox.core import PermanentError, Transport, TransientError, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -81,7 +81,7 @@ class Worker:
         and one round, not one each. The outer condition holds back a row whose earlier
         row is waiting but was not claimed here: on PostgreSQL another worker may have it
         locked (`SKIP LOCKED` passed over it), and both would send at once."""
-        t = OutboxMessage.__table__
+        t = cast(Table, OutboxMessage.__table__)
         now = bindparam("claim_now", type_=t.c.next_attempt_at.type)
         earlier = t.alias("earlier")
 
@@ -104,11 +104,11 @@ class Worker:
         )
         if not self.app.db.is_sqlite:
             due = due.with_for_update(skip_locked=True)
-        due = due.cte("due")
+        due_rows = due.cte("due")
         passed_over = select(earlier.c.id).where(
-            earlier_waiting(due), earlier.c.id.not_in(select(due.c.id).scalar_subquery())
+            earlier_waiting(due_rows), earlier.c.id.not_in(select(due_rows.c.id).scalar_subquery())
         ).exists()
-        claimed = select(due.c.id).where(or_(due.c.ordered.is_(False), ~passed_over))
+        claimed = select(due_rows.c.id).where(or_(due_rows.c.ordered.is_(False), ~passed_over))
         return (
             update(t)
             .where(t.c.id.in_(claimed.scalar_subquery()))
@@ -279,7 +279,7 @@ def _put_back(row: Any, now: datetime) -> Outcome:
 
 def _outcome_statement() -> Any:
     """The outcome of each message of a round, one executemany (the values are parameters)."""
-    t = OutboxMessage.__table__
+    t = cast(Table, OutboxMessage.__table__)
     return (
         update(t)
         .where(t.c.id == bindparam("o_id"), t.c.status.in_([SENDING, bindparam("o_also")]))

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.domain.geo import Hit, PointIndex, haversine_km, maps_link, valid_point
 from bot.domain.opening_hours import OpeningHours, OpeningHoursError, parse_opening_hours
@@ -147,7 +147,7 @@ def read_centers_csv(text: str, gazetteer: Gazetteer | None = None) -> tuple[lis
     for raw in reader:
         start = line + 1
         line = reader.line_num
-        if raw.get(None):  # type: ignore[call-overload]
+        if raw.get(None):  # type: ignore[call-overload,unused-ignore]
             errors.append(RowError(start, "more values than columns"))
             continue
         row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
@@ -333,7 +333,8 @@ async def center_directory(session: AsyncSession) -> CenterDirectory:
         await session.execute(select(func.count(), func.max(Center.updated_at), func.max(Center.id)).where(Center.active.is_(True)))
     ).one()
     stamp = tuple(stamp_row)
-    key = str(session.bind.url) if session.bind is not None else ""
+    bind = session.bind
+    key = str(bind.url) if isinstance(bind, AsyncEngine) else ""
     cached = _DIRECTORIES.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]

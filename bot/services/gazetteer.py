@@ -156,8 +156,10 @@ class Gazetteer:
                 prov = by_code[row["province_code"]]
                 if row["latitude"]:
                     lat, lon, coords = float(row["latitude"]), float(row["longitude"]), "seat"
-                else:
+                elif prov.latitude is not None and prov.longitude is not None:
                     lat, lon, coords = prov.latitude, prov.longitude, "province_capital"
+                else:
+                    raise ValueError(f"region {row['code']} has no coordinates and its province none either")
                 regions.append(
                     Place(
                         code=row["code"], name=row["name"], kind=row["kind"], province_code=prov.code,  # type: ignore[arg-type]

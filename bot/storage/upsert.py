@@ -40,4 +40,4 @@ async def insert_ignore(session: AsyncSession, model: type, values: dict[str, An
     """Insert a row unless one with the same `conflict` columns exists. True if inserted."""
     stmt = dialect_insert(session)(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict))
     result = await session.execute(stmt)
-    return bool(result.rowcount)
+    return bool(getattr(result, "rowcount", 0))  # a CursorResult; `execute` is typed as returning Result

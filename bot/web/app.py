@@ -8,7 +8,7 @@ import gc
 import json
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +37,7 @@ COOKIE = "frontdesk_try"
 MAX_BODY = 64 * 1024
 
 RouteProvider = Callable[["FrontDesk"], list[BaseRoute]]
-Job = Callable[["FrontDesk", asyncio.Event], Awaitable[None]]
+Job = Callable[["FrontDesk", asyncio.Event], Coroutine[Any, Any, None]]
 
 ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram.routes, whatsapp.routes, admin_routes)
 """What adds routes; a channel that is not configured adds none."""
@@ -61,7 +61,7 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
         if settle_heap:
             _settle_heap()
         stop = asyncio.Event()
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         if background:
             for job in BACKGROUND_JOBS:
                 tasks.append(asyncio.create_task(job(frontdesk, stop), name=f"{job.__module__}.{job.__name__}"))
