@@ -11,12 +11,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.domain.zones import WIB
+
 if TYPE_CHECKING:
     from bot.app import FrontDesk
 
 log = logging.getLogger(__name__)
 TICK = 30.0
-AGENDA_TZ = "Asia/Jakarta"
+AGENDA_TZ = WIB
 
 
 async def run(app: FrontDesk, stop: asyncio.Event) -> None:

@@ -140,31 +140,3 @@ REMINDERS: tuple[tuple[str, timedelta], ...] = (
 def reminders_for(starts_at: datetime, now: datetime) -> list[Reminder]:
     """The reminders still ahead: a day before and two hours before the consultation."""
     return [Reminder(kind, starts_at - before) for kind, before in REMINDERS if starts_at - before > now]
-
-
-# --- free text answers ------------------------------------------------------------------------
-
-AREA_WORDS: dict[str, tuple[str, ...]] = {
-    "hr": ("sdm", "sumber daya manusia", "karyawan", "pegawai", "tenaga kerja", "pelatihan", "human resource", "hr", "staff", "employee", "training"),
-    "production": ("produksi", "kemasan", "packaging", "kualitas", "mutu", "bahan baku", "halal", "pirt", "sni", "production", "product", "produk"),
-    "financing": ("pembiayaan", "modal", "pinjaman", "kredit", "kur", "keuangan", "pembukuan", "dana", "bank", "financing", "finance", "loan", "capital", "money", "bookkeeping"),
-    "marketing": ("pemasaran", "marketing", "promosi", "jualan", "penjualan", "pasar", "branding", "market", "sales", "promotion", "jual"),
-    "institutional": ("kelembagaan", "legalitas", "izin", "perizinan", "nib", "koperasi", "badan usaha", "lembaga", "institutional", "license", "permit", "legal", "cooperative"),
-    "it": ("teknologi", "digital", "online", "website", "aplikasi", "medsos", "media sosial", "ecommerce", "e-commerce", "marketplace", "technology", "internet", "pengembangan it"),
-    "partnership": ("kerjasama", "kerja sama", "jaringan", "kemitraan", "mitra", "networking", "partnership", "partner", "network", "ekspor", "export"),
-}
-
-
-def find_service_area(text: str) -> str | None:
-    """The service area a message names ("mau konsultasi pemasaran" → marketing), or None.
-    Longer phrases win over shorter ones so "pengembangan it" is not read as something else."""
-    low = f" {re.sub(r'[^a-z0-9 -]+', ' ', (text or '').lower())} "
-    best: tuple[int, str] | None = None
-    # "IT"/"TI" only in capitals or as the whole answer: "it" is an English pronoun.
-    if re.search(r"\b(IT|TI)\b", text or "") or low.strip() in ("it", "ti"):
-        best = (2, "it")
-    for area, words in AREA_WORDS.items():
-        for w in words:
-            if f" {w} " in low and (best is None or len(w) > best[0]):
-                best = (len(w), area)
-    return best[1] if best else None

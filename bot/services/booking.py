@@ -13,7 +13,6 @@ from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from math import asin, cos, radians, sin, sqrt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import booking as rules
+from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.centers import Center
+from bot.domain.geo import haversine_km
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, NotTheConsultant, SlotTaken, SlotUnavailable
+from bot.domain.zones import DEFAULT_ZONE
 from bot.domain.slots import (
     DEFAULT_POLICY,
     Closure as ClosureRule,
@@ -38,7 +41,7 @@ from bot.engine.events import Button, Reply
 from bot.i18n import format_datetime
 from bot.outbox import cancel_pending, enqueue, enqueue_many
 from bot.services import schedule_cache
-from bot.storage.models import Booking, Center, Closure, Consultant, SlotHold, User, WeeklyAvailability
+from bot.storage.models import Booking, Center as CenterRow, Closure, Consultant, SlotHold, User, WeeklyAvailability
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -60,53 +63,24 @@ def _english(lang: str, message: str, **kwargs: Any) -> str:
 # --- centers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CenterInfo:
-    code: str
-    name: str
-    tz: str
-    latitude: float | None = None
-    longitude: float | None = None
-    address: str = ""
-    place: str = ""
-    """Town or regency, for matching what users type ("Maros", "Biak")."""
+async def center_info(session: AsyncSession, code: str) -> Center | None:
+    row = (await session.execute(select(CenterRow).where(CenterRow.code == code))).scalar_one_or_none()
+    return Center.from_model(row) if row is not None else None
 
 
-def _info_from_row(row: Center) -> CenterInfo:
-    return CenterInfo(
-        code=row.code,
-        name=row.name,
-        tz=row.timezone,
-        latitude=row.latitude,
-        longitude=row.longitude,
-        address=row.address or "",
-        place=" ".join(x for x in (row.regency, row.province) if x),
-    )
-
-
-async def center_info(session: AsyncSession, code: str) -> CenterInfo | None:
-    row = (await session.execute(select(Center).where(Center.code == code))).scalar_one_or_none()
-    return _info_from_row(row) if row is not None else None
-
-
-async def bookable_centers(session: AsyncSession) -> list[CenterInfo]:
+async def bookable_centers(session: AsyncSession) -> list[Center]:
     """Centers with at least one active consultant, by name."""
     codes = (await session.execute(select(Consultant.center_code).where(Consultant.active.is_(True)).distinct())).scalars()
     out = [c for c in [await center_info(session, code) for code in codes] if c is not None]
     return sorted(out, key=lambda c: c.name)
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2, dlat, dlon = radians(lat1), radians(lat2), radians(lat2 - lat1), radians(lon2 - lon1)
-    return 2 * 6371.0 * asin(sqrt(sin(dlat / 2) ** 2 + cos(p1) * cos(p2) * sin(dlon / 2) ** 2))
+def nearest_center(centers: Sequence[Center], latitude: float, longitude: float) -> Center | None:
+    placed = [c for c in centers if c.has_point]
+    return min(placed, key=lambda c: haversine_km(latitude, longitude, c.latitude, c.longitude), default=None)
 
 
-def nearest_center(centers: Sequence[CenterInfo], latitude: float, longitude: float) -> CenterInfo | None:
-    placed = [c for c in centers if c.latitude is not None and c.longitude is not None]
-    return min(placed, key=lambda c: _km(latitude, longitude, c.latitude, c.longitude), default=None)  # type: ignore[arg-type]
-
-
-def match_center(centers: Sequence[CenterInfo], text: str) -> CenterInfo | None:
+def match_center(centers: Sequence[Center], text: str) -> Center | None:
     """The center a typed answer names ("maros", "PLUT Biak", "jogja"), with typos forgiven."""
     from rapidfuzz import fuzz
 
@@ -158,13 +132,13 @@ async def schedules_for(session: AsyncSession, center_code: str) -> tuple[list[C
 class _CenterSchedule:
     """What slot rules need of a center; kept a few seconds by `schedule_cache`."""
 
-    center: CenterInfo | None
+    center: Center | None
     schedules: tuple[ConsultantSchedule, ...]
     closures: tuple[ClosureRule, ...]
 
     @property
     def tz(self) -> str:
-        return self.center.tz if self.center else "Asia/Jakarta"
+        return self.center.tz if self.center else DEFAULT_ZONE
 
 
 async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSchedule:
@@ -596,7 +570,7 @@ async def accept_booking(
     user = await session.get(User, booking.user_id)
     if user is not None:
         center = await center_info(session, booking.center_code)
-        tz = center.tz if center else "Asia/Jakarta"
+        tz = center.tz if center else DEFAULT_ZONE
         text = translate(
             booking.language, "Good news: your consultation {ref} on {when} is confirmed by the consultant.",
             ref=booking.ref, when=format_datetime(booking.starts_at, booking.language, tz),
@@ -625,7 +599,7 @@ async def decline_booking(
     declined_by = sorted({*(booking.declined_by or []), consultant_id})
     booking.declined_by = declined_by
     center = await center_info(session, booking.center_code)
-    tz = center.tz if center else "Asia/Jakarta"
+    tz = center.tz if center else DEFAULT_ZONE
     day = booking.starts_at.astimezone(ZoneInfo(tz)).date()
     # The slot must still be ahead with any notice at all; min notice is for new bookings.
     late_policy = SlotPolicy(policy.duration, policy.buffer, timedelta(0), policy.horizon)
@@ -699,29 +673,13 @@ async def list_bookings(
 
 # --- notifications ------------------------------------------------------------------------------
 
-AREA_NAMES = {
-    "hr": ("SDM", "Human resources"),
-    "production": ("Produksi", "Production"),
-    "financing": ("Pembiayaan", "Financing"),
-    "marketing": ("Pemasaran", "Marketing"),
-    "institutional": ("Kelembagaan", "Institutional & legal"),
-    "it": ("Pengembangan TI", "IT & digital"),
-    "partnership": ("Jaringan kerja sama", "Partnerships & networking"),
-}
-
-
-def area_name(area: str, lang: str) -> str:
-    pair = AREA_NAMES.get(area, (area, area))
-    return pair[1] if lang == "en" else pair[0]
-
-
 def _consultant_message(
-    booking: Booking, change: str, *, center: CenterInfo | None, consultant_id: int, contact: _Contact, now: datetime,
+    booking: Booking, change: str, *, center: Center | None, consultant_id: int, contact: _Contact, now: datetime,
     translate: Translate, starts_at: datetime | None = None, previous_start: datetime | None = None,
 ) -> dict[str, Any]:
     """The outbox message (`enqueue`'s arguments) telling the consultant, in Indonesian, on
     their linked channel, else the delivery log."""
-    tz = center.tz if center else "Asia/Jakarta"
+    tz = center.tz if center else DEFAULT_ZONE
     lang = "id"
     when = format_datetime(starts_at or booking.starts_at, lang, tz)
     who = booking.name + (f" ({booking.business_name})" if booking.business_name else "")
@@ -765,10 +723,10 @@ async def _notify_consultant(
 
 
 def _reminder_messages(
-    booking: Booking, *, center: CenterInfo | None, user: _Contact, now: datetime, translate: Translate
+    booking: Booking, *, center: Center | None, user: _Contact, now: datetime, translate: Translate
 ) -> list[dict[str, Any]]:
     """The user's reminders (24 h and 2 h before, those still ahead) as outbox messages."""
-    tz = center.tz if center else "Asia/Jakarta"
+    tz = center.tz if center else DEFAULT_ZONE
     lang = booking.language
     place = center.name if center else booking.center_code
     when = format_datetime(booking.starts_at, lang, tz)
@@ -804,8 +762,6 @@ async def add_consultant(
     session: AsyncSession, *, center_code: str, name: str, areas: Sequence[str], windows: Sequence[Window], now: datetime,
     demo: bool = False,
 ) -> Consultant:
-    from bot.domain.slots import SERVICE_AREAS
-
     bad = [a for a in areas if a not in SERVICE_AREAS]
     if bad or not areas:
         raise ValueError(f"unknown service area(s) {', '.join(bad) or '(none given)'}; use {', '.join(SERVICE_AREAS)}")
@@ -838,7 +794,7 @@ async def add_closure(
 
 
 __all__ = [
-    "HOLD_FOR", "CenterInfo", "BookingRequest", "DeclineOutcome",
+    "HOLD_FOR", "Center", "BookingRequest", "DeclineOutcome",
     "center_info", "bookable_centers", "nearest_center", "match_center", "schedules_for", "free_slots",
     "hold_slot", "release_holds", "book", "user_bookings", "last_booking", "user_booking", "cancel_booking",
     "reschedule_booking", "consultant_for_account", "accept_booking", "decline_booking", "list_bookings",
