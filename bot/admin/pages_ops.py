@@ -21,7 +21,8 @@ from bot.admin.authz import (
     chosen_center_filter, scope_to_center, scope_to_consultant,
 )
 from bot.admin.web import Ctx, page, redirect
-from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition, transition
+from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition
+from bot.domain.booking import Booking as BookingEntity
 from bot.domain.areas import SERVICE_AREAS
 from bot.domain.slots import format_availability, parse_availability
 from bot.domain.zones import DEFAULT_ZONE, WIB
@@ -424,11 +425,9 @@ async def booking_attendance(ctx: Ctx) -> Response:
         assert row is not None
         before = row.status
         try:
-            row.status = transition(row.status, value)
+            BookingEntity(row).record_attendance(value, now=ctx.now)
         except InvalidTransition:
             raise Forbidden() from None
-        row.version += 1
-        row.updated_at = ctx.now
         audit.record(session, ctx.me, f"booking.{value}", "booking", row.ref, ctx.now, center_code=row.center_code, before=before)
     return redirect(f"/bookings/{b.id}?done=saved")
 

@@ -1,9 +1,11 @@
 """Booking use cases: hold, book, reschedule, cancel, accept, decline (and reassign), list.
 
-Each takes the caller's session (one transaction: the unit of work), raises a domain
-exception from `bot.domain.booking` on a broken rule, and writes the notifications it
-causes to the outbox in the same transaction, so a booking and its messages commit or
-roll back together. Flow actions (`bot.services.booking`) and the CLI call these.
+Each takes the caller's session (one transaction: the unit of work), changes a booking
+only through a method of the `bot.domain.booking.Booking` entity (which raises a domain
+exception on a broken rule and records a domain event; `collect_events` hands them out),
+and writes the notifications it causes to the outbox in the same transaction, so a
+booking and its messages commit or roll back together. Flow actions
+(`bot.services.booking_actions`) and the CLI call these.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bot.domain import booking as rules
 from bot.domain.areas import SERVICE_AREAS, area_name
 from bot.domain.centers import Center
 from bot.domain.geo import haversine_km
-from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, NotTheConsultant, SlotTaken, SlotUnavailable
+from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, SlotTaken, SlotUnavailable
 from bot.domain.zones import DEFAULT_ZONE
 from bot.domain.slots import (
     DEFAULT_POLICY,
@@ -255,6 +257,29 @@ async def hold_slot(
     raise SlotTaken("someone else is holding that time")
 
 
+# --- the entity and its events -------------------------------------------------------------------
+
+_SEEN = "bot.booking.seen"
+
+
+def _entity(session: AsyncSession, row: Booking) -> rules.Booking:
+    """The `Booking` entity over a row, remembered by the unit of work (the session) so that
+    `collect_events` finds what it recorded (cosmicpython's `uow.seen` and `collect_new_events`)."""
+    entity = rules.Booking(row)
+    session.info.setdefault(_SEEN, []).append(entity)
+    return entity
+
+
+def collect_events(session: AsyncSession) -> list[rules.BookingEvent]:
+    """The events the booking use cases recorded in this unit of work so far, oldest first;
+    each is handed out once."""
+    events: list[rules.BookingEvent] = []
+    for entity in session.info.get(_SEEN, []):
+        events += entity.events
+        entity.events.clear()
+    return events
+
+
 # --- statements of the booking path, built once -------------------------------------------------
 # Building a select or insert costs more Python time than the round trip it makes; these are
 # built on first use with bound parameters and reused (SQLAlchemy caches their compiled form).
@@ -422,12 +447,11 @@ async def book(
         raise SlotUnavailable("that time has passed")
     values = {
         "user_id": request.user_id, "center_code": request.center_code, "service_area": request.area,
-        "starts_at": request.starts_at, "ends_at": request.starts_at + policy.duration,
-        "status": rules.BookingStatus.PENDING.value, "name": request.name[:128],
+        "name": request.name[:128],
         "business_name": (request.business_name or None) and request.business_name[:200],
         "business_kind": (request.business_kind or None) and request.business_kind[:200],
         "phone": request.phone, "language": request.language, "consent_at": request.consent_at,
-        "version": 1, "declined_by": [], "created_at": now, "updated_at": now,
+        **rules.Booking.initial_fields(request.starts_at, policy.duration, now),
     }
     booking = None
     for cid in candidates:
@@ -436,6 +460,7 @@ async def book(
             break
     if booking is None:
         raise SlotTaken("the slot was booked by someone else a moment ago")
+    session.info.setdefault(_SEEN, []).append(rules.Booking.requested(booking, now=now))
     if has_hold:
         await release_holds(session, request.user_id)
     center = (await _center_schedule(session, request.center_code)).center
@@ -478,11 +503,7 @@ async def cancel_booking(
     session: AsyncSession, *, user_id: int, ref: str, now: datetime, translate: Translate = _english
 ) -> Booking:
     booking = await user_booking(session, user_id, ref, lock=True)
-    if booking.ends_at <= now:
-        raise rules.InvalidTransition("past", "cancelled")
-    booking.status = rules.transition(booking.status, "cancelled")
-    booking.version += 1
-    booking.updated_at = now
+    _entity(session, booking).cancel(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     await _notify_consultant(session, booking, "cancelled", now=now, translate=translate)
     return booking
@@ -501,35 +522,29 @@ async def reschedule_booking(
     """Move the user's booking to `starts_at` (same center and field). The same consultant
     keeps it when free then, otherwise another consultant of the field takes it."""
     booking = await user_booking(session, user_id, ref, lock=True)
-    rules.transition(booking.status, "rescheduled")
-    if booking.ends_at <= now:
-        raise rules.InvalidTransition("past", "rescheduled")
+    entity = _entity(session, booking)
+    entity.check_reschedule(now=now)
     if starts_at == booking.starts_at:
         return booking
     free, _ = await _free_at(session, center_code=booking.center_code, area=booking.service_area, starts_at=starts_at, now=now,
                              policy=policy, user_id=user_id, ignore_booking=booking.id)
     old_consultant = booking.consultant_id
-    old_start, old_end = booking.starts_at, booking.ends_at
+    old_start = booking.starts_at
     free.sort(key=lambda cid: cid != old_consultant)  # keep the same consultant when possible
     moved = False
     for cid in free:
         try:
             async with session.begin_nested():
-                booking.consultant_id = cid
-                booking.starts_at, booking.ends_at = starts_at, starts_at + policy.duration
+                entity.reschedule(starts_at, policy.duration, cid, now=now)
                 await session.flush()
             moved = True
             break
         except IntegrityError:
-            await session.refresh(booking)
+            await session.refresh(booking)  # the row as it was: the move did not happen
+            entity.forget_last_event()
             continue
     if not moved:
-        booking.consultant_id, booking.starts_at, booking.ends_at = old_consultant, old_start, old_end
         raise SlotTaken("the slot was booked by someone else a moment ago")
-    if booking.consultant_id != old_consultant:
-        booking.status = rules.transition(booking.status, "reassigned")
-    booking.version += 1
-    booking.updated_at = now
     await release_holds(session, user_id)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     if booking.consultant_id != old_consultant:
@@ -554,19 +569,15 @@ async def _consultant_booking(session: AsyncSession, consultant_id: int, ref: st
     booking = (await session.execute(select(Booking).where(Booking.ref == ref.upper()).with_for_update())).scalar_one_or_none()
     if booking is None:
         raise BookingNotFound(ref)
-    if booking.consultant_id != consultant_id:
-        raise NotTheConsultant(ref)
-    return booking
+    return booking  # whether it is theirs is the entity's rule (`NotTheConsultant`)
 
 
 async def accept_booking(
     session: AsyncSession, *, consultant_id: int, ref: str, now: datetime, translate: Translate = _english
 ) -> Booking:
     booking = await _consultant_booking(session, consultant_id, ref)
-    if booking.status == rules.BookingStatus.CONFIRMED:
+    if not _entity(session, booking).accept(consultant_id, now=now):
         return booking  # a second tap on Accept changes nothing
-    booking.status = rules.transition(booking.status, "accepted")
-    booking.updated_at = now
     user = await session.get(User, booking.user_id)
     if user is not None:
         center = await center_info(session, booking.center_code)
@@ -595,9 +606,8 @@ async def decline_booking(
     """The consultant cannot take it: another consultant of the same field free at that
     time takes it over; when none is, the booking ends and the user gets other times."""
     booking = await _consultant_booking(session, consultant_id, ref)
-    rules.transition(booking.status, "declined")
-    declined_by = sorted({*(booking.declined_by or []), consultant_id})
-    booking.declined_by = declined_by
+    entity = _entity(session, booking)
+    declined_by = entity.decline(consultant_id)
     center = await center_info(session, booking.center_code)
     tz = center.tz if center else DEFAULT_ZONE
     day = booking.starts_at.astimezone(ZoneInfo(tz)).date()
@@ -610,20 +620,16 @@ async def decline_booking(
     for cid in [s.consultant_id for s in slots if s.starts_at == booking.starts_at]:
         try:
             async with session.begin_nested():
-                booking.consultant_id = cid
-                booking.status = rules.transition(booking.status, "reassigned")
+                entity.reassign(cid, now=now)
                 await session.flush()
         except IntegrityError:
-            await session.refresh(booking)
-            booking.declined_by = declined_by
+            await session.refresh(booking)  # the row as it was: the reassignment did not happen
+            entity.forget_last_event()
+            entity.decline(consultant_id)
             continue
-        booking.version += 1
-        booking.updated_at = now
         await _notify_consultant(session, booking, "new", now=now, translate=translate)
         return DeclineOutcome(booking, cid, [])
-    booking.status = rules.transition(booking.status, "declined")
-    booking.version += 1
-    booking.updated_at = now
+    entity.end_declined(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     others = await free_slots(session, center_code=booking.center_code, area=booking.service_area, now=now,
                               user_id=booking.user_id, policy=policy)
@@ -798,7 +804,7 @@ __all__ = [
     "center_info", "bookable_centers", "nearest_center", "match_center", "schedules_for", "free_slots",
     "hold_slot", "release_holds", "book", "user_bookings", "last_booking", "user_booking", "cancel_booking",
     "reschedule_booking", "consultant_for_account", "accept_booking", "decline_booking", "list_bookings",
-    "add_consultant", "set_availability", "add_closure", "area_name", "seed_consultants",
+    "add_consultant", "set_availability", "add_closure", "area_name", "seed_consultants", "collect_events",
 ]
 
 
