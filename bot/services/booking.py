@@ -262,12 +262,16 @@ async def hold_slot(
 _SEEN = "bot.booking.seen"
 
 
-def _entity(session: AsyncSession, row: Booking) -> rules.Booking:
-    """The `Booking` entity over a row, remembered by the unit of work (the session) so that
-    `collect_events` finds what it recorded (cosmicpython's `uow.seen` and `collect_new_events`)."""
-    entity = rules.Booking(row)
+def _seen(session: AsyncSession, entity: rules.Booking) -> rules.Booking:
+    """Remember the entity in the unit of work (the session) so that `collect_events` finds
+    what it recorded (cosmicpython's `uow.seen` and `collect_new_events`)."""
     session.info.setdefault(_SEEN, []).append(entity)
     return entity
+
+
+def _entity(session: AsyncSession, row: Booking) -> rules.Booking:
+    """The `Booking` entity over a row, seen by the unit of work."""
+    return _seen(session, rules.Booking(row))
 
 
 def collect_events(session: AsyncSession) -> list[rules.BookingEvent]:
@@ -460,7 +464,7 @@ async def book(
             break
     if booking is None:
         raise SlotTaken("the slot was booked by someone else a moment ago")
-    session.info.setdefault(_SEEN, []).append(rules.Booking.requested(booking, now=now))
+    _seen(session, rules.Booking.requested(booking, now=now))
     if has_hold:
         await release_holds(session, request.user_id)
     center = (await _center_schedule(session, request.center_code)).center
