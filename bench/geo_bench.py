@@ -17,7 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.config import ROOT  # noqa: E402
-from bot.services.centers import CenterDirectory, CenterRecord, nearest_centers, read_centers_csv  # noqa: E402
+from bot.domain.centers import Center  # noqa: E402
+from bot.services.centers import CenterDirectory, nearest_centers, read_centers_csv  # noqa: E402
 from bot.services.gazetteer import Gazetteer  # noqa: E402
 
 QUERIES = [
@@ -44,7 +45,7 @@ def main(n: int = 20000) -> None:
     for i in range(500 - len(real)):
         r = rng.choice(seats)
         synthetic.append(
-            CenterRecord(
+            Center(
                 code=f"bench-{i}", name=f"Bench {i}", level="regency", province=r.province,
                 latitude=r.latitude + rng.uniform(-0.05, 0.05), longitude=r.longitude + rng.uniform(-0.05, 0.05),  # type: ignore[operator]
                 coord_precision="building", timezone=r.timezone, regency_code=r.code,

@@ -18,14 +18,11 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.zones import zone_abbreviation
+
 DOMAIN = "frontdesk"
 LANGUAGES = ("id", "en")
 
-ZONE_ABBR = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-
-def zone_abbreviation(tz: str) -> str:
-    return ZONE_ABBR.get(tz, tz)
 
 
 def compile_catalogs(locales_dir: Path) -> list[Path]:

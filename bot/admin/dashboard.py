@@ -21,6 +21,7 @@ from starlette.responses import Response
 from bot.admin import ops_models
 from bot.admin.authz import CENTER_STAFF, Principal, chosen_center_filter
 from bot.admin.web import Ctx, page
+from bot.domain.zones import WIB
 from bot.storage.models import MessageLog
 
 WIB = timezone(timedelta(hours=7))
@@ -60,7 +61,7 @@ class Stats:
 
 def _wib_day(session: AsyncSession, column: Any) -> Any:
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Jakarta", column), "YYYY-MM-DD")
+        return func.to_char(func.timezone(WIB, column), "YYYY-MM-DD")
     return func.date(column, literal_column("'+7 hours'"))
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from bot.admin import audit
+from bot.domain.zones import DEFAULT_ZONE
 from bot.admin.authz import ADMINS, CENTER_STAFF, NotFound, check_center, scope_to_center
 from bot.admin.web import Ctx, page, redirect
 from bot.services import centers as svc
@@ -30,7 +31,7 @@ def _form_row(ctx: Ctx, code: str | None = None) -> dict[str, str]:
     return row
 
 
-def _validate(row: dict[str, str]) -> tuple[svc.CenterRecord | None, list[str]]:
+def _validate(row: dict[str, str]) -> tuple[svc.Center | None, list[str]]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(svc.COLUMNS), lineterminator="\n")
     writer.writeheader()
@@ -67,7 +68,7 @@ async def centers_list(ctx: Ctx) -> Response:
 async def centers_export(ctx: Ctx) -> Response:
     stmt = scope_to_center(ctx.me, select(Center).order_by(Center.province, Center.code), Center.code)
     async with ctx.app.db.sessions() as session:
-        records = [svc.CenterRecord.from_model(c) for c in (await session.execute(stmt)).scalars()]
+        records = [svc.Center.from_model(c) for c in (await session.execute(stmt)).scalars()]
     return Response(svc.write_centers_csv(records), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="centers.csv"'})
 
@@ -105,7 +106,7 @@ async def centers_import(ctx: Ctx) -> Response:
 
 @page("/centers/new", allow=ADMINS)
 async def center_new(ctx: Ctx) -> Response:
-    row = {c: "" for c in svc.COLUMNS} | {"timezone": "Asia/Jakarta", "level": "regency", "coord_precision": "building"}
+    row = {c: "" for c in svc.COLUMNS} | {"timezone": DEFAULT_ZONE, "level": "regency", "coord_precision": "building"}
     return ctx.render("center_edit.html", row=row, center=None, errors=[], columns=svc.COLUMNS)
 
 
@@ -129,7 +130,7 @@ async def center_create(ctx: Ctx) -> Response:
 @page("/centers/{id}", allow=CENTER_STAFF)
 async def center_edit(ctx: Ctx) -> Response:
     center = await _center(ctx, ctx.request.path_params["id"])
-    row = svc.CenterRecord.from_model(center).as_row()
+    row = svc.Center.from_model(center).as_row()
     return ctx.render("center_edit.html", row=row, center=center, errors=[], columns=svc.COLUMNS, message=ctx.query("done"))
 
 

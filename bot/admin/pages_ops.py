@@ -21,8 +21,11 @@ from bot.admin.authz import (
     chosen_center_filter, scope_to_center, scope_to_consultant,
 )
 from bot.admin.web import Ctx, page, redirect
-from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition, transition
-from bot.domain.slots import SERVICE_AREAS, format_availability, parse_availability
+from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition
+from bot.domain.booking import Booking as BookingEntity
+from bot.domain.areas import SERVICE_AREAS
+from bot.domain.slots import format_availability, parse_availability
+from bot.domain.zones import DEFAULT_ZONE, WIB
 from bot.services import booking as booking_svc
 from bot.storage.models import Booking, Center, Closure, Consultant, WeeklyAvailability
 
@@ -352,7 +355,7 @@ def _bookings_query(principal: Principal, f: dict[str, Any]) -> Select[Any]:
     if f["status"] in STATUSES:
         stmt = stmt.where(Booking.status == f["status"])
     # dates are WIB days; a center in WITA/WIT is at most two hours off at the edges
-    wib = ZoneInfo("Asia/Jakarta")
+    wib = ZoneInfo(WIB)
     if f["from"]:
         stmt = stmt.where(Booking.starts_at >= datetime.combine(f["from"], time.min, wib))
     if f["to"]:
@@ -368,7 +371,7 @@ async def bookings(ctx: Ctx) -> Response:
         zones = await _zones(session)
         names = {i: n for i, n in await session.execute(select(Consultant.id, Consultant.name))}
     return ctx.render("bookings.html", rows=rows, zones=zones, names=names, f=f, areas=SERVICE_AREAS, statuses=STATUSES,
-                      centers=await _center_names(ctx), local=_local)
+                      centers=await _center_names(ctx), local=_local, default_zone=DEFAULT_ZONE)
 
 
 @page("/bookings/export.csv", allow=BOOKING_STAFF)
@@ -382,7 +385,7 @@ async def bookings_export(ctx: Ctx) -> Response:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(BOOKING_COLUMNS)
     for b in rows:
-        tz = zones.get(b.center_code, "Asia/Jakarta")
+        tz = zones.get(b.center_code, DEFAULT_ZONE)
         w.writerow([b.ref, b.center_code, b.service_area, _local(b.starts_at, tz), b.status, names.get(b.consultant_id, ""), b.name,
                     b.business_name or "", b.business_kind or "", b.phone or "", b.language, b.created_at.astimezone(UTC).isoformat()])
     async with ctx.app.db.transaction() as session:  # personal data left the system: say who took it
@@ -403,7 +406,7 @@ async def _booking(ctx: Ctx, booking_id: str) -> Booking:
 async def booking_detail(ctx: Ctx) -> Response:
     b = await _booking(ctx, ctx.request.path_params["id"])
     async with ctx.app.db.sessions() as session:
-        tz = (await _zones(session)).get(b.center_code, "Asia/Jakarta")
+        tz = (await _zones(session)).get(b.center_code, DEFAULT_ZONE)
         consultant = await session.get(Consultant, b.consultant_id)
     return ctx.render("booking_detail.html", b=b, tz=tz, local=_local, consultant=consultant, message=ctx.query("done"),
                       can_mark=b.starts_at <= ctx.now and b.status in (*ACTIVE_STATUSES, *ATTENDANCE))
@@ -423,11 +426,9 @@ async def booking_attendance(ctx: Ctx) -> Response:
         assert row is not None
         before = row.status
         try:
-            row.status = transition(row.status, value)
+            BookingEntity(row).record_attendance(value, now=ctx.now)
         except InvalidTransition:
             raise Forbidden() from None
-        row.version += 1
-        row.updated_at = ctx.now
         audit.record(session, ctx.me, f"booking.{value}", "booking", row.ref, ctx.now, center_code=row.center_code, before=before)
     return redirect(f"/bookings/{b.id}?done=saved")
 

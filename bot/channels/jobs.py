@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.domain.zones import WIB
 from bot.outbox import post
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 TICK = 30.0
-AGENDA_TZ = "Asia/Jakarta"
+AGENDA_TZ = WIB
 
 
 async def run(app: FrontDesk, stop: asyncio.Event) -> None:

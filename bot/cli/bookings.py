@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from bot.domain.zones import DEFAULT_ZONE
+
 app = typer.Typer(help="Consultation bookings.", no_args_is_help=True)
 
 
@@ -39,7 +41,7 @@ def list_(
                 rows = await list_bookings(session, center_code=center, day=the_day, include_inactive=all_)
                 for b in rows:
                     info = await center_info(session, b.center_code)
-                    tz = info.tz if info else "Asia/Jakarta"
+                    tz = info.tz if info else DEFAULT_ZONE
                     consultant = await session.get(Consultant, b.consultant_id)
                     if as_json:
                         typer.echo(json.dumps({

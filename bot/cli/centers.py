@@ -71,7 +71,7 @@ def export(
 @app.command("list")
 def list_() -> None:
     """One line per center: code, time zone, place, and which facts are still missing."""
-    from bot.i18n import zone_abbreviation
+    from bot.domain.zones import zone_abbreviation
     from bot.services.centers import list_centers
 
     async def run() -> None:

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from bot.domain.zones import DEFAULT_ZONE
+
 app = typer.Typer(help="Consultants, their weekly hours and their closures.", no_args_is_help=True)
 
 
@@ -127,7 +129,7 @@ def availability(
             if cl.consultant_id in (None, c.id):
                 typer.echo(f"  closed {cl.first_day} .. {cl.last_day}{' (center)' if cl.consultant_id is None else ' (leave)'}")
         info = await center_info(session, c.center_code)
-        tz = info.tz if info else "Asia/Jakarta"
+        tz = info.tz if info else DEFAULT_ZONE
         policy = SlotPolicy(horizon=timedelta(days=days))
         slots = [s for s in await free_slots(session, center_code=c.center_code, area=None, now=frontdesk.clock.now(), policy=policy)
                  if s.consultant_id == c.id]

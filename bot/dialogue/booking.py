@@ -23,11 +23,13 @@ from bot.domain.booking import (
     SlotTaken,
     SlotUnavailable,
     find_reference,
-    find_service_area,
 )
+from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
+from bot.domain.centers import Center
 from bot.domain.ics import booking_ics
-from bot.domain.slots import SERVICE_AREAS, days_with_slots, free_times, nearest_times
+from bot.domain.slots import days_with_slots, free_times, nearest_times
 from bot.domain.when import When, parse_when
+from bot.domain.zones import DEFAULT_ZONE
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
@@ -99,7 +101,7 @@ def _button_payload(turn: Turn, kind: str) -> str | None:
     return answer_value(turn.event.button, kind)
 
 
-async def _center(turn: Turn) -> svc.CenterInfo | None:
+async def _center(turn: Turn) -> Center | None:
     code = turn.values.get("center")
     return await svc.center_info(turn.session, code) if code else None
 
@@ -149,12 +151,12 @@ async def start(turn: Turn) -> Any:
             v["area"] = area
     if text:
         center = await _center(turn)
-        when = read_when(turn, center.tz if center else "Asia/Jakarta", text=text)
+        when = read_when(turn, center.tz if center else DEFAULT_ZONE, text=text)
         _remember_when(v, when)
     return None
 
 
-def _center_in_text(centers: list[svc.CenterInfo], text: str) -> svc.CenterInfo | None:
+def _center_in_text(centers: list[Center], text: str) -> Center | None:
     from rapidfuzz import fuzz
 
     words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if len(w) >= 4]
@@ -207,7 +209,7 @@ async def ask_center(turn: Turn) -> Any:
     return None
 
 
-async def _prompt_center(turn: Turn, centers: list[svc.CenterInfo]) -> None:
+async def _prompt_center(turn: Turn, centers: list[Center]) -> None:
     buttons: list[Button] = []
     last = await svc.last_booking(turn.session, turn.user.id)
     if last is not None:
@@ -233,7 +235,7 @@ async def ask_area(turn: Turn) -> Any:
         if v.get("area") in covered:
             return None
         if v.get("area"):
-            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=svc.area_name(v["area"], turn.lang)))
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(v["area"], turn.lang)))
             v.pop("area")
         _prompt_area(turn, covered)
         return WAIT
@@ -241,12 +243,12 @@ async def ask_area(turn: Turn) -> Any:
     if area is None and turn.event.text:
         from rapidfuzz import fuzz, process
 
-        names = {a: f"{svc.area_name(a, 'id')} / {svc.area_name(a, 'en')}".lower() for a in covered}
+        names = {a: f"{area_name(a, 'id')} / {area_name(a, 'en')}".lower() for a in covered}
         hit = process.extractOne(turn.event.text.lower(), names, scorer=fuzz.WRatio, score_cutoff=80)
         area = hit[2] if hit else None
     if area not in covered:
         if area in SERVICE_AREAS:
-            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=svc.area_name(area, turn.lang)))
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(area, turn.lang)))
         else:
             turn.say(turn.t("Please choose one of the services below."))
         _prompt_area(turn, covered)
@@ -258,18 +260,18 @@ async def ask_area(turn: Turn) -> Any:
 def _prompt_area(turn: Turn, covered: list[str]) -> None:
     turn.say(Reply(
         text=turn.t("Which topic would you like to discuss with the consultant?"),
-        options=[Button(svc.area_name(a, turn.lang), Answer("area", a).pack()) for a in covered],
+        options=[Button(area_name(a, turn.lang), Answer("area", a).pack()) for a in covered],
         options_title=turn.t("Services"),
     ))
 
 
-async def _slots(turn: Turn, center: svc.CenterInfo, day: date | None = None) -> list[Any]:
+async def _slots(turn: Turn, center: Center, day: date | None = None) -> list[Any]:
     return await svc.free_slots(
         turn.session, center_code=center.code, area=turn.values.get("area"), now=turn.now, user_id=turn.user.id, day=day
     )
 
 
-async def _try_hold(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> bool:
+async def _try_hold(turn: Turn, center: Center, starts_at: datetime) -> bool:
     """Hold `starts_at` for the user; on failure, say why and offer the nearest free times."""
     v = turn.values
     try:
@@ -290,13 +292,13 @@ async def _try_hold(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> 
     # Say back what was understood, so a slot taken from a one-sentence request is not a surprise.
     turn.say(turn.t(
         "Good: {area} at {center}, {when}. I am holding this time for you for a few minutes while we complete the details.",
-        area=svc.area_name(v["area"], turn.lang), center=center.name,
+        area=area_name(v["area"], turn.lang), center=center.name,
         when=format_datetime(hold.starts_at, turn.lang, center.tz),
     ))
     return True
 
 
-async def _offer_nearest(turn: Turn, center: svc.CenterInfo, target: datetime) -> None:
+async def _offer_nearest(turn: Turn, center: Center, target: datetime) -> None:
     slots = await _slots(turn, center)
     near = nearest_times(slots, target, n=4)
     if not near:
@@ -342,7 +344,7 @@ async def ask_day(turn: Turn) -> Any:
     return WAIT
 
 
-async def _use_day(turn: Turn, center: svc.CenterInfo) -> Any:
+async def _use_day(turn: Turn, center: Center) -> Any:
     """Check the day (and time) the user gave; None means: ask for a day again."""
     v = turn.values
     problem = v.pop("when_problem", None)
@@ -379,7 +381,7 @@ async def _use_day(turn: Turn, center: svc.CenterInfo) -> Any:
     return "time"
 
 
-async def _prompt_day(turn: Turn, center: svc.CenterInfo) -> None:
+async def _prompt_day(turn: Turn, center: Center) -> None:
     days = days_with_slots(await _slots(turn, center), center.tz)
     if not days:
         turn.say(turn.t("There are no free times in the next two weeks. Please try another center or ask again later."))
@@ -440,7 +442,7 @@ async def ask_time(turn: Turn) -> Any:
     return WAIT
 
 
-async def _prompt_time(turn: Turn, center: svc.CenterInfo) -> None:
+async def _prompt_time(turn: Turn, center: Center) -> None:
     day = date.fromisoformat(turn.values["day"])
     times = list(free_times(await _slots(turn, center, day)))
     if not times:
@@ -516,11 +518,11 @@ def _prompt_consent(turn: Turn) -> None:
     ))
 
 
-def _summary(turn: Turn, center: svc.CenterInfo, starts_at: datetime, *, ref: str | None = None) -> str:
+def _summary(turn: Turn, center: Center, starts_at: datetime, *, ref: str | None = None) -> str:
     v = turn.values
     lines = [turn.t("Booking {ref}", ref=ref) if ref else turn.t("Your booking:")]
     lines.append(turn.t("• Center: {center}", center=center.name))
-    lines.append(turn.t("• Service: {area}", area=svc.area_name(v.get("area", ""), turn.lang)))
+    lines.append(turn.t("• Service: {area}", area=area_name(v.get("area", ""), turn.lang)))
     lines.append(turn.t("• Time: {when}", when=format_datetime(starts_at, turn.lang, center.tz)))
     who = v.get("name", "")
     if v.get("business_name"):
@@ -580,18 +582,18 @@ async def confirm(turn: Turn) -> Any:
     return END
 
 
-def _prompt_confirm(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> None:
+def _prompt_confirm(turn: Turn, center: Center, starts_at: datetime) -> None:
     turn.say(Reply(
         text=_summary(turn, center, starts_at) + "\n\n" + turn.t("Shall I book it?"),
         buttons=[Button(turn.t("Yes, book it"), YES.pack()), Button(turn.t("No"), NO.pack())],
     ))
 
 
-def _ics_document(turn: Turn, booking: Booking, center: svc.CenterInfo, *, cancelled: bool = False) -> Document:
+def _ics_document(turn: Turn, booking: Booking, center: Center, *, cancelled: bool = False) -> Document:
     content = booking_ics(
         uid=f"{booking.ref}@plut-frontdesk",
         starts_at=booking.starts_at, ends_at=booking.ends_at,
-        summary=turn.t("PLUT consultation: {area} ({ref})", area=svc.area_name(booking.service_area, turn.lang), ref=booking.ref),
+        summary=turn.t("PLUT consultation: {area} ({ref})", area=area_name(booking.service_area, turn.lang), ref=booking.ref),
         description=turn.t("Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
         location=f"{center.name}, {center.address}" if center.address else center.name,
         created_at=booking.created_at, sequence=booking.version - 1, cancelled=cancelled,
@@ -649,10 +651,10 @@ async def list_mine(turn: Turn) -> Any:
         return END
     for b in mine[:5]:
         center = await svc.center_info(turn.session, b.center_code)
-        tz = center.tz if center else "Asia/Jakarta"
+        tz = center.tz if center else DEFAULT_ZONE
         status = turn.t("confirmed by the consultant") if b.status == "confirmed" else turn.t("waiting for the consultant to confirm")
         turn.say(Reply(
-            text=turn.t("{ref}: {area} at {center}\n{when}\nStatus: {status}", ref=b.ref, area=svc.area_name(b.service_area, turn.lang),
+            text=turn.t("{ref}: {area} at {center}\n{when}\nStatus: {status}", ref=b.ref, area=area_name(b.service_area, turn.lang),
                         center=center.name if center else b.center_code, when=format_datetime(b.starts_at, turn.lang, tz), status=status),
             buttons=[Button(turn.t("Reschedule"), StartFlow("my_bookings", {"op": "reschedule", "ref": b.ref}).pack()),
                      Button(turn.t("Cancel"), StartFlow("my_bookings", {"op": "cancel", "ref": b.ref}).pack())],
@@ -660,14 +662,14 @@ async def list_mine(turn: Turn) -> Any:
     return END
 
 
-async def _own_booking(turn: Turn) -> tuple[Booking, svc.CenterInfo] | None:
+async def _own_booking(turn: Turn) -> tuple[Booking, Center] | None:
     ref = turn.values.get("ref", "")
     try:
         booking = await svc.user_booking(turn.session, turn.user.id, ref)
     except BookingNotFound:
         turn.say(turn.t("I could not find booking {ref} among your bookings. Please check the code.", ref=ref or "-"))
         return None
-    center = await svc.center_info(turn.session, booking.center_code) or svc.CenterInfo(booking.center_code, booking.center_code, "Asia/Jakarta")
+    center = await svc.center_info(turn.session, booking.center_code) or Center.missing(booking.center_code)
     if booking.status not in ("pending", "confirmed") or booking.ends_at <= turn.now:
         turn.say(turn.t("Booking {ref} is no longer active, so it cannot be changed.", ref=booking.ref))
         return None

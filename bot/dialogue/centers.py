@@ -13,14 +13,15 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from bot.domain.centers import Center
 from bot.domain.opening_hours import day_name, format_intervals, format_week
 from bot.engine.actions import END, WAIT, Next, Turn, action
 from bot.engine.events import Button, Reply, Venue
+from bot.domain.zones import zone_abbreviation
 from bot.engine.payloads import Answer, RunAction, StartFlow, answer_value
-from bot.i18n import format_number, zone_abbreviation
+from bot.i18n import format_number
 from bot.services.centers import (
     CenterDirectory,
-    CenterRecord,
     Nearby,
     center_directory,
     centers_for_place,
@@ -43,7 +44,7 @@ def km_text(km: float, lang: str) -> str:
     return format_number(round(km, digits), lang, digits)
 
 
-def hours_today(rec: CenterRecord, now: datetime, lang: str, t: Translate) -> str:
+def hours_today(rec: Center, now: datetime, lang: str, t: Translate) -> str:
     abbr = zone_abbreviation(rec.timezone)
     hours = rec.hours
     if not hours.known:
@@ -55,7 +56,7 @@ def hours_today(rec: CenterRecord, now: datetime, lang: str, t: Translate) -> st
     return t("Today ({day}): {hours}", day=day, hours=format_intervals(intervals, lang, abbr))
 
 
-def contact_lines(rec: CenterRecord, t: Translate) -> list[str]:
+def contact_lines(rec: Center, t: Translate) -> list[str]:
     if not rec.has_contact:
         return [t("Contact details not yet available")]
     lines = []
@@ -68,7 +69,7 @@ def contact_lines(rec: CenterRecord, t: Translate) -> list[str]:
     return lines
 
 
-def center_buttons(rec: CenterRecord, t: Translate, *, details: bool = True) -> list[Button]:
+def center_buttons(rec: Center, t: Translate, *, details: bool = True) -> list[Button]:
     buttons = [
         Button(t("Book here"), StartFlow("book_consultation", {"center": rec.code}).pack()),
         Button(t("Directions"), RunAction("centers.directions", {"center": rec.code}).pack()),
@@ -78,7 +79,7 @@ def center_buttons(rec: CenterRecord, t: Translate, *, details: bool = True) -> 
     return buttons
 
 
-def center_card(rec: CenterRecord, km: float | None, n: int | None, now: datetime, lang: str, t: Translate) -> Reply:
+def center_card(rec: Center, km: float | None, n: int | None, now: datetime, lang: str, t: Translate) -> Reply:
     """One center in a results list: name, distance, address, today's hours, contact, map link."""
     head = f"{n}. {rec.name}" if n is not None else rec.name
     if km is not None and km < 1:
@@ -95,7 +96,7 @@ def center_card(rec: CenterRecord, km: float | None, n: int | None, now: datetim
     return Reply(text="\n".join(lines), buttons=center_buttons(rec, t))
 
 
-def venue(rec: CenterRecord) -> Reply:
+def venue(rec: Center) -> Reply:
     return Reply(venue=Venue(rec.latitude, rec.longitude, rec.name, rec.address or rec.regency or rec.province, rec.maps_url))
 
 
@@ -110,7 +111,7 @@ def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Tra
     return out
 
 
-def details_replies(rec: CenterRecord, now: datetime, lang: str, t: Translate) -> list[Reply]:
+def details_replies(rec: Center, now: datetime, lang: str, t: Translate) -> list[Reply]:
     abbr = zone_abbreviation(rec.timezone)
     lines = [rec.name]
     lines.append(t("Address: {address}", address=rec.address) if rec.address else t("Address: not yet available"))

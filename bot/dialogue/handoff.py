@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, or_, select, tuple_, update
 
 from bot.dialogue import consultants
+from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.zones import DEFAULT_ZONE
 from bot.engine.actions import END, Turn, action
 from bot.engine.events import Button, Media, Reply
 from bot.engine.payloads import PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -47,16 +49,6 @@ log = logging.getLogger(__name__)
 RELAY_CHANNELS = frozenset({"telegram", "whatsapp"})
 END_COMMANDS = frozenset({"selesai", "end", "akhiri", "stop_chat"})
 DEFAULT_HOURS = "Mon-Fri 08:00-16:00"
-DEFAULT_TZ = "Asia/Jakarta"
-AREAS = {
-    "institutional": ("Perizinan & legalitas", "Licences & legal"),
-    "marketing": ("Pemasaran", "Marketing"),
-    "financing": ("Pembiayaan", "Financing"),
-    "production": ("Produksi", "Production"),
-    "hr": ("SDM", "Human resources"),
-    "it": ("Digital & TI", "Digital & IT"),
-    "partnership": ("Kerja sama", "Partnerships"),
-}
 
 
 def _settings(app: FrontDesk) -> Settings:
@@ -310,7 +302,7 @@ async def candidates(session: AsyncSession, center: str | None, area: str | None
 
 async def _notify(app: FrontDesk, session: AsyncSession, req: HandoffRequest, owner: User, level: int) -> int:
     people = await candidates(session, req.center_code, req.service_area, level)
-    area = AREAS.get(req.service_area or "", (req.service_area or "-", req.service_area or "-"))[0]
+    area = area_name(req.service_area, "id") if req.service_area else "-"
     waited = ""
     if level > 0:
         minutes = int((app.clock.now() - req.created_at).total_seconds() // 60)
@@ -358,14 +350,14 @@ async def open_request(turn: Turn, *, area: str | None, question: str | None) ->
 async def _center_hours(session: AsyncSession, center: str | None) -> tuple[Any, str]:
     from bot.domain.opening_hours import OpeningHoursError, parse_opening_hours
 
-    text, tz = None, DEFAULT_TZ
+    text, tz = None, DEFAULT_ZONE
     if center:
         try:
             from bot.storage.models import Center
 
             row = (await session.execute(select(Center).where(Center.code == center))).scalar_one_or_none()
             if row is not None:
-                text, tz = row.opening_hours, row.timezone or DEFAULT_TZ
+                text, tz = row.opening_hours, row.timezone or DEFAULT_ZONE
         except Exception:  # centers not available: the default hours apply
             log.debug("center %s hours unavailable", center, exc_info=True)
     try:
@@ -395,7 +387,7 @@ def next_opening(hours: Any, now: datetime, tz: str) -> datetime | None:
 async def _hours_note(turn: Turn, center: str | None) -> str | None:
     from babel.dates import format_datetime
 
-    from bot.i18n import zone_abbreviation
+    from bot.domain.zones import zone_abbreviation
 
     hours, tz = await _center_hours(turn.session, center)
     at = next_opening(hours, turn.now, tz)
@@ -414,7 +406,7 @@ async def request_action(turn: Turn) -> Any:
     """Flow action: open a request with the collected `service_area` and `question`."""
     area = turn.values.get("service_area") or turn.params.get("area")
     question = turn.values.get("question") or turn.params.get("q")
-    await open_request(turn, area=area if area in AREAS else None, question=question)
+    await open_request(turn, area=area if area in SERVICE_AREAS else None, question=question)
     return END
 
 

@@ -23,11 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-SERVICE_AREAS: tuple[str, ...] = ("hr", "production", "financing", "marketing", "institutional", "it", "partnership")
-"""The seven fields every PLUT center covers (SDM, produksi, pembiayaan, pemasaran,
-kelembagaan, pengembangan TI, pengembangan jaringan kerja sama)."""
+from bot.domain.areas import SERVICE_AREAS
 
-CENTER_ZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 
 
 class AvailabilityError(ValueError):

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.domain.zones import DEFAULT_ZONE
+
 
 def _default_cache() -> Path:
     return Path.home() / ".cache" / "plut-frontdesk" / "nlu"
@@ -21,7 +23,7 @@ class NLUSettings(BaseSettings):
     rasa_timeout: float = Field(default=3.0, gt=0, alias="RASA_TIMEOUT")
     threshold: float = Field(default=0.5, ge=0, le=1, alias="NLU_THRESHOLD")
     cache_dir: Path = Field(default_factory=_default_cache, alias="NLU_CACHE_DIR")
-    timezone: str = Field(default="Asia/Jakarta", alias="NLU_TIMEZONE")
+    timezone: str = Field(default=DEFAULT_ZONE, alias="NLU_TIMEZONE")
 
     @model_validator(mode="after")
     def _rasa_needs_url(self) -> NLUSettings:

@@ -1,9 +1,11 @@
 """Booking use cases: hold, book, reschedule, cancel, accept, decline (and reassign), list.
 
-Each takes the caller's session (one transaction: the unit of work), raises a domain
-exception from `bot.domain.booking` on a broken rule, and writes the notifications it
-causes to the outbox in the same transaction, so a booking and its messages commit or
-roll back together. Flow actions (`bot.services.booking`) and the CLI call these.
+Each takes the caller's session (one transaction: the unit of work), changes a booking
+only through a method of the `bot.domain.booking.Booking` entity (which raises a domain
+exception on a broken rule and records a domain event; `collect_events` hands them out),
+and writes the notifications it causes to the outbox in the same transaction, so a
+booking and its messages commit or roll back together. Flow actions
+(`bot.services.booking_actions`) and the CLI call these.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from functools import lru_cache
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from math import asin, cos, radians, sin, sqrt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import booking as rules
-from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, NotTheConsultant, SlotTaken, SlotUnavailable
+from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.centers import Center
+from bot.domain.geo import haversine_km
+from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, SlotTaken, SlotUnavailable
+from bot.domain.zones import DEFAULT_ZONE
 from bot.domain.slots import (
     DEFAULT_POLICY,
     Closure as ClosureRule,
@@ -39,7 +44,7 @@ from bot.i18n import format_datetime
 from bot.outbox import cancel_pending
 from bot.services.notices import enqueue, enqueue_many
 from bot.services import schedule_cache
-from bot.storage.models import Booking, Center, Closure, Consultant, SlotHold, User, WeeklyAvailability
+from bot.storage.models import Booking, Center as CenterRow, Closure, Consultant, SlotHold, User, WeeklyAvailability
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -61,53 +66,24 @@ def _english(lang: str, message: str, **kwargs: Any) -> str:
 # --- centers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CenterInfo:
-    code: str
-    name: str
-    tz: str
-    latitude: float | None = None
-    longitude: float | None = None
-    address: str = ""
-    place: str = ""
-    """Town or regency, for matching what users type ("Maros", "Biak")."""
+async def center_info(session: AsyncSession, code: str) -> Center | None:
+    row = (await session.execute(select(CenterRow).where(CenterRow.code == code))).scalar_one_or_none()
+    return Center.from_model(row) if row is not None else None
 
 
-def _info_from_row(row: Center) -> CenterInfo:
-    return CenterInfo(
-        code=row.code,
-        name=row.name,
-        tz=row.timezone,
-        latitude=row.latitude,
-        longitude=row.longitude,
-        address=row.address or "",
-        place=" ".join(x for x in (row.regency, row.province) if x),
-    )
-
-
-async def center_info(session: AsyncSession, code: str) -> CenterInfo | None:
-    row = (await session.execute(select(Center).where(Center.code == code))).scalar_one_or_none()
-    return _info_from_row(row) if row is not None else None
-
-
-async def bookable_centers(session: AsyncSession) -> list[CenterInfo]:
+async def bookable_centers(session: AsyncSession) -> list[Center]:
     """Centers with at least one active consultant, by name."""
     codes = (await session.execute(select(Consultant.center_code).where(Consultant.active.is_(True)).distinct())).scalars()
     out = [c for c in [await center_info(session, code) for code in codes] if c is not None]
     return sorted(out, key=lambda c: c.name)
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2, dlat, dlon = radians(lat1), radians(lat2), radians(lat2 - lat1), radians(lon2 - lon1)
-    return 2 * 6371.0 * asin(sqrt(sin(dlat / 2) ** 2 + cos(p1) * cos(p2) * sin(dlon / 2) ** 2))
+def nearest_center(centers: Sequence[Center], latitude: float, longitude: float) -> Center | None:
+    placed = [c for c in centers if c.has_point]
+    return min(placed, key=lambda c: haversine_km(latitude, longitude, c.latitude, c.longitude), default=None)
 
 
-def nearest_center(centers: Sequence[CenterInfo], latitude: float, longitude: float) -> CenterInfo | None:
-    placed = [c for c in centers if c.latitude is not None and c.longitude is not None]
-    return min(placed, key=lambda c: _km(latitude, longitude, c.latitude, c.longitude), default=None)  # type: ignore[arg-type]
-
-
-def match_center(centers: Sequence[CenterInfo], text: str) -> CenterInfo | None:
+def match_center(centers: Sequence[Center], text: str) -> Center | None:
     """The center a typed answer names ("maros", "PLUT Biak", "jogja"), with typos forgiven."""
     from rapidfuzz import fuzz
 
@@ -159,13 +135,13 @@ async def schedules_for(session: AsyncSession, center_code: str) -> tuple[list[C
 class _CenterSchedule:
     """What slot rules need of a center; kept a few seconds by `schedule_cache`."""
 
-    center: CenterInfo | None
+    center: Center | None
     schedules: tuple[ConsultantSchedule, ...]
     closures: tuple[ClosureRule, ...]
 
     @property
     def tz(self) -> str:
-        return self.center.tz if self.center else "Asia/Jakarta"
+        return self.center.tz if self.center else DEFAULT_ZONE
 
 
 async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSchedule:
@@ -280,6 +256,33 @@ async def hold_slot(
             ).scalar_one()
             return hold
     raise SlotTaken("someone else is holding that time")
+
+
+# --- the entity and its events -------------------------------------------------------------------
+
+_SEEN = "bot.booking.seen"
+
+
+def _seen(session: AsyncSession, entity: rules.Booking) -> rules.Booking:
+    """Remember the entity in the unit of work (the session) so that `collect_events` finds
+    what it recorded (cosmicpython's `uow.seen` and `collect_new_events`)."""
+    session.info.setdefault(_SEEN, []).append(entity)
+    return entity
+
+
+def _entity(session: AsyncSession, row: Booking) -> rules.Booking:
+    """The `Booking` entity over a row, seen by the unit of work."""
+    return _seen(session, rules.Booking(row))
+
+
+def collect_events(session: AsyncSession) -> list[rules.BookingEvent]:
+    """The events the booking use cases recorded in this unit of work so far, oldest first;
+    each is handed out once."""
+    events: list[rules.BookingEvent] = []
+    for entity in session.info.get(_SEEN, []):
+        events += entity.events
+        entity.events.clear()
+    return events
 
 
 # --- statements of the booking path, built once -------------------------------------------------
@@ -449,12 +452,11 @@ async def book(
         raise SlotUnavailable("that time has passed")
     values = {
         "user_id": request.user_id, "center_code": request.center_code, "service_area": request.area,
-        "starts_at": request.starts_at, "ends_at": request.starts_at + policy.duration,
-        "status": rules.BookingStatus.PENDING.value, "name": request.name[:128],
+        "name": request.name[:128],
         "business_name": (request.business_name or None) and request.business_name[:200],
         "business_kind": (request.business_kind or None) and request.business_kind[:200],
         "phone": request.phone, "language": request.language, "consent_at": request.consent_at,
-        "version": 1, "declined_by": [], "created_at": now, "updated_at": now,
+        **rules.Booking.initial_fields(request.starts_at, policy.duration, now),
     }
     booking = None
     for cid in candidates:
@@ -463,6 +465,7 @@ async def book(
             break
     if booking is None:
         raise SlotTaken("the slot was booked by someone else a moment ago")
+    _seen(session, rules.Booking.requested(booking, now=now))
     if has_hold:
         await release_holds(session, request.user_id)
     center = (await _center_schedule(session, request.center_code)).center
@@ -505,11 +508,7 @@ async def cancel_booking(
     session: AsyncSession, *, user_id: int, ref: str, now: datetime, translate: Translate = _english
 ) -> Booking:
     booking = await user_booking(session, user_id, ref, lock=True)
-    if booking.ends_at <= now:
-        raise rules.InvalidTransition("past", "cancelled")
-    booking.status = rules.transition(booking.status, "cancelled")
-    booking.version += 1
-    booking.updated_at = now
+    _entity(session, booking).cancel(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     await _notify_consultant(session, booking, "cancelled", now=now, translate=translate)
     return booking
@@ -528,35 +527,29 @@ async def reschedule_booking(
     """Move the user's booking to `starts_at` (same center and field). The same consultant
     keeps it when free then, otherwise another consultant of the field takes it."""
     booking = await user_booking(session, user_id, ref, lock=True)
-    rules.transition(booking.status, "rescheduled")
-    if booking.ends_at <= now:
-        raise rules.InvalidTransition("past", "rescheduled")
+    entity = _entity(session, booking)
+    entity.check_reschedule(now=now)
     if starts_at == booking.starts_at:
         return booking
     free, _ = await _free_at(session, center_code=booking.center_code, area=booking.service_area, starts_at=starts_at, now=now,
                              policy=policy, user_id=user_id, ignore_booking=booking.id)
     old_consultant = booking.consultant_id
-    old_start, old_end = booking.starts_at, booking.ends_at
+    old_start = booking.starts_at
     free.sort(key=lambda cid: cid != old_consultant)  # keep the same consultant when possible
     moved = False
     for cid in free:
         try:
             async with session.begin_nested():
-                booking.consultant_id = cid
-                booking.starts_at, booking.ends_at = starts_at, starts_at + policy.duration
+                entity.reschedule(starts_at, policy.duration, cid, now=now)
                 await session.flush()
             moved = True
             break
         except IntegrityError:
-            await session.refresh(booking)
+            await session.refresh(booking)  # the row as it was: the move did not happen
+            entity.forget_last_event()
             continue
     if not moved:
-        booking.consultant_id, booking.starts_at, booking.ends_at = old_consultant, old_start, old_end
         raise SlotTaken("the slot was booked by someone else a moment ago")
-    if booking.consultant_id != old_consultant:
-        booking.status = rules.transition(booking.status, "reassigned")
-    booking.version += 1
-    booking.updated_at = now
     await release_holds(session, user_id)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     if booking.consultant_id != old_consultant:
@@ -581,23 +574,19 @@ async def _consultant_booking(session: AsyncSession, consultant_id: int, ref: st
     booking = (await session.execute(select(Booking).where(Booking.ref == ref.upper()).with_for_update())).scalar_one_or_none()
     if booking is None:
         raise BookingNotFound(ref)
-    if booking.consultant_id != consultant_id:
-        raise NotTheConsultant(ref)
-    return booking
+    return booking  # whether it is theirs is the entity's rule (`NotTheConsultant`)
 
 
 async def accept_booking(
     session: AsyncSession, *, consultant_id: int, ref: str, now: datetime, translate: Translate = _english
 ) -> Booking:
     booking = await _consultant_booking(session, consultant_id, ref)
-    if booking.status == rules.BookingStatus.CONFIRMED:
+    if not _entity(session, booking).accept(consultant_id, now=now):
         return booking  # a second tap on Accept changes nothing
-    booking.status = rules.transition(booking.status, "accepted")
-    booking.updated_at = now
     user = await session.get(User, booking.user_id)
     if user is not None:
         center = await center_info(session, booking.center_code)
-        tz = center.tz if center else "Asia/Jakarta"
+        tz = center.tz if center else DEFAULT_ZONE
         text = translate(
             booking.language, "Good news: your consultation {ref} on {when} is confirmed by the consultant.",
             ref=booking.ref, when=format_datetime(booking.starts_at, booking.language, tz),
@@ -622,11 +611,10 @@ async def decline_booking(
     """The consultant cannot take it: another consultant of the same field free at that
     time takes it over; when none is, the booking ends and the user gets other times."""
     booking = await _consultant_booking(session, consultant_id, ref)
-    rules.transition(booking.status, "declined")
-    declined_by = sorted({*(booking.declined_by or []), consultant_id})
-    booking.declined_by = declined_by
+    entity = _entity(session, booking)
+    declined_by = entity.decline(consultant_id)
     center = await center_info(session, booking.center_code)
-    tz = center.tz if center else "Asia/Jakarta"
+    tz = center.tz if center else DEFAULT_ZONE
     day = booking.starts_at.astimezone(ZoneInfo(tz)).date()
     # The slot must still be ahead with any notice at all; min notice is for new bookings.
     late_policy = SlotPolicy(policy.duration, policy.buffer, timedelta(0), policy.horizon)
@@ -637,20 +625,16 @@ async def decline_booking(
     for cid in [s.consultant_id for s in slots if s.starts_at == booking.starts_at]:
         try:
             async with session.begin_nested():
-                booking.consultant_id = cid
-                booking.status = rules.transition(booking.status, "reassigned")
+                entity.reassign(cid, now=now)
                 await session.flush()
         except IntegrityError:
-            await session.refresh(booking)
-            booking.declined_by = declined_by
+            await session.refresh(booking)  # the row as it was: the reassignment did not happen
+            entity.forget_last_event()
+            entity.decline(consultant_id)
             continue
-        booking.version += 1
-        booking.updated_at = now
         await _notify_consultant(session, booking, "new", now=now, translate=translate)
         return DeclineOutcome(booking, cid, [])
-    booking.status = rules.transition(booking.status, "declined")
-    booking.version += 1
-    booking.updated_at = now
+    entity.end_declined(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     others = await free_slots(session, center_code=booking.center_code, area=booking.service_area, now=now,
                               user_id=booking.user_id, policy=policy)
@@ -700,29 +684,13 @@ async def list_bookings(
 
 # --- notifications ------------------------------------------------------------------------------
 
-AREA_NAMES = {
-    "hr": ("SDM", "Human resources"),
-    "production": ("Produksi", "Production"),
-    "financing": ("Pembiayaan", "Financing"),
-    "marketing": ("Pemasaran", "Marketing"),
-    "institutional": ("Kelembagaan", "Institutional & legal"),
-    "it": ("Pengembangan TI", "IT & digital"),
-    "partnership": ("Jaringan kerja sama", "Partnerships & networking"),
-}
-
-
-def area_name(area: str, lang: str) -> str:
-    pair = AREA_NAMES.get(area, (area, area))
-    return pair[1] if lang == "en" else pair[0]
-
-
 def _consultant_message(
-    booking: Booking, change: str, *, center: CenterInfo | None, consultant_id: int, contact: _Contact, now: datetime,
+    booking: Booking, change: str, *, center: Center | None, consultant_id: int, contact: _Contact, now: datetime,
     translate: Translate, starts_at: datetime | None = None, previous_start: datetime | None = None,
 ) -> dict[str, Any]:
     """The outbox message (`enqueue`'s arguments) telling the consultant, in Indonesian, on
     their linked channel, else the delivery log."""
-    tz = center.tz if center else "Asia/Jakarta"
+    tz = center.tz if center else DEFAULT_ZONE
     lang = "id"
     when = format_datetime(starts_at or booking.starts_at, lang, tz)
     who = booking.name + (f" ({booking.business_name})" if booking.business_name else "")
@@ -766,10 +734,10 @@ async def _notify_consultant(
 
 
 def _reminder_messages(
-    booking: Booking, *, center: CenterInfo | None, user: _Contact, now: datetime, translate: Translate
+    booking: Booking, *, center: Center | None, user: _Contact, now: datetime, translate: Translate
 ) -> list[dict[str, Any]]:
     """The user's reminders (24 h and 2 h before, those still ahead) as outbox messages."""
-    tz = center.tz if center else "Asia/Jakarta"
+    tz = center.tz if center else DEFAULT_ZONE
     lang = booking.language
     place = center.name if center else booking.center_code
     when = format_datetime(booking.starts_at, lang, tz)
@@ -805,8 +773,6 @@ async def add_consultant(
     session: AsyncSession, *, center_code: str, name: str, areas: Sequence[str], windows: Sequence[Window], now: datetime,
     demo: bool = False,
 ) -> Consultant:
-    from bot.domain.slots import SERVICE_AREAS
-
     bad = [a for a in areas if a not in SERVICE_AREAS]
     if bad or not areas:
         raise ValueError(f"unknown service area(s) {', '.join(bad) or '(none given)'}; use {', '.join(SERVICE_AREAS)}")
@@ -839,11 +805,11 @@ async def add_closure(
 
 
 __all__ = [
-    "HOLD_FOR", "CenterInfo", "BookingRequest", "DeclineOutcome",
+    "HOLD_FOR", "Center", "BookingRequest", "DeclineOutcome",
     "center_info", "bookable_centers", "nearest_center", "match_center", "schedules_for", "free_slots",
     "hold_slot", "release_holds", "book", "user_bookings", "last_booking", "user_booking", "cancel_booking",
     "reschedule_booking", "consultant_for_account", "accept_booking", "decline_booking", "list_bookings",
-    "add_consultant", "set_availability", "add_closure", "area_name", "seed_consultants",
+    "add_consultant", "set_availability", "add_closure", "area_name", "seed_consultants", "collect_events",
 ]
 
 

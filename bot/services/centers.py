@@ -23,20 +23,16 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.domain.geo import Hit, PointIndex, haversine_km, maps_link, valid_point
-from bot.domain.opening_hours import OpeningHours, OpeningHoursError, parse_opening_hours
+from bot.domain.centers import COLUMNS, Center
+from bot.domain.geo import Hit, PointIndex, haversine_km, valid_point
+from bot.domain.opening_hours import OpeningHoursError, parse_opening_hours
+from bot.domain.zones import WIB, WIT, WITA, ZONES
 from bot.services.gazetteer import Gazetteer, Place
-from bot.storage.models import Center
+from bot.storage.models import Center as CenterRow
 
-COLUMNS = (
-    "code", "name", "level", "province", "regency_code", "regency", "address", "latitude", "longitude",
-    "coord_precision", "phone", "whatsapp", "email", "opening_hours", "timezone", "service_areas",
-    "services", "source", "notes",
-)
 REQUIRED = ("code", "name", "level", "province", "latitude", "longitude", "coord_precision", "timezone")
 LEVELS = ("province", "regency")
 PRECISIONS = ("building", "regency_seat")
-ZONES = ("Asia/Jakarta", "Asia/Pontianak", "Asia/Makassar", "Asia/Jayapura")
 _CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
@@ -57,78 +53,7 @@ class RowError:
         return f"line {self.line}: {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
-class CenterRecord:
-    """One center as a plain value: a validated CSV row, or a snapshot of a database row."""
-
-    code: str
-    name: str
-    level: str
-    province: str
-    latitude: float
-    longitude: float
-    coord_precision: str
-    timezone: str
-    regency_code: str | None = None
-    regency: str | None = None
-    address: str | None = None
-    phone: str | None = None
-    whatsapp: str | None = None
-    email: str | None = None
-    opening_hours: str | None = None
-    service_areas: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    source: str | None = None
-    notes: str | None = None
-    id: int | None = None
-
-    @property
-    def hours(self) -> OpeningHours:
-        return parse_opening_hours(self.opening_hours)
-
-    @property
-    def has_contact(self) -> bool:
-        return bool(self.phone or self.whatsapp or self.email)
-
-    @property
-    def maps_url(self) -> str:
-        return maps_link(self.latitude, self.longitude)
-
-    def as_row(self) -> dict[str, str]:
-        def s(v: Any) -> str:
-            if v is None:
-                return ""
-            if isinstance(v, tuple):
-                return "|".join(v)
-            if isinstance(v, float):
-                return f"{v:.6f}".rstrip("0").rstrip(".")
-            return str(v)
-
-        return {c: s(getattr(self, c)) for c in COLUMNS}
-
-    def model_values(self) -> dict[str, Any]:
-        return {
-            "code": self.code, "name": self.name, "level": self.level, "province": self.province,
-            "regency_code": self.regency_code, "regency": self.regency, "address": self.address,
-            "latitude": self.latitude, "longitude": self.longitude, "coord_precision": self.coord_precision,
-            "phone": self.phone, "whatsapp": self.whatsapp, "email": self.email, "opening_hours": self.opening_hours,
-            "timezone": self.timezone, "service_areas": list(self.service_areas), "services": list(self.services),
-            "source": self.source, "notes": self.notes,
-        }
-
-    @classmethod
-    def from_model(cls, c: Center) -> CenterRecord:
-        return cls(
-            id=c.id, code=c.code, name=c.name, level=c.level, province=c.province, latitude=c.latitude,
-            longitude=c.longitude, coord_precision=c.coord_precision, timezone=c.timezone,
-            regency_code=c.regency_code, regency=c.regency, address=c.address, phone=c.phone,
-            whatsapp=c.whatsapp, email=c.email, opening_hours=c.opening_hours,
-            service_areas=tuple(c.service_areas or ()), services=tuple(c.services or ()),
-            source=c.source, notes=c.notes,
-        )
-
-
-def read_centers_csv(text: str, gazetteer: Gazetteer | None = None) -> tuple[list[CenterRecord], list[RowError]]:
+def read_centers_csv(text: str, gazetteer: Gazetteer | None = None) -> tuple[list[Center], list[RowError]]:
     """Validate a centers CSV. Returns the records, and every problem with its line number.
 
     Line numbers count the header as line 1, as a spreadsheet shows them."""
@@ -141,7 +66,7 @@ def read_centers_csv(text: str, gazetteer: Gazetteer | None = None) -> tuple[lis
         return [], [RowError(1, f"missing column(s): {', '.join(missing)}")]
     unknown = [c for c in header if c not in COLUMNS]
     errors: list[RowError] = [RowError(1, f"unknown column(s): {', '.join(unknown)}")] if unknown else []
-    records: list[CenterRecord] = []
+    records: list[Center] = []
     seen: dict[str, int] = {}
     line = 1
     for raw in reader:
@@ -165,7 +90,7 @@ def read_centers_csv(text: str, gazetteer: Gazetteer | None = None) -> tuple[lis
     return records, errors
 
 
-def _record(row: dict[str, str], gazetteer: Gazetteer | None) -> tuple[CenterRecord | None, list[str]]:
+def _record(row: dict[str, str], gazetteer: Gazetteer | None) -> tuple[Center | None, list[str]]:
     problems: list[str] = []
     for col in REQUIRED:
         if not row.get(col):
@@ -178,7 +103,7 @@ def _record(row: dict[str, str], gazetteer: Gazetteer | None) -> tuple[CenterRec
     if row.get("coord_precision") and row["coord_precision"] not in PRECISIONS:
         problems.append(f"coord_precision {row['coord_precision']!r}: use building or regency_seat")
     if row.get("timezone") and row["timezone"] not in ZONES:
-        problems.append(f"timezone {row['timezone']!r}: use Asia/Jakarta (WIB), Asia/Makassar (WITA) or Asia/Jayapura (WIT)")
+        problems.append(f"timezone {row['timezone']!r}: use {WIB} (WIB), {WITA} (WITA) or {WIT} (WIT)")
     lat = lon = 0.0
     try:
         if row.get("latitude") and row.get("longitude"):
@@ -210,7 +135,7 @@ def _record(row: dict[str, str], gazetteer: Gazetteer | None) -> tuple[CenterRec
 
     hours = row.get("opening_hours")
     return (
-        CenterRecord(
+        Center(
             code=code, name=row["name"], level=row["level"], province=row["province"], latitude=lat, longitude=lon,
             coord_precision=row["coord_precision"], timezone=row["timezone"], regency_code=opt("regency_code"),
             regency=opt("regency"), address=opt("address"), phone=opt("phone"), whatsapp=opt("whatsapp"),
@@ -221,7 +146,7 @@ def _record(row: dict[str, str], gazetteer: Gazetteer | None) -> tuple[CenterRec
     )
 
 
-def write_centers_csv(records: Iterable[CenterRecord]) -> str:
+def write_centers_csv(records: Iterable[Center]) -> str:
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
     w.writeheader()
@@ -247,16 +172,16 @@ class ImportResult:
     updated: int
 
 
-async def list_centers(session: AsyncSession, *, include_inactive: bool = False) -> list[CenterRecord]:
-    stmt = select(Center).order_by(Center.province, Center.code)
+async def list_centers(session: AsyncSession, *, include_inactive: bool = False) -> list[Center]:
+    stmt = select(CenterRow).order_by(CenterRow.province, CenterRow.code)
     if not include_inactive:
-        stmt = stmt.where(Center.active.is_(True))
-    return [CenterRecord.from_model(c) for c in (await session.execute(stmt)).scalars()]
+        stmt = stmt.where(CenterRow.active.is_(True))
+    return [Center.from_model(c) for c in (await session.execute(stmt)).scalars()]
 
 
-async def get_center(session: AsyncSession, code: str) -> CenterRecord | None:
-    row = (await session.execute(select(Center).where(Center.code == code))).scalar_one_or_none()
-    return CenterRecord.from_model(row) if row is not None else None
+async def get_center(session: AsyncSession, code: str) -> Center | None:
+    row = (await session.execute(select(CenterRow).where(CenterRow.code == code))).scalar_one_or_none()
+    return Center.from_model(row) if row is not None else None
 
 
 async def import_centers(session: AsyncSession, text: str, *, now: datetime | None = None, gazetteer: Gazetteer | None = None) -> ImportResult:
@@ -267,13 +192,13 @@ async def import_centers(session: AsyncSession, text: str, *, now: datetime | No
     if errors:
         raise CentersInvalid(errors)
     now = now or datetime.now(UTC)
-    existing = {c.code: c for c in (await session.execute(select(Center))).scalars()}
+    existing = {c.code: c for c in (await session.execute(select(CenterRow))).scalars()}
     inserted = updated = 0
     for rec in records:
         values = rec.model_values()
         row = existing.get(rec.code)
         if row is None:
-            session.add(Center(**values, active=True, updated_at=now))
+            session.add(CenterRow(**values, active=True, updated_at=now))
             inserted += 1
         else:
             changed = any(getattr(row, k) != v for k, v in values.items()) or not row.active
@@ -290,7 +215,7 @@ async def import_centers(session: AsyncSession, text: str, *, now: datetime | No
 
 async def seed_centers(session: AsyncSession, content_dir: Path) -> int:
     """Load `data/centers.csv` into an empty centers table (the embedded demo). Returns rows added."""
-    count = (await session.execute(select(func.count()).select_from(Center))).scalar_one()
+    count = (await session.execute(select(func.count()).select_from(CenterRow))).scalar_one()
     path = Path(content_dir) / "data" / "centers.csv"
     if count or not path.exists():
         return 0
@@ -306,18 +231,18 @@ async def seed_centers(session: AsyncSession, content_dir: Path) -> int:
 class CenterDirectory:
     """All active centers with a point index; built from the table, rebuilt when it changes."""
 
-    centers: list[CenterRecord]
+    centers: list[Center]
     index: PointIndex[int] = field(init=False)
-    by_code: dict[str, CenterRecord] = field(init=False)
+    by_code: dict[str, Center] = field(init=False)
 
     def __post_init__(self) -> None:
         self.index = PointIndex([(i, c.latitude, c.longitude) for i, c in enumerate(self.centers)])
         self.by_code = {c.code: c for c in self.centers}
 
-    def nearest(self, lat: float, lon: float, k: int = 3) -> list[tuple[CenterRecord, float]]:
+    def nearest(self, lat: float, lon: float, k: int = 3) -> list[tuple[Center, float]]:
         return [(self.centers[h.key], h.km) for h in self.index.nearest(lat, lon, k)]
 
-    def in_region(self, code: str) -> list[CenterRecord]:
+    def in_region(self, code: str) -> list[Center]:
         """Centers in a regency (its code) or a province (a two-digit code)."""
         if "." in code:
             return [c for c in self.centers if c.regency_code == code]
@@ -330,7 +255,7 @@ _DIRECTORIES: dict[str, tuple[tuple[Any, ...], CenterDirectory]] = {}
 async def center_directory(session: AsyncSession) -> CenterDirectory:
     """The directory for this database, reloaded when a center was added, changed or removed."""
     stamp_row = (
-        await session.execute(select(func.count(), func.max(Center.updated_at), func.max(Center.id)).where(Center.active.is_(True)))
+        await session.execute(select(func.count(), func.max(CenterRow.updated_at), func.max(CenterRow.id)).where(CenterRow.active.is_(True)))
     ).one()
     stamp = tuple(stamp_row)
     bind = session.bind
@@ -350,7 +275,7 @@ async def center_directory(session: AsyncSession) -> CenterDirectory:
 class Nearby:
     """The nearest centers to a point, and whether the point looks outside Indonesia or at sea."""
 
-    results: list[tuple[CenterRecord, float]]
+    results: list[tuple[Center, float]]
     outside: bool
 
 
@@ -381,7 +306,7 @@ def centers_for_place(directory: CenterDirectory, place: Place, *, k: int = 3) -
     return Nearby(directory.nearest(place.latitude, place.longitude, k), False)
 
 
-def distance_km(a: CenterRecord, lat: float, lon: float) -> float:
+def distance_km(a: Center, lat: float, lon: float) -> float:
     return haversine_km(a.latitude, a.longitude, lat, lon)
 
 
@@ -390,7 +315,7 @@ def search_link(query: str) -> str:
 
 
 __all__ = [
-    "CenterDirectory", "CenterRecord", "CentersInvalid", "ImportResult", "Nearby", "RowError",
+    "CenterDirectory", "Center", "CentersInvalid", "ImportResult", "Nearby", "RowError",
     "center_directory", "centers_for_place", "get_center", "import_centers", "list_centers",
     "nearest_centers", "read_centers_csv", "seed_centers", "write_centers_csv", "Hit",
 ]

@@ -11,11 +11,11 @@ from bot.domain.booking import (
     REFERENCE_ALPHABET,
     InvalidTransition,
     find_reference,
-    find_service_area,
     new_reference,
     reminders_for,
     transition,
 )
+from bot.domain.areas import find_service_area
 from bot.domain.ics import booking_ics
 from bot.domain.when import parse_when
 

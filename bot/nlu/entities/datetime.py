@@ -19,8 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.when import SENTENCE, Mention, read_mentions
+from bot.domain.zones import DEFAULT_ZONE
 
-DEFAULT_TZ = "Asia/Jakarta"
+DEFAULT_TZ = DEFAULT_ZONE
 
 
 def extract_datetimes(text: str, now: datetime, tz: str = DEFAULT_TZ) -> list[dict[str, Any]]:

@@ -1,0 +1,150 @@
+"""The seven service areas of a PLUT-KUMKM center: codes, names in both languages, keywords.
+
+Every PLUT center offers consultation in seven fields, one konsultan pendamping each:
+kelembagaan, SDM, produksi, pembiayaan, pemasaran, pengembangan TI and pengembangan
+jaringan kerja sama (the ministry's "lingkup layanan"; newer regency centers sometimes
+staff five of them). This module is the one place that names them; booking, hand-off,
+the admin pages and the NLU's `service_area` entity all read it.
+
+The codes (`institutional`, `hr`, …) are stored in the database and in button payloads,
+so they do not change; the names are what users read. Kelembagaan is named with
+"perizinan" because permits are what owners come to that consultant for, and the word
+they look for in a menu.
+
+Where a word could belong to two fields, it goes where a PLUT consultant of that field
+would take the question:
+
+- **ekspor / export → pemasaran.** Selling abroad is market access, which the centers
+  offer under "pemasaran dan promosi" (exhibitions, buyers, export readiness). Pengembangan
+  jaringan kerja sama is about partners: kemitraan with larger firms, other businesses and
+  institutions, which `mitra`, `kemitraan` and `kerja sama` name.
+- **marketplace, media sosial, toko online → pemasaran.** They are places to sell and
+  promote; pengembangan TI is about the business's own systems (website, apps, a
+  point-of-sale, digitalisation).
+- **PIRT → kelembagaan.** The Sertifikat Produksi Pangan Industri Rumah Tangga is a permit
+  from the regency, asked about like `izin` and `NIB`; quality and packaging stay
+  with produksi, as do halal and SNI (product standards).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceArea:
+    code: str
+    name_id: str
+    name_en: str
+    keywords: tuple[str, ...]
+    """Lower-case stems matched at word starts ("pemasaran" also finds "pemasarannya")."""
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_id
+
+
+AREAS: tuple[ServiceArea, ...] = (
+    ServiceArea("institutional", "Kelembagaan & perizinan", "Institutions & permits", (
+        "kelembagaan", "kelembagaan usaha", "lembaga", "legalitas", "izin", "ijin", "perizinan", "nib", "oss", "pirt",
+        "bpom", "merek", "haki", "hki", "trademark", "badan usaha", "badan hukum", "koperasi", "institutional",
+        "permit", "license", "licence", "legal", "cooperative",
+    )),
+    ServiceArea("hr", "SDM", "Human resources", (
+        "sdm", "sumber daya manusia", "karyawan", "pegawai", "tenaga kerja", "rekrut", "pelatihan", "pelatihan karyawan",
+        "human resource", "hr", "hrd", "staf", "staff", "employee", "training",
+    )),
+    ServiceArea("production", "Produksi", "Production", (
+        "produksi", "proses produksi", "produk", "kualitas produk", "kualitas", "mutu", "bahan baku", "mesin", "peralatan",
+        "kemasan", "packaging", "label", "halal", "sni", "resep", "production", "product", "manufactur", "raw material",
+    )),
+    ServiceArea("financing", "Pembiayaan", "Financing", (
+        "pembiayaan", "modal", "pinjaman", "kredit", "kur", "keuangan", "pembukuan", "laporan keuangan", "akuntansi",
+        "dana", "hibah", "investor", "bank", "financing", "finance", "loan", "capital", "funding", "money", "bookkeeping",
+    )),
+    ServiceArea("marketing", "Pemasaran", "Marketing", (
+        "pemasaran", "marketing", "market", "pasar", "promosi", "promotion", "jual", "jualan", "penjualan", "sales",
+        "branding", "iklan", "pameran", "pembeli", "pelanggan", "reseller", "ekspor", "export", "marketplace",
+        "online shop", "toko online", "sosmed", "medsos", "media sosial", "social media",
+    )),
+    ServiceArea("it", "Pengembangan TI", "IT & digital", (
+        "pengembangan it", "pengembangan ti", "teknologi informasi", "information technology", "teknologi", "technology",
+        "it", "ti", "digital", "digitalisasi", "online", "internet", "website", "aplikasi", "software",
+        "sistem informasi", "kasir digital", "pos", "ecommerce", "e-commerce",
+    )),
+    ServiceArea("partnership", "Jaringan kerja sama", "Partnerships & networking", (
+        "pengembangan jaringan kerja sama", "jaringan kerjasama", "jaringan kerja sama", "jaringan", "kerjasama",
+        "kerja sama", "kemitraan", "mitra", "jejaring", "kolaborasi", "partnership", "partner", "networking", "network",
+    )),
+)
+
+SERVICE_AREAS: tuple[str, ...] = tuple(a.code for a in AREAS)
+"""The codes, in the order menus show them."""
+
+BY_CODE: dict[str, ServiceArea] = {a.code: a for a in AREAS}
+
+
+def area_name(code: str, lang: str) -> str:
+    """The area's name in `lang` ("id" or "en"); an unknown code is shown as it is."""
+    area = BY_CODE.get(code)
+    return area.name(lang) if area is not None else code
+
+
+# --- finding areas in text ---------------------------------------------------------------------
+
+_WHOLE_WORD = frozenset({
+    "it", "ti", "pos", "hr", "kur", "oss", "nib", "sni", "pirt", "sdm", "hrd", "mutu", "label", "bank", "staf", "staff",
+    "mitra", "legal", "sales", "iklan", "resep", "mesin", "izin", "ijin", "modal", "dana", "jual", "pasar", "produk",
+})
+"""Short words that are also parts of other words match only whole ("dana" is not "danau")."""
+_CAPITALS_ONLY = frozenset({"it", "ti", "pos"})
+"""Matched only in capitals inside a sentence: "it" is an English pronoun, "pos" the post."""
+
+
+@dataclass(frozen=True, slots=True)
+class AreaMention:
+    code: str
+    start: int
+    end: int
+    text: str
+
+
+def _compile() -> tuple[re.Pattern[str], re.Pattern[str], list[str]]:
+    """One alternation (longest keyword first) with a group per keyword: one pass per message."""
+    pairs = sorted(((kw, a.code) for a in AREAS for kw in a.keywords), key=lambda p: -len(p[0]))
+    codes: list[str] = []
+    loose, strict = [], []
+    for kw, code in pairs:
+        tail = r"\b" if kw in _WHOLE_WORD else r"\w*"
+        group = f"g{len(codes)}"
+        codes.append(code)
+        if kw in _CAPITALS_ONLY:
+            strict.append(rf"(?P<{group}>\b{kw.upper()}{tail})")
+        else:
+            loose.append(rf"(?P<{group}>\b{re.escape(kw)}{tail})")
+    return re.compile("|".join(loose), re.I), re.compile("|".join(strict)), codes
+
+
+_LOOSE, _STRICT, _CODES = _compile()
+
+
+def find_service_areas(text: str) -> list[AreaMention]:
+    """Every area named in `text`, in reading order; overlapping mentions keep the longer keyword."""
+    text = (text or "")[:2000]
+    out: list[AreaMention] = []
+    for pattern in (_LOOSE, _STRICT):
+        for m in pattern.finditer(text):
+            if m.lastgroup is None or any(e.start < m.end() and m.start() < e.end for e in out):
+                continue
+            out.append(AreaMention(_CODES[int(m.lastgroup[1:])], m.start(), m.end(), m.group()))
+    out.sort(key=lambda e: e.start)
+    return out
+
+
+def find_service_area(text: str) -> str | None:
+    """The one area a free answer names ("mau konsultasi pemasaran" → marketing), or None.
+    The longest mention wins; a whole answer of "it" or "ti" counts in any case."""
+    if (text or "").strip().lower() in ("it", "ti"):
+        return "it"
+    found = find_service_areas(text)
+    return max(found, key=lambda e: e.end - e.start).code if found else None
