@@ -13,7 +13,7 @@ from bot.admin.content import install
 from bot.clock import Clock
 from bot.config import Settings
 from bot.channels.registry import register_channels
-from bot.dialogue import dialogue_hooks, register_actions
+from bot.dialogue import dialogue_hooks, install_notifier, register_actions
 from bot.engine.actions import action_names
 from bot.engine.engine import Engine
 from bot.engine.flows import FlowRegistry, load_flows
@@ -62,6 +62,7 @@ class FrontDesk:
         self.content_dir = Path(settings.content_dir)
         self.i18n = I18n(self.content_dir / "locales")
         register_actions()
+        install_notifier(self.i18n)
         register_channels()
         self.flows = load_flows(self.content_dir / "flows", action_names())
         self.nlu = _build_nlu(settings, self.content_dir)

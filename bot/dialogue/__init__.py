@@ -8,11 +8,19 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.actions import Turn
+from bot.i18n import I18n
 
 
 def register_actions() -> None:
     """Import every module that registers flow actions (`@action`)."""
     from bot.dialogue import booking, centers, consultants, faq, handoff  # noqa: F401
+
+
+def install_notifier(i18n: I18n) -> None:
+    """The booking use cases' notifier: their events become notifications in these words."""
+    from bot.dialogue import notices
+
+    notices.install(i18n)
 
 
 class HandoffHooks:

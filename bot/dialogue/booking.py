@@ -46,10 +46,6 @@ MAX_OPTIONS = 10
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _translate(turn: Turn) -> svc.Translate:
-    return turn.app.i18n.gettext
-
-
 def _entities(turn: Turn) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for ent in (turn.parse or {}).get("entities") or []:
@@ -564,7 +560,7 @@ async def confirm(turn: Turn) -> Any:
         consent_at=datetime.fromisoformat(v["consent_at"]) if v.get("consent_at") else turn.now, language=turn.lang,
     )
     try:
-        booking = await svc.book(turn.session, request, now=turn.now, translate=_translate(turn))
+        booking = await svc.book(turn.session, request, now=turn.now)
     except (SlotTaken, SlotUnavailable) as exc:
         if isinstance(exc, SlotTaken):
             turn.say(turn.t("We are sorry: someone booked {when} a moment before you.", when=format_datetime(starts_at, turn.lang, center.tz)))
@@ -696,7 +692,7 @@ async def cancel_ask(turn: Turn) -> Any:
         turn.say(turn.t("Alright, booking {ref} stays as it is.", ref=booking.ref))
         return END
     try:
-        await svc.cancel_booking(turn.session, user_id=turn.user.id, ref=booking.ref, now=turn.now, translate=_translate(turn))
+        await svc.cancel_booking(turn.session, user_id=turn.user.id, ref=booking.ref, now=turn.now)
     except BookingError:
         turn.say(turn.t("Booking {ref} is no longer active, so it cannot be changed.", ref=booking.ref))
         return END
@@ -754,7 +750,7 @@ async def reschedule_confirm(turn: Turn) -> Any:
         return END
     try:
         moved = await svc.reschedule_booking(turn.session, user_id=turn.user.id, ref=booking.ref, starts_at=new_start,
-                                             now=turn.now, translate=_translate(turn))
+                                             now=turn.now)
     except (SlotTaken, SlotUnavailable):
         turn.say(turn.t("We are sorry: someone booked {when} a moment before you.", when=format_datetime(new_start, turn.lang, center.tz)))
         v.pop("slot", None)
@@ -787,7 +783,7 @@ async def _consultant_decides(turn: Turn, use_case: Any) -> Any:
         return None
     ref = turn.params.get("ref", "")
     try:
-        return await use_case(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now, translate=_translate(turn))
+        return await use_case(turn.session, consultant_id=consultant.id, ref=ref, now=turn.now)
     except (BookingNotFound, NotTheConsultant):
         turn.say(turn.t("Booking {ref} is not assigned to you.", ref=ref))
     except InvalidTransition:

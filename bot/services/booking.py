@@ -1,19 +1,20 @@
 """Booking use cases: hold, book, reschedule, cancel, accept, decline (and reassign), list.
 
-Each takes the caller's session (one transaction: the unit of work), changes a booking
-only through a method of the `bot.domain.booking.Booking` entity (which raises a domain
-exception on a broken rule and records a domain event; `collect_events` hands them out),
-and writes the notifications it causes to the outbox in the same transaction, so a
-booking and its messages commit or roll back together. Flow actions
-(`bot.services.booking_actions`) and the CLI call these.
+Each takes the caller's session (one transaction: the unit of work) and plain arguments,
+changes a booking only through a method of the `bot.domain.booking.Booking` entity (which
+raises a domain exception on a broken rule and records a domain event), and hands the
+events with whom to tell (`BookingNews`, no words) to the notifier the composition root
+installed (`bot/dialogue/notices.py`), which writes the notifications to the outbox in the
+same transaction: a booking and its messages commit or roll back together. Flow actions
+(`bot/dialogue/booking.py`), admin pages and the CLI call these.
 """
 
 from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -39,10 +40,7 @@ from bot.domain.slots import (
     generate_slots,
     slot_is_free,
 )
-from bot.engine.events import Button, Reply
-from bot.i18n import format_datetime
 from bot.outbox import cancel_pending
-from bot.services.notices import enqueue, enqueue_many
 from bot.services import schedule_cache
 from bot.storage.models import Booking, Center as CenterRow, Closure, Consultant, SlotHold, User, WeeklyAvailability
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -55,12 +53,53 @@ log = logging.getLogger(__name__)
 HOLD_FOR = timedelta(minutes=10)
 """How long a chosen slot stays reserved for the user while they finish and confirm."""
 
-Translate = Callable[..., str]
-"""`(lang, msgid, **kwargs) -> text`: `FrontDesk.i18n.gettext`."""
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Where a person's notifications go (a consultant without a linked account has none)."""
+
+    channel: str | None
+    external_id: str | None
 
 
-def _english(lang: str, message: str, **kwargs: Any) -> str:
-    return message.format(**kwargs) if kwargs else message
+_Contact = Contact
+
+
+@dataclass(frozen=True, slots=True)
+class BookingNews:
+    """What one use case did to a booking, for the notifier to put into words: the events it
+    recorded, the booking as it is now, and whom to tell. No text here."""
+
+    booking: Booking
+    events: list[rules.BookingEvent]
+    center: Center | None
+    user: Contact | None
+    consultants: dict[int, Contact] = field(default_factory=dict)
+    """Every consultant an event names (by id), with where to reach them."""
+    alternatives: list[datetime] = field(default_factory=list)
+    """Other free times, when the booking was declined and nobody else could take it."""
+
+
+Notifier = Callable[[AsyncSession, BookingNews, datetime], Awaitable[None]]
+_notifier: Notifier | None = None
+
+
+def set_notifier(notifier: Notifier) -> None:
+    """Install what turns `BookingNews` into notifications (the composition root does)."""
+    global _notifier
+    _notifier = notifier
+
+
+def current_notifier() -> Notifier | None:
+    return _notifier
+
+
+async def _publish(session: AsyncSession, news: BookingNews, now: datetime) -> None:
+    if _notifier is None:
+        log.warning("no booking notifier installed: %s %s is not told", news.booking.ref,
+                    [type(e).__name__ for e in news.events])
+        return
+    if news.events:
+        await _notifier(session, news, now)
 
 
 # --- centers ------------------------------------------------------------------------------------
@@ -343,14 +382,6 @@ async def _tz(session: AsyncSession, center_code: str) -> str:
     return (await _center_schedule(session, center_code)).tz
 
 
-@dataclass(frozen=True, slots=True)
-class _Contact:
-    """Where a person's notifications go."""
-
-    channel: str | None
-    external_id: str | None
-
-
 async def _free_at(
     session: AsyncSession, *, center_code: str, area: str, starts_at: datetime, now: datetime, policy: SlotPolicy,
     user_id: int | None, ignore_booking: int | None = None,
@@ -426,7 +457,6 @@ async def book(
     *,
     now: datetime,
     policy: SlotPolicy = DEFAULT_POLICY,
-    translate: Translate = _english,
 ) -> Booking:
     """Make the booking for the slot the user holds (or, without a hold, any free consultant
     of the area at that time). Notifies the consultant and schedules the reminders.
@@ -469,11 +499,8 @@ async def book(
     if has_hold:
         await release_holds(session, request.user_id)
     center = (await _center_schedule(session, request.center_code)).center
-    messages = [_consultant_message(booking, "new", center=center, consultant_id=booking.consultant_id,
-                                    contact=contacts[booking.consultant_id], now=now, translate=translate)]
-    if user is not None:
-        messages += _reminder_messages(booking, center=center, user=user, now=now, translate=translate)
-    await enqueue_many(session, messages)
+    await _publish(session, BookingNews(booking, collect_events(session), center, user,
+                                        {booking.consultant_id: contacts[booking.consultant_id]}), now)
     return booking
 
 
@@ -504,13 +531,11 @@ async def user_booking(session: AsyncSession, user_id: int, ref: str, *, lock: b
     return booking
 
 
-async def cancel_booking(
-    session: AsyncSession, *, user_id: int, ref: str, now: datetime, translate: Translate = _english
-) -> Booking:
+async def cancel_booking(session: AsyncSession, *, user_id: int, ref: str, now: datetime) -> Booking:
     booking = await user_booking(session, user_id, ref, lock=True)
     _entity(session, booking).cancel(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
-    await _notify_consultant(session, booking, "cancelled", now=now, translate=translate)
+    await _publish(session, await _news(session, booking, consultants=[booking.consultant_id]), now)
     return booking
 
 
@@ -522,7 +547,6 @@ async def reschedule_booking(
     starts_at: datetime,
     now: datetime,
     policy: SlotPolicy = DEFAULT_POLICY,
-    translate: Translate = _english,
 ) -> Booking:
     """Move the user's booking to `starts_at` (same center and field). The same consultant
     keeps it when free then, otherwise another consultant of the field takes it."""
@@ -534,7 +558,6 @@ async def reschedule_booking(
     free, _ = await _free_at(session, center_code=booking.center_code, area=booking.service_area, starts_at=starts_at, now=now,
                              policy=policy, user_id=user_id, ignore_booking=booking.id)
     old_consultant = booking.consultant_id
-    old_start = booking.starts_at
     free.sort(key=lambda cid: cid != old_consultant)  # keep the same consultant when possible
     moved = False
     for cid in free:
@@ -552,13 +575,8 @@ async def reschedule_booking(
         raise SlotTaken("the slot was booked by someone else a moment ago")
     await release_holds(session, user_id)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
-    if booking.consultant_id != old_consultant:
-        await _notify_consultant(session, booking, "cancelled", now=now, translate=translate, consultant_id=old_consultant,
-                                 starts_at=old_start)
-        await _notify_consultant(session, booking, "new", now=now, translate=translate)
-    else:
-        await _notify_consultant(session, booking, "rescheduled", now=now, translate=translate, previous_start=old_start)
-    await _schedule_reminders(session, booking, now=now, translate=translate)
+    news = await _news(session, booking, consultants=[old_consultant, booking.consultant_id], user=True)
+    await _publish(session, news, now)
     return booking
 
 
@@ -577,23 +595,11 @@ async def _consultant_booking(session: AsyncSession, consultant_id: int, ref: st
     return booking  # whether it is theirs is the entity's rule (`NotTheConsultant`)
 
 
-async def accept_booking(
-    session: AsyncSession, *, consultant_id: int, ref: str, now: datetime, translate: Translate = _english
-) -> Booking:
+async def accept_booking(session: AsyncSession, *, consultant_id: int, ref: str, now: datetime) -> Booking:
     booking = await _consultant_booking(session, consultant_id, ref)
     if not _entity(session, booking).accept(consultant_id, now=now):
         return booking  # a second tap on Accept changes nothing
-    user = await session.get(User, booking.user_id)
-    if user is not None:
-        center = await center_info(session, booking.center_code)
-        tz = center.tz if center else DEFAULT_ZONE
-        text = translate(
-            booking.language, "Good news: your consultation {ref} on {when} is confirmed by the consultant.",
-            ref=booking.ref, when=format_datetime(booking.starts_at, booking.language, tz),
-        )
-        await enqueue(session, channel=user.channel, recipient=user.external_id, payload=Reply(text=text).to_dict(),
-                      idempotency_key=f"booking:{booking.ref}:v{booking.version}:accepted:user", now=now,
-                      kind="booking.accepted", ref=booking.ref)
+    await _publish(session, await _news(session, booking, user=True), now)
     return booking
 
 
@@ -605,8 +611,7 @@ class DeclineOutcome:
 
 
 async def decline_booking(
-    session: AsyncSession, *, consultant_id: int, ref: str, now: datetime,
-    policy: SlotPolicy = DEFAULT_POLICY, translate: Translate = _english,
+    session: AsyncSession, *, consultant_id: int, ref: str, now: datetime, policy: SlotPolicy = DEFAULT_POLICY,
 ) -> DeclineOutcome:
     """The consultant cannot take it: another consultant of the same field free at that
     time takes it over; when none is, the booking ends and the user gets other times."""
@@ -632,7 +637,7 @@ async def decline_booking(
             entity.forget_last_event()
             entity.decline(consultant_id)
             continue
-        await _notify_consultant(session, booking, "new", now=now, translate=translate)
+        await _publish(session, await _news(session, booking, consultants=[cid]), now)
         return DeclineOutcome(booking, cid, [])
     entity.end_declined(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
@@ -641,20 +646,8 @@ async def decline_booking(
     from bot.domain.slots import nearest_times
 
     alternatives = nearest_times(others, booking.starts_at, n=3)
-    user = await session.get(User, booking.user_id)
-    if user is not None:
-        lang = booking.language
-        lines = [translate(lang, "We are sorry: the consultant cannot meet you on {when} ({ref}), and no other consultant of this field is free then.",
-                           when=format_datetime(booking.starts_at, lang, tz), ref=booking.ref)]
-        if alternatives:
-            lines.append(translate(lang, "These times are free:"))
-            lines += [f"• {format_datetime(t, lang, tz)}" for t in alternatives]
-        buttons = [Button(translate(lang, "Choose another time"),
-                          f"flow:book_consultation?center={booking.center_code}&area={booking.service_area}")]
-        await enqueue(session, channel=user.channel, recipient=user.external_id,
-                      payload=Reply(text="\n".join(lines), buttons=buttons).to_dict(),
-                      idempotency_key=f"booking:{booking.ref}:v{booking.version}:declined:user", now=now,
-                      kind="booking.declined", ref=booking.ref)
+    news = await _news(session, booking, user=True)
+    await _publish(session, replace(news, alternatives=alternatives), now)
     return DeclineOutcome(booking, None, alternatives)
 
 
@@ -682,88 +675,23 @@ async def list_bookings(
     return rows
 
 
-# --- notifications ------------------------------------------------------------------------------
-
-def _consultant_message(
-    booking: Booking, change: str, *, center: Center | None, consultant_id: int, contact: _Contact, now: datetime,
-    translate: Translate, starts_at: datetime | None = None, previous_start: datetime | None = None,
-) -> dict[str, Any]:
-    """The outbox message (`enqueue`'s arguments) telling the consultant, in Indonesian, on
-    their linked channel, else the delivery log."""
-    tz = center.tz if center else DEFAULT_ZONE
-    lang = "id"
-    when = format_datetime(starts_at or booking.starts_at, lang, tz)
-    who = booking.name + (f" ({booking.business_name})" if booking.business_name else "")
-    details = {"ref": booking.ref, "when": when, "who": who, "area": area_name(booking.service_area, lang),
-               "kind": booking.business_kind or "-", "phone": booking.phone or "-"}
-    buttons: list[Button] = []
-    if change == "new":
-        text = translate(lang, "New consultation booking {ref}\n{when}\n{area}: {who}, {kind}\nPhone: {phone}", **details)
-        buttons = [Button(translate(lang, "Accept"), f"act:booking.accept?ref={booking.ref}"),
-                   Button(translate(lang, "Decline"), f"act:booking.decline?ref={booking.ref}")]
-    elif change == "rescheduled":
-        details["before"] = format_datetime(previous_start, lang, tz) if previous_start else "-"
-        text = translate(lang, "Booking {ref} was moved from {before} to {when}\n{area}: {who}", **details)
-        buttons = [Button(translate(lang, "Accept"), f"act:booking.accept?ref={booking.ref}"),
-                   Button(translate(lang, "Decline"), f"act:booking.decline?ref={booking.ref}")]
-    else:
-        text = translate(lang, "Booking {ref} on {when} was cancelled.\n{area}: {who}", **details)
-    linked = bool(contact.channel and contact.external_id)
-    return {
-        "channel": contact.channel if linked else "log",
-        "recipient": contact.external_id if linked else f"consultant:{consultant_id}",
-        "payload": Reply(text=text, buttons=buttons).to_dict(),
-        "idempotency_key": f"booking:{booking.ref}:v{booking.version}:{change}:consultant:{consultant_id}",
-        "now": now, "kind": f"booking.{change}", "ref": booking.ref,
-    }
+# --- whom to tell -------------------------------------------------------------------------------
 
 
-async def _notify_consultant(
-    session: AsyncSession, booking: Booking, change: str, *, now: datetime, translate: Translate,
-    consultant_id: int | None = None, starts_at: datetime | None = None, previous_start: datetime | None = None,
-) -> None:
-    """Tell the consultant (in Indonesian) on their linked channel, else the delivery log."""
-    consultant = await session.get(Consultant, consultant_id or booking.consultant_id)
-    if consultant is None:
-        return
+async def _news(session: AsyncSession, booking: Booking, *, consultants: Sequence[int] = (), user: bool = False) -> BookingNews:
+    """The events recorded so far with the booking's center, the consultants named and
+    (when asked) the owner, each with where to reach them."""
+    contacts: dict[int, Contact] = {}
+    for cid in dict.fromkeys(consultants):
+        consultant = await session.get(Consultant, cid)
+        if consultant is not None:
+            contacts[cid] = Contact(consultant.channel, consultant.external_id)
+    owner = None
+    if user:
+        row = await session.get(User, booking.user_id)
+        owner = Contact(row.channel, row.external_id) if row is not None else None
     center = (await _center_schedule(session, booking.center_code)).center
-    await enqueue(session, **_consultant_message(
-        booking, change, center=center, consultant_id=consultant.id, contact=_Contact(consultant.channel, consultant.external_id),
-        now=now, translate=translate, starts_at=starts_at, previous_start=previous_start,
-    ))
-
-
-def _reminder_messages(
-    booking: Booking, *, center: Center | None, user: _Contact, now: datetime, translate: Translate
-) -> list[dict[str, Any]]:
-    """The user's reminders (24 h and 2 h before, those still ahead) as outbox messages."""
-    tz = center.tz if center else DEFAULT_ZONE
-    lang = booking.language
-    place = center.name if center else booking.center_code
-    when = format_datetime(booking.starts_at, lang, tz)
-    messages = []
-    for reminder in rules.reminders_for(booking.starts_at, now):
-        if reminder.kind == "reminder.day_before":
-            msg = "Reminder: tomorrow, {when}, you have a free consultation at {place} ({ref})."
-        else:
-            msg = "Reminder: your consultation at {place} starts at {when} ({ref})."
-        text = translate(lang, msg, when=when, place=place, ref=booking.ref)
-        buttons = [Button(translate(lang, "My bookings"), "flow:my_bookings")]
-        messages.append({
-            "channel": user.channel, "recipient": user.external_id, "payload": Reply(text=text, buttons=buttons).to_dict(),
-            "idempotency_key": f"booking:{booking.ref}:v{booking.version}:{reminder.kind}", "now": now,
-            "kind": reminder.kind, "not_before": reminder.at, "ref": booking.ref,
-        })
-    return messages
-
-
-async def _schedule_reminders(session: AsyncSession, booking: Booking, *, now: datetime, translate: Translate) -> None:
-    user = await session.get(User, booking.user_id)
-    if user is None:
-        return
-    center = (await _center_schedule(session, booking.center_code)).center
-    await enqueue_many(session, _reminder_messages(booking, center=center, user=_Contact(user.channel, user.external_id),
-                                                   now=now, translate=translate))
+    return BookingNews(booking, collect_events(session), center, owner, contacts)
 
 
 # --- consultants admin --------------------------------------------------------------------------

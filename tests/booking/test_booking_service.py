@@ -178,29 +178,47 @@ async def test_accept_and_decline_with_reassignment(frontdesk) -> None:  # type:
 
 
 async def test_use_cases_record_the_entity_events(frontdesk) -> None:  # type: ignore[no-untyped-def]
-    """Every change goes through the `Booking` entity; the unit of work hands its events out once."""
+    """Every change goes through the `Booking` entity; each use case hands the events it
+    recorded to the installed notifier once (and nothing when nothing changed)."""
     from bot.domain import booking as rules
 
+    told: list[rules.BookingEvent] = []
+    installed = svc.current_notifier()
+    assert installed is not None, "the front desk installs the dialogue's notifier"
+
+    async def spy(session, news, now) -> None:  # type: ignore[no-untyped-def]
+        told.extend(news.events)
+        await installed(session, news, now)
+
+    def heard() -> list[rules.BookingEvent]:
+        out = list(told)
+        told.clear()
+        return out
+
+    svc.set_notifier(spy)
     wib = ZoneInfo("Asia/Jakarta")
-    async with frontdesk.db.transaction() as s:
-        u = await new_user(s, "u1")
-        b = await svc.book(s, request(u.id, at(25, 10, tz=wib), center="plut-sumut"), now=NOW)
-        first = b.consultant_id
-        await svc.accept_booking(s, consultant_id=first, ref=b.ref, now=NOW)
-        await svc.accept_booking(s, consultant_id=first, ref=b.ref, now=NOW)  # a second tap: no event
-        assert [type(e) for e in svc.collect_events(s)] == [rules.BookingRequested, rules.BookingAccepted]
-        assert svc.collect_events(s) == []
-        await svc.reschedule_booking(s, user_id=u.id, ref=b.ref, starts_at=at(26, 10, tz=wib), now=NOW)
-        out = await svc.decline_booking(s, consultant_id=b.consultant_id, ref=b.ref, now=NOW)
-        second = out.booking.consultant_id
-        await svc.decline_booking(s, consultant_id=second, ref=b.ref, now=NOW)
-        moved, reassigned, declined = svc.collect_events(s)
-        assert isinstance(moved, rules.BookingRescheduled) and moved.previous_start == at(25, 10, tz=wib)
-        assert reassigned == rules.BookingReassigned(b.ref, 3, declined_by=moved.consultant_id, consultant_id=second)
-        assert isinstance(declined, rules.BookingDeclined) and declined.declined_by == second and b.status == "declined"
-        b2 = await svc.book(s, request(u.id, at(27, 10, tz=wib), center="plut-sumut"), now=NOW)
-        await svc.cancel_booking(s, user_id=u.id, ref=b2.ref, now=NOW)
-        assert [type(e) for e in svc.collect_events(s)] == [rules.BookingRequested, rules.BookingCancelled]
+    try:
+        async with frontdesk.db.transaction() as s:
+            u = await new_user(s, "u1")
+            b = await svc.book(s, request(u.id, at(25, 10, tz=wib), center="plut-sumut"), now=NOW)
+            first = b.consultant_id
+            await svc.accept_booking(s, consultant_id=first, ref=b.ref, now=NOW)
+            await svc.accept_booking(s, consultant_id=first, ref=b.ref, now=NOW)  # a second tap: no event
+            assert [type(e) for e in heard()] == [rules.BookingRequested, rules.BookingAccepted]
+            assert svc.collect_events(s) == []
+            await svc.reschedule_booking(s, user_id=u.id, ref=b.ref, starts_at=at(26, 10, tz=wib), now=NOW)
+            out = await svc.decline_booking(s, consultant_id=b.consultant_id, ref=b.ref, now=NOW)
+            second = out.booking.consultant_id
+            await svc.decline_booking(s, consultant_id=second, ref=b.ref, now=NOW)
+            moved, reassigned, declined = heard()
+            assert isinstance(moved, rules.BookingRescheduled) and moved.previous_start == at(25, 10, tz=wib)
+            assert reassigned == rules.BookingReassigned(b.ref, 3, declined_by=moved.consultant_id, consultant_id=second)
+            assert isinstance(declined, rules.BookingDeclined) and declined.declined_by == second and b.status == "declined"
+            b2 = await svc.book(s, request(u.id, at(27, 10, tz=wib), center="plut-sumut"), now=NOW)
+            await svc.cancel_booking(s, user_id=u.id, ref=b2.ref, now=NOW)
+            assert [type(e) for e in heard()] == [rules.BookingRequested, rules.BookingCancelled]
+    finally:
+        svc.set_notifier(installed)
 
 
 async def test_accept_tells_the_user(frontdesk) -> None:  # type: ignore[no-untyped-def]
