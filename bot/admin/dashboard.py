@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import io
 import statistics
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,8 @@ from bot.admin.web import Ctx, page
 from bot.domain.zones import WIB
 from bot.storage.models import MessageLog
 
-WIB = timezone(timedelta(hours=7))
+DAY_ZONE = ZoneInfo(WIB)
+"""Days on the dashboard are counted in WIB."""
 EXCLUDED_CHANNELS = ("preview",)
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 
@@ -37,11 +39,11 @@ class Filters:
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.start, time.min, WIB)
+        return datetime.combine(self.start, time.min, DAY_ZONE)
 
     @property
     def until(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min, WIB)
+        return datetime.combine(self.end + timedelta(days=1), time.min, DAY_ZONE)
 
 
 @dataclass
@@ -137,7 +139,7 @@ def _parse_date(value: str, default: date) -> date:
 
 
 def filters_from(ctx: Ctx) -> Filters:
-    today = ctx.now.astimezone(WIB).date()
+    today = ctx.now.astimezone(DAY_ZONE).date()
     start = _parse_date(ctx.query("from"), today - timedelta(days=29))
     end = _parse_date(ctx.query("to"), today)
     if end < start:

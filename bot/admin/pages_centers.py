@@ -16,16 +16,17 @@ from bot.admin import audit
 from bot.domain.zones import DEFAULT_ZONE
 from bot.admin.authz import ADMINS, CENTER_STAFF, NotFound, check_center, scope_to_center
 from bot.admin.web import Ctx, page, redirect
+from bot.domain.centers import COLUMNS
 from bot.services import centers as svc
 from bot.services.gazetteer import Gazetteer
 from bot.storage.models import Center
 
 MAX_UPLOAD = 2 * 1024 * 1024
-EDITABLE = tuple(c for c in svc.COLUMNS if c != "code")
+EDITABLE = tuple(c for c in COLUMNS if c != "code")
 
 
 def _form_row(ctx: Ctx, code: str | None = None) -> dict[str, str]:
-    row = {c: ctx.field(c) for c in svc.COLUMNS}
+    row = {c: ctx.field(c) for c in COLUMNS}
     if code is not None:
         row["code"] = code
     return row
@@ -33,7 +34,7 @@ def _form_row(ctx: Ctx, code: str | None = None) -> dict[str, str]:
 
 def _validate(row: dict[str, str]) -> tuple[svc.Center | None, list[str]]:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(svc.COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     writer.writerow(row)
     records, errors = svc.read_centers_csv(out.getvalue(), Gazetteer.default())
@@ -106,8 +107,8 @@ async def centers_import(ctx: Ctx) -> Response:
 
 @page("/centers/new", allow=ADMINS)
 async def center_new(ctx: Ctx) -> Response:
-    row = {c: "" for c in svc.COLUMNS} | {"timezone": DEFAULT_ZONE, "level": "regency", "coord_precision": "building"}
-    return ctx.render("center_edit.html", row=row, center=None, errors=[], columns=svc.COLUMNS)
+    row = {c: "" for c in COLUMNS} | {"timezone": DEFAULT_ZONE, "level": "regency", "coord_precision": "building"}
+    return ctx.render("center_edit.html", row=row, center=None, errors=[], columns=COLUMNS)
 
 
 @page("/centers/new", allow=ADMINS, methods=("POST",))
@@ -118,7 +119,7 @@ async def center_create(ctx: Ctx) -> Response:
         if record is not None and (await session.execute(select(Center.id).where(Center.code == record.code))).first():
             errors, record = [ctx.t("A center with this code exists already.")], None
         if record is None:
-            return ctx.render("center_edit.html", status_code=422, row=row, center=None, errors=errors, columns=svc.COLUMNS)
+            return ctx.render("center_edit.html", status_code=422, row=row, center=None, errors=errors, columns=COLUMNS)
         center = Center(**record.model_values(), active=True, updated_at=ctx.now)
         session.add(center)
         await session.flush()
@@ -131,7 +132,7 @@ async def center_create(ctx: Ctx) -> Response:
 async def center_edit(ctx: Ctx) -> Response:
     center = await _center(ctx, ctx.request.path_params["id"])
     row = svc.Center.from_model(center).as_row()
-    return ctx.render("center_edit.html", row=row, center=center, errors=[], columns=svc.COLUMNS, message=ctx.query("done"))
+    return ctx.render("center_edit.html", row=row, center=center, errors=[], columns=COLUMNS, message=ctx.query("done"))
 
 
 @page("/centers/{id}", allow=CENTER_STAFF, methods=("POST",))
@@ -140,7 +141,7 @@ async def center_save(ctx: Ctx) -> Response:
     row = _form_row(ctx, code=center.code)
     record, errors = _validate(row)
     if record is None:
-        return ctx.render("center_edit.html", status_code=422, row=row, center=center, errors=errors, columns=svc.COLUMNS)
+        return ctx.render("center_edit.html", status_code=422, row=row, center=center, errors=errors, columns=COLUMNS)
     async with ctx.app.db.transaction() as session:
         live = await session.get(Center, center.id)
         assert live is not None

@@ -185,7 +185,7 @@ class _CenterSchedule:
 
 async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSchedule:
     cached = schedule_cache.get(session, center_code)
-    if cached is not None:
+    if isinstance(cached, _CenterSchedule):
         return cached
     generation = schedule_cache.generation()
     center = await center_info(session, center_code)
@@ -346,8 +346,10 @@ def _user_and_hold_stmt() -> Any:
 def _free_at_stmt(ignoring_booking: bool, as_user: bool) -> Any:
     """Offering consultants still active at the center, each with its contact and what is
     taken around one start (active bookings, other users' live holds): one row per interval."""
-    ids = bindparam("ids", expanding=True)
-    since, until, now = bindparam("since"), bindparam("until"), bindparam("now")
+    ids: Any = bindparam("ids", expanding=True)
+    since: Any = bindparam("since")
+    until: Any = bindparam("until")
+    now: Any = bindparam("now")
     taken = select(Booking.consultant_id, Booking.starts_at, Booking.ends_at).where(
         Booking.consultant_id.in_(ids), Booking.status.in_(ACTIVE_STATUSES), Booking.ends_at > since, Booking.starts_at < until,
     )
@@ -442,7 +444,7 @@ async def _insert_booking(session: AsyncSession, values: dict[str, Any]) -> Book
     `RETURNING`, already in the session."""
     stmt = _insert_booking_stmt(session.bind.dialect.name if session.bind is not None else "sqlite")
     for _ in range(8):
-        booking = (await session.scalars(stmt, {**values, "ref": rules.new_reference()})).one_or_none()
+        booking: Booking | None = (await session.scalars(stmt, {**values, "ref": rules.new_reference()})).one_or_none()
         if booking is not None:
             return booking
         taken = await session.execute(_active_at_stmt(), {"consultant_id": values["consultant_id"], "starts_at": values["starts_at"]})
