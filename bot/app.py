@@ -34,7 +34,11 @@ class SchemaOutdated(Exception):
 
 class FrontDesk:
     """One running front desk. Channels, CLI and HTTP routes all hold this object; it builds
-    its collaborators and declares every one of them here (nothing is added from outside)."""
+    its collaborators and declares every one of them here (nothing is added from outside:
+    `__slots__` refuses an attribute that is not declared)."""
+
+    __slots__ = ("settings", "clock", "db", "content_dir", "i18n", "flows", "nlu", "engine", "telegram_polling",
+                 "whatsapp_inbound", "outbox_wake", "admin_content", "admin_faq")
 
     settings: Settings
     clock: Clock

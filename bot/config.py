@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.domain.zones import DEFAULT_ZONE
 
 ROOT = Path(__file__).resolve().parent.parent
 """The checkout (or installed tree) that holds `flows/`, `nlu/`, `locales/`, `data/`."""
@@ -46,6 +48,15 @@ class Settings(BaseSettings):
     demo_seed: bool = Field(default=True, alias="FRONTDESK_DEMO_SEED")
     log_level: str = Field(default="INFO", alias="FRONTDESK_LOG_LEVEL")
     db_pool_size: int = Field(default=20, ge=1, le=200, alias="FRONTDESK_DB_POOL_SIZE")
+
+    # --- understanding text (docs/nlu.md) ---
+    nlu_backend: Literal["embedded", "rasa"] = Field(default="embedded", alias="NLU_BACKEND")
+    rasa_url: AnyHttpUrl | None = Field(default=None, alias="RASA_URL")
+    rasa_timeout: float = Field(default=3.0, gt=0, alias="RASA_TIMEOUT")
+    nlu_threshold: float = Field(default=0.5, ge=0, le=1, alias="NLU_THRESHOLD")
+    nlu_cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "plut-frontdesk" / "nlu",
+                                alias="NLU_CACHE_DIR")
+    nlu_timezone: str = Field(default=DEFAULT_ZONE, alias="NLU_TIMEZONE")
 
     # --- channels and the handoff (docs/channels.md) ---
     telegram_bot_token: str | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
@@ -118,6 +129,8 @@ class Settings(BaseSettings):
 
     def check(self) -> None:
         """Combinations that cannot work; raises `ConfigError` naming the variable."""
+        if self.nlu_backend == "rasa" and self.rasa_url is None:
+            raise ConfigError("RASA_URL: required when NLU_BACKEND=rasa, e.g. http://localhost:5005")
         # TELEGRAM_WEBHOOK_SECRET may be empty for long polling; the webhook then refuses every
         # request and `frontdesk telegram set-webhook` asks for it.
         if self.whatsapp_configured:
@@ -147,6 +160,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def mask(self, text: str) -> str:
+        """`text` with every secret of these settings replaced by `***`."""
+        return mask_secrets(text, secrets_of(self))
 
 
 SECRET_NAMES = ("TOKEN", "SECRET", "PASSWORD")
@@ -197,6 +214,22 @@ def secrets_of(settings: Settings) -> list[str]:
     return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
 
+def mask_secrets(text: str, secrets: list[str]) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def install_secret_mask(settings: Settings, logger: logging.Logger | None = None) -> MaskSecrets:
+    """Mask the secrets of `settings` in every line the handlers of `logger` (default: the
+    root logger) write."""
+    mask = MaskSecrets(secrets_of(settings))
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, MaskSecrets) for f in handler.filters):
+            handler.addFilter(mask)
+    return mask
+
+
 class MaskSecrets(logging.Filter):
     """Takes secret values out of every log line that passes the handler it sits on
     (an exception's text may quote a URL with its password, or a request with a token)."""
@@ -211,12 +244,9 @@ class MaskSecrets(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        exc_text = record.exc_text
-        for secret in self.secrets:
-            message = message.replace(secret, "***")
-            if exc_text:
-                exc_text = exc_text.replace(secret, "***")
-        record.msg, record.args, record.exc_text = message, None, exc_text
+        record.msg, record.args = mask_secrets(message, self.secrets), None
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text, self.secrets)
         return True
 
 

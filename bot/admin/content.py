@@ -412,5 +412,5 @@ def preview_app(app: FrontDesk, flows: FlowRegistry) -> FrontDesk:
 
     twin = copy.copy(app)
     twin.flows = flows
-    twin.engine = Engine(twin)
+    twin.engine = Engine(twin, hooks=app.engine.hooks)
     return twin

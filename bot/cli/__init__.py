@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from bot.config import masked_url, settings_or_exit
+from bot.config import install_secret_mask, masked_url, settings_or_exit
 
 app = typer.Typer(help="PLUT Front Desk: the bilingual chat-bot front desk of PLUT-KUMKM centers.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -29,8 +29,10 @@ def _add_subcommands() -> None:
 
 
 def _setup_logging() -> None:
-    level = settings_or_exit().log_level.upper()
+    settings = settings_or_exit()
+    level = settings.log_level.upper()
     logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_secret_mask(settings)  # tokens and the database password never reach a log line
     # Alembic narrates every plugin it loads at INFO; the upgrade itself is what matters.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
 

@@ -53,13 +53,12 @@ def train(data: Annotated[Optional[Path], typer.Option(help="Rasa YAML file or f
     from bot.nlu.data import load_training_data
     from bot.nlu.embedded import EmbeddedNLU
     from bot.nlu.factory import content_paths
-    from bot.nlu.settings import NLUSettings
 
     settings = _settings()
     paths = content_paths(settings.content_dir)
     folder = data or paths["nlu"]
     start = time.perf_counter()
-    nlu = EmbeddedNLU(folder, faq_dir=paths["faq"], regions_csv=paths["regions"], cache_dir=NLUSettings().cache_dir)
+    nlu = EmbeddedNLU(folder, faq_dir=paths["faq"], regions_csv=paths["regions"], cache_dir=_settings().nlu_cache_dir)
     counts = load_training_data(folder).counts()
     _dump({"data": str(folder), "hash": nlu.model.data_hash, "examples": sum(counts.values()),
            "intents": len(counts), "seconds": round(time.perf_counter() - start, 3),
@@ -169,11 +168,10 @@ def export_rasa_cmd(directory: Annotated[Path, typer.Argument(help="Folder for t
     from bot.nlu.export import export_rasa
     from bot.nlu.factory import content_paths
     from bot.nlu.faq import FaqStore
-    from bot.nlu.settings import NLUSettings
 
     settings = _settings()
     paths = content_paths(settings.content_dir)
-    files = export_rasa(load_training_data(paths["nlu"]), FaqStore(paths["faq"]), directory, NLUSettings().threshold)
+    files = export_rasa(load_training_data(paths["nlu"]), FaqStore(paths["faq"]), directory, _settings().nlu_threshold)
     for f in files:
         typer.echo(str(f))
 

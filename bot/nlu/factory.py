@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from bot.config import Settings, load_settings
 from bot.nlu.base import NLUBackend
 from bot.nlu.settings import NLUSettings
 
@@ -18,14 +18,16 @@ def content_paths(content_dir: Path) -> dict[str, Path]:
     }
 
 
-def build_nlu(settings: Any = None, content_dir: Path | None = None, *, nlu_settings: NLUSettings | None = None) -> NLUBackend:
+def build_nlu(settings: Settings | None = None, content_dir: Path | None = None, *,
+              nlu_settings: NLUSettings | None = None) -> NLUBackend:
     """The embedded engine (default) or a Rasa server, from NLU_BACKEND / RASA_URL / NLU_THRESHOLD.
 
     `settings` is the app's settings object (its `content_dir` is used when `content_dir`
-    is not given); NLU settings are read from the environment unless passed in."""
-    ns = nlu_settings or NLUSettings()  # type: ignore[call-arg]
+    is not given; without one they are read from the environment)."""
+    settings = settings or load_settings()
+    ns = nlu_settings or NLUSettings.of(settings)
     if content_dir is None:
-        content_dir = Path(getattr(settings, "content_dir", "."))
+        content_dir = Path(settings.content_dir)
     paths = content_paths(content_dir)
     if ns.backend == "rasa":
         from bot.nlu.rasa_http import RasaHTTPNLU

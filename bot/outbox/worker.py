@@ -206,7 +206,8 @@ class Worker:
         params = []
         for o in outcomes:
             params.append({
-                "o_id": o.id, "o_status": o.status, "o_error": o.error,
+                # A platform's error may quote the request (a token in a URL): never stored.
+                "o_id": o.id, "o_status": o.status, "o_error": self.app.settings.mask(o.error) if o.error else None,
                 "o_sent_at": now if o.status == SENT else None, "o_provider": o.provider_id,
                 "o_next": o.retry_at or now, "o_undo": 1 if o.unclaim else 0,
                 # A row cancelled while it was being sent keeps `cancelled`, unless it did go out.

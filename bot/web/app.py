@@ -94,7 +94,7 @@ async def healthz(request: Request) -> Response:
         async with frontdesk.db.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
     except Exception as exc:  # the check itself reports what is wrong
-        return JSONResponse({"status": "error", "database": str(exc)[:200]}, status_code=503)
+        return JSONResponse({"status": "error", "database": frontdesk.settings.mask(str(exc))[:200]}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "now": frontdesk.clock.now().isoformat()})
 
 

@@ -113,7 +113,7 @@ async def test_long_polling_fetches_processes_and_confirms_updates(harness: Harn
     from bot.channels.telegram import poll
 
     harness.tg.updates = [fakes.tg_message(UID, text="/help", update_id=4242), fakes.tg_sticker(UID, update_id=4243)]
-    harness.app.telegram_polling = True  # type: ignore[attr-defined]
+    harness.app.telegram_polling = True
     stop = asyncio.Event()
     task = asyncio.create_task(poll(harness.app, stop))
     for _ in range(500):

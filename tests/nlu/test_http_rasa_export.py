@@ -108,16 +108,15 @@ async def test_rasa_backend_down_is_a_fallback_not_an_error() -> None:
 
 
 def test_factory_picks_the_backend(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bot.config import ConfigError, load_settings
     from bot.nlu.factory import build_nlu
-    from bot.nlu.settings import NLUSettings
 
     monkeypatch.setenv("NLU_CACHE_DIR", str(tmp_path))
     assert isinstance(build_nlu(None, ROOT), EmbeddedNLU)
-    rasa = build_nlu(None, ROOT, nlu_settings=NLUSettings(NLU_BACKEND="rasa", RASA_URL="http://localhost:5005",
-                                                           NLU_THRESHOLD=0.6))
+    rasa = build_nlu(load_settings(NLU_BACKEND="rasa", RASA_URL="http://localhost:5005", NLU_THRESHOLD=0.6), ROOT)
     assert isinstance(rasa, RasaHTTPNLU) and rasa.threshold == 0.6
-    with pytest.raises(ValueError, match="RASA_URL"):
-        NLUSettings(NLU_BACKEND="rasa")
+    with pytest.raises(ConfigError, match="RASA_URL"):
+        load_settings(NLU_BACKEND="rasa")
 
 
 def test_export_rasa_project(tmp_path: Path) -> None:
