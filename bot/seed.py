@@ -4,32 +4,27 @@ Each seeder fills its own tables only when they are empty, so it is safe at ever
 
 from __future__ import annotations
 
-import importlib
 import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.booking import seed_consultants
+from bot.services.centers import seed_centers
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
 
 log = logging.getLogger(__name__)
 
-SEEDERS = (
-    "bot.services.centers:seed_centers",
-    "bot.services.booking:seed_consultants",
-)
+Seeder = Callable[[AsyncSession, Path], Awaitable[object]]
+SEEDERS: tuple[Seeder, ...] = (seed_centers, seed_consultants)
+"""In order: consultants belong to centers."""
 
 
 async def seed_defaults(app: FrontDesk) -> None:
-    for spec in SEEDERS:
-        module_name, _, fn_name = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        fn = getattr(module, fn_name, None)
-        if fn is None:
-            continue
+    for seeder in SEEDERS:
         async with app.db.transaction() as session:
-            await fn(session, app.content_dir)
+            await seeder(session, app.content_dir)

@@ -4,13 +4,13 @@ that need them say so instead of failing."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.admin.authz import Principal
+from bot.storage import models as _models
 
 if TYPE_CHECKING:
     from bot.admin.dashboard import Filters
@@ -18,8 +18,7 @@ if TYPE_CHECKING:
 
 def model(name: str) -> Any | None:
     """An ORM class from `bot.storage.models` by name, or None while it does not exist."""
-    models = importlib.import_module("bot.storage.models")
-    return getattr(models, name, None)
+    return getattr(_models, name, None)
 
 
 @dataclass
