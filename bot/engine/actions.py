@@ -11,6 +11,9 @@ An action is an async function taking a `Turn` and returning what happens next:
 Return `None` to go on, `WAIT` to stay on this step until the user's next input
 (the action is then called again with that input as `turn.event`), `END` to end the
 flow, or a goto target string (`"main_menu"`, `"book.pick_day"`, a step id).
+
+The actions live in the dialogue layer (`bot/dialogue/`), which the composition root
+imports to register them; the engine knows them only by name.
 """
 
 from __future__ import annotations
