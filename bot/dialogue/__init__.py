@@ -27,7 +27,7 @@ class HandoffHooks:
     """The engine's `TurnHooks`: a conversation handed off to a consultant is theirs."""
 
     async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
-        from bot.dialogue import handoff
+        from bot.services import handoff
 
         await handoff.prefetch(session, accounts, user_ids)
 
