@@ -22,6 +22,7 @@ app.add_typer(flows_app, name="flows")
 # Sub-commands that live beside their module: (name, "module:typer_app").
 SUBCOMMANDS = (
     ("nlu", "bot.nlu.cli:app"),
+    ("knowledge", "bot.knowledge.cli:app"),
     ("centers", "bot.services.centers_cli:app"),
     ("consultants", "bot.services.consultants_cli:app"),
     ("bookings", "bot.services.bookings_cli:app"),
