@@ -23,6 +23,12 @@ AREA_NAMES: dict[str, tuple[str, str]] = {
     "partnership": ("jaringan kerja sama", "partnerships"),
 }
 
+ASPECT_NAMES: dict[str, tuple[str, str]] = {
+    "overview": ("gambaran umum", "overview"), "cost": ("biaya", "cost"), "requirements": ("syarat dan dokumen", "requirements"),
+    "steps": ("langkah", "steps"), "duration": ("lama dan masa berlaku", "duration"), "where": ("tempat", "where"),
+    "eligibility": ("siapa yang berhak", "eligibility"), "figures": ("angka", "figures"),
+}
+
 _MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
               "Oktober", "November", "Desember")
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -52,7 +58,7 @@ def _day(d: date, lang: str) -> str:
 
 def next_steps(topic: Topic, lang: str) -> list[FollowUp]:
     area_id, area_en = AREA_NAMES[topic.service_area]
-    book = f"Konsultasi {area_id}" if lang != "en" else f"Book a {area_en} consultant"
+    book = f"Konsultasi {area_id}" if lang != "en" else f"Book a consultation ({area_en})"
     talk = "Bicara dengan konsultan" if lang != "en" else "Talk to a consultant"
     return [
         FollowUp(book, f"intent:book_consultation?service_area={topic.service_area}"),
@@ -99,10 +105,10 @@ def _source_line(s: Source, lang: str) -> str:
 
 def sources_reply(topic: Topic, entry: Entry, lang: str) -> Answer:
     if lang == "en":
-        head = f"Sources for \"{topic.title.en}\" ({entry.aspect}):"
+        head = f"Sources for \"{topic.title.en}\" ({ASPECT_NAMES[entry.aspect][1]}):"
         tail = "Rules and figures change; please confirm at the official page or with a consultant before you act."
     else:
-        head = f"Sumber untuk \"{topic.title.id}\" ({entry.aspect}):"
+        head = f"Sumber untuk \"{topic.title.id}\" ({ASPECT_NAMES[entry.aspect][0]}):"
         tail = "Aturan dan angka bisa berubah; mohon konfirmasi di laman resmi atau ke konsultan sebelum bertindak."
     lines = "\n".join(_source_line(s, lang) for s in entry.sources)
     return Answer(f"{head}\n{lines}\n\n{tail}", next_steps(topic, lang), topic.name, entry.aspect)
