@@ -42,6 +42,10 @@ TOPIC_MIN = 0.45
 """Below this the topic is not named clearly enough to answer on it."""
 ASPECT_MIN = 0.40
 """Below this the aspect is unclear: the topic's overview answers."""
+MISSING_MIN = 0.80
+"""An aspect the topic has no entry for, asked this clearly, gets the honest "not recorded" answer."""
+AVAILABLE_MIN = 0.10
+"""Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
 PER_TOPIC = 140
@@ -146,7 +150,7 @@ class Retriever:
 
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
         trank = self.topic_model.rank(text, top=3)
-        arank = self.aspect_model.rank(text, top=3)
+        arank = self.aspect_model.rank(text, top=16)
         tname, tconf = trank[0] if trank else (NO_TOPIC, 0.0)
         aname, aconf = arank[0] if arank else ("overview", 0.0)
         topic = self.kb.topics.get(tname) if tname != NO_TOPIC and tconf >= TOPIC_MIN else None
@@ -154,12 +158,16 @@ class Retriever:
             topic, tconf = self.kb.topics[remembered_topic], 0.0
         if topic is None:
             return Match("unknown", None, None, None, tconf, aconf)
-        aspect = aname if aconf >= ASPECT_MIN else "overview"
-        entry = topic.entries.get(aspect)
-        if entry is not None:
-            return Match("answer" if aspect != "overview" or aconf >= ASPECT_MIN else "overview",
-                         topic, aspect, entry, tconf, aconf, asked_aspect=aspect)
-        return Match("missing", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect=aspect)
+        if aname in topic.entries and aconf >= ASPECT_MIN:
+            return Match("answer", topic, aname, topic.entries[aname], tconf, aconf, asked_aspect=aname)
+        if aname not in topic.entries and aconf >= MISSING_MIN:
+            # clearly asks for something this topic has no checked answer on: say so, do not guess
+            return Match("missing", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect=aname)
+        # unsure between aspects: the likeliest one this topic has an answer for
+        for name, conf in arank:
+            if name in topic.entries and conf >= AVAILABLE_MIN:
+                return Match("answer", topic, name, topic.entries[name], tconf, conf, asked_aspect=name)
+        return Match("overview", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect="overview")
 
 
 def default_cache_dir() -> Path | None:
