@@ -42,14 +42,15 @@ TOPIC_MIN = 0.45
 """Below this the topic is not named clearly enough to answer on it."""
 ASPECT_MIN = 0.40
 """Below this the aspect is unclear: the topic's overview answers."""
+OVERVIEW_MIN = 0.60
+SPECIFIC_MIN = 0.20
+"""A weak overview (below OVERVIEW_MIN) gives way to a specific aspect the topic answers, if this likely."""
 MISSING_MIN = 0.80
 """An aspect the topic has no entry for, asked this clearly, gets the honest "not recorded" answer."""
 AVAILABLE_MIN = 0.10
 """Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
-PER_TOPIC = 140
-"""Generated training questions per topic (names × aspect phrasings, sampled)."""
 SEED = 0
 
 _SOURCE_WORDS = re.compile(
@@ -71,14 +72,9 @@ def training_data(kb: Knowledge) -> tuple[list[str], list[str], list[str]]:
     aspects: list[str] = []
     phrasings = [(a, p) for a, ps in sorted(kb.aspect_phrases.items()) for p in ps]
     for topic in sorted(kb.topics.values(), key=lambda t: t.name):
-        combos = [(a, p, n) for a, p in phrasings for n in topic.names]
-        rng.shuffle(combos)
-        picked = combos[:PER_TOPIC]
-        # every aspect phrasing appears at least once for every topic
-        have = {p for _, p, _ in picked}
-        picked += [(a, p, rng.choice(topic.names)) for a, p in phrasings if p not in have]
-        for aspect, phrase, name in picked:
-            texts.append(phrase.replace("{t}", name))
+        # every phrasing once per topic with one of its names: each aspect weighs the same in every topic
+        for aspect, phrase in phrasings:
+            texts.append(phrase.replace("{t}", rng.choice(topic.names)))
             topics.append(topic.name)
             aspects.append(aspect)
         for entry in topic.entries.values():
@@ -158,6 +154,11 @@ class Retriever:
             topic, tconf = self.kb.topics[remembered_topic], 0.0
         if topic is None:
             return Match("unknown", None, None, None, tconf, aconf)
+        if aname == "overview" and aconf < OVERVIEW_MIN:
+            # a question word that leans elsewhere ("dokumen", "berapa") beats a weak "in general"
+            specific = [(n, c) for n, c in arank[1:] if n in topic.entries and c >= SPECIFIC_MIN]
+            if specific:
+                aname, aconf = specific[0]
         if aname in topic.entries and aconf >= ASPECT_MIN:
             return Match("answer", topic, aname, topic.entries[aname], tconf, aconf, asked_aspect=aname)
         if aname not in topic.entries and aconf >= MISSING_MIN:
