@@ -127,7 +127,7 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
 @action("faq.answer")
 async def answer(turn: Turn) -> Next:
     # A specific aspect ("bunga KUR berapa persen") is the knowledge base's; the FAQ keeps the general answers.
-    if await knowledge_reply(turn, overview=False):
+    if await knowledge_reply(turn):
         return None
     intent = turn.params.get("intent") or ((turn.parse or {}).get("intent") or {}).get("name") or ""
     entry = faq_store(turn.app).get(intent)
