@@ -96,3 +96,15 @@ def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", "--dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "no knowledge files" in result.output
+
+
+def test_frontdesk_knowledge_is_a_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "demo.yml").write_text(GOOD.replace("aspect: cost", "aspect: overview"), encoding="utf-8")
+    (tmp_path / ASPECTS_FILE).write_text(ASPECTS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "bot", "knowledge", "check", "--dir", str(tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 1
+    assert f"{tmp_path / 'demo.yml'}:13: (demo, overview) is answered twice" in proc.stderr
