@@ -11,6 +11,7 @@ and records the message for the admins (`frontdesk nlu unanswered`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -89,9 +90,10 @@ KB_LAST = "_kb_last"
 """The (topic, aspect) of the last knowledge answer, "topic/aspect": what "sumbernya apa?" refers to."""
 
 
-def _knowledge(turn: Turn) -> KnowledgeBase | None:
+async def _knowledge(turn: Turn) -> KnowledgeBase | None:
     try:
-        return knowledge_base(Path(turn.app.settings.content_dir))
+        # the first call trains the two small models (seconds, in a child process): not on the event loop
+        return await asyncio.to_thread(knowledge_base, Path(turn.app.settings.content_dir))
     except KnowledgeInvalid as exc:
         log.error("knowledge base not loaded: %s", exc)
         return None
@@ -101,7 +103,7 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
     """Answer from the knowledge base (docs/knowledge.md) when the message asks for a topic's aspect,
     or for the sources of the last answer. False when the knowledge base has nothing to say."""
     text = (turn.event.text or "").strip() if turn.params.get("intent") is None else ""
-    kb = _knowledge(turn) if text else None
+    kb = await _knowledge(turn) if text else None
     if kb is None:
         return False
     last = str(turn.values.get(KB_LAST) or "")
