@@ -24,7 +24,7 @@ import json
 import logging
 import os
 import pickle
-import random
+import zlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from bot.nlu.train import train_in_child
 log = logging.getLogger(__name__)
 
 NO_TOPIC = "_none"
+NAMES_PER_PHRASING = 3
 TOPIC_MIN = 0.45
 """Below this the topic is not named clearly enough to answer on it."""
 ASPECT_MIN = 0.40
@@ -51,7 +52,6 @@ AVAILABLE_MIN = 0.10
 """Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
-SEED = 0
 
 _SOURCE_WORDS = re.compile(
     r"\b(sumber\w*|source\w*|referensi\w*|rujukan\w*|dasar hukum\w*|reference\w*|citation\w*|"
@@ -66,7 +66,6 @@ def asks_for_source(text: str) -> bool:
 
 def training_data(kb: Knowledge) -> tuple[list[str], list[str], list[str]]:
     """(texts, topic labels, aspect labels) generated from the content, deterministic."""
-    rng = random.Random(SEED)
     texts: list[str] = []
     topics: list[str] = []
     aspects: list[str] = []
@@ -74,9 +73,12 @@ def training_data(kb: Knowledge) -> tuple[list[str], list[str], list[str]]:
     for topic in sorted(kb.topics.values(), key=lambda t: t.name):
         # every phrasing once per topic with one of its names: each aspect weighs the same in every topic
         for aspect, phrase in phrasings:
-            texts.append(phrase.replace("{t}", rng.choice(topic.names)))
-            topics.append(topic.name)
-            aspects.append(aspect)
+            # NAMES_PER_PHRASING names, chosen by (topic, phrasing) only: adding a phrasing reshuffles nothing
+            start = zlib.crc32(f"{topic.name}|{phrase}".encode())
+            for k in range(min(NAMES_PER_PHRASING, len(topic.names))):
+                texts.append(phrase.replace("{t}", topic.names[(start + k) % len(topic.names)]))
+                topics.append(topic.name)
+                aspects.append(aspect)
         for entry in topic.entries.values():
             for ex in entry.examples:
                 texts.append(ex)
