@@ -1,5 +1,5 @@
 """Every button payload the bot can produce fits every channel: built through the codec
-(`bot/engine/payloads.py`), refused past 256 characters when built, and stored as a
+(`bot/payloads.py`), refused past 256 characters when built, and stored as a
 reference by the outbox when a platform's own limit is shorter."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from bot.app import FrontDesk
 from bot.domain.booking import new_reference
 from bot.domain.slots import SERVICE_AREAS
 from bot.engine.events import Button, Reply
-from bot.engine.payloads import (
+from bot.payloads import (
     MAX_PAYLOAD, NO, YES, Answer, ByIntent, Goto, Language, PayloadInvalid, PayloadTooLong, RunAction, StartFlow,
     parse_payload,
 )

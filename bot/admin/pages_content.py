@@ -18,7 +18,7 @@ from bot.admin.content import FAQ, FLOW, ContentInvalid, FaqEntry
 from bot.admin.web import Ctx, page, redirect
 from bot.engine.events import Event
 from bot.engine.flows import FlowsInvalid
-from bot.engine.payloads import StartFlow
+from bot.payloads import StartFlow
 from bot.storage.models import UnansweredMessage
 
 PREVIEW_CHANNEL = "preview"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.engine.events import Event, Media, Reply
-from bot.engine.payloads import StartFlow
+from bot.payloads import StartFlow
 from bot.outbox import Message, post, resolve_payload
 from bot.outbox.core import STORED_PREFIX
 from bot.outbox.worker import wake

@@ -21,11 +21,13 @@ app.add_typer(flows_app, name="flows")
 
 def _add_subcommands() -> None:
     # Imported here, after `app` exists: the sub-apps import `make_app` from this module.
-    from bot.cli import admin, bookings, centers, consultants, nlu, outbox, telegram, whatsapp
+    from bot.cli import admin, bookings, centers, consultants, knowledge, nlu, outbox, telegram, whatsapp
 
-    for name, module in (("nlu", nlu), ("centers", centers), ("consultants", consultants), ("bookings", bookings),
-                         ("outbox", outbox), ("telegram", telegram), ("whatsapp", whatsapp), ("admin", admin)):
+    for name, module in (("nlu", nlu), ("knowledge", knowledge), ("centers", centers), ("consultants", consultants),
+                         ("bookings", bookings), ("outbox", outbox), ("telegram", telegram), ("whatsapp", whatsapp),
+                         ("admin", admin)):
         app.add_typer(module.app, name=name)
+
 
 
 def _setup_logging() -> None:

@@ -33,7 +33,7 @@ from bot.domain.zones import DEFAULT_ZONE
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
-from bot.engine.payloads import NO, YES, Answer, StartFlow, answer_value
+from bot.payloads import NO, YES, Answer, StartFlow, answer_value
 from bot.i18n import format_datetime, format_time
 from bot.services import booking as svc
 from bot.storage.models import Booking

@@ -18,7 +18,7 @@ from bot.domain.opening_hours import day_name, format_intervals, format_week
 from bot.engine.actions import END, WAIT, Next, Turn, action
 from bot.engine.events import Button, Reply, Venue
 from bot.domain.zones import zone_abbreviation
-from bot.engine.payloads import Answer, RunAction, StartFlow, answer_value
+from bot.payloads import Answer, RunAction, StartFlow, answer_value
 from bot.i18n import format_number
 from bot.services.centers import (
     CenterDirectory,

@@ -11,6 +11,7 @@ and records the message for the admins (`frontdesk nlu unanswered`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -18,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
-from bot.engine.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
+from bot.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
+from bot.knowledge import KnowledgeBase, KnowledgeInvalid, asks_for_source, knowledge_base
 from bot.nlu.faq import FaqStore, FollowUp
 from bot.storage.models import UnansweredMessage
 
@@ -89,13 +91,58 @@ def _buttons(turn: Turn, follow_ups: list[FollowUp]) -> list[Button]:
     return out
 
 
+KB_LAST = "_kb_last"
+"""The (topic, aspect) of the last knowledge answer, "topic/aspect": what "sumbernya apa?" refers to."""
+
+
+async def _knowledge(turn: Turn) -> KnowledgeBase | None:
+    try:
+        # the first call trains the two small models (seconds, in a child process): not on the event loop
+        return await asyncio.to_thread(knowledge_base, Path(turn.app.settings.content_dir))
+    except KnowledgeInvalid as exc:
+        log.error("knowledge base not loaded: %s", exc)
+        return None
+
+
+async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
+    """Answer from the knowledge base (docs/knowledge.md) when the message asks for a topic's aspect,
+    or for the sources of the last answer. False when the knowledge base has nothing to say."""
+    text = (turn.event.text or "").strip() if turn.params.get("intent") is None else ""
+    kb = await _knowledge(turn) if text else None
+    if kb is None:
+        return False
+    last = str(turn.values.get(KB_LAST) or "")
+    topic, _, aspect = last.partition("/")
+    if asks_for_source(text):
+        reply = kb.sources(topic or None, aspect or None, turn.lang)
+    else:
+        found = kb.answer(text, turn.lang, remembered_topic=topic or None)
+        if found is None or (not overview and found.aspect == "overview"):
+            return False
+        reply = found
+        turn.values[KB_LAST] = f"{reply.topic}/{reply.aspect if not reply.unanswered else 'overview'}"
+    buttons = [Button(title=f.title, payload=p) for f in reply.follow_ups if (p := resolve_payload(turn.app, f.payload))]
+    turn.say(Reply(text=reply.text, buttons=buttons))
+    if reply.unanswered:
+        _record_unanswered(turn, text, [{"name": f"{reply.topic}/{reply.aspect}", "confidence": None}])
+    else:
+        # an answered question is not a failed turn: it must not count towards the handoff
+        # that opens after two fallbacks in a row (bot/services/handoff.py, after_fallback)
+        turn.values.pop("_fallback_turn", None)
+    return True
+
+
 @action("faq.answer")
 async def answer(turn: Turn) -> Next:
+    # A specific aspect ("bunga KUR berapa persen") is the knowledge base's; the FAQ keeps the general answers.
+    if await knowledge_reply(turn):
+        return None
     intent = turn.params.get("intent") or ((turn.parse or {}).get("intent") or {}).get("name") or ""
     entry = faq_store(turn.app).get(intent)
     if entry is None:
         log.warning("no FAQ answer for %r", intent)
         return await fallback(turn)
+    turn.values.pop(KB_LAST, None)
     turn.say(Reply(text=entry.text(turn.lang), buttons=_buttons(turn, entry.follow_up)))
     return None
 
@@ -116,6 +163,8 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
+    if await knowledge_reply(turn):
+        return None
     store = faq_store(turn.app)
     content = store.fallback
     text = (turn.event.text or "").strip()
@@ -141,10 +190,15 @@ async def fallback(turn: Turn) -> Next:
         message = turn.t("Sorry, I did not quite understand that.")
     turn.say(Reply(text=message, buttons=buttons))
     if _HAS_LETTER.search(text):
-        turn.session.add(
-            UnansweredMessage(
-                user_id=turn.user.id, channel=turn.event.channel, text=text[:4000], language=turn.lang,
-                intent=top.get("name"), confidence=top.get("confidence"), ranking=ranking[:5], at=turn.now,
-            )
-        )
+        _record_unanswered(turn, text, ranking, top)
     return None
+
+
+def _record_unanswered(turn: Turn, text: str, ranking: list[dict[str, Any]], top: dict[str, Any] | None = None) -> None:
+    top = top if top is not None else (ranking[0] if ranking else {})
+    turn.session.add(
+        UnansweredMessage(
+            user_id=turn.user.id, channel=turn.event.channel, text=text[:4000], language=turn.lang,
+            intent=top.get("name"), confidence=top.get("confidence"), ranking=ranking[:5], at=turn.now,
+        )
+    )

@@ -30,7 +30,7 @@ from bot.dialogue import consultants
 from bot.domain.areas import SERVICE_AREAS, area_name
 from bot.engine.actions import END, Turn, action
 from bot.engine.events import Button, Media, Reply
-from bot.engine.payloads import PayloadInvalid, RunAction, StartFlow, parse_payload
+from bot.payloads import PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.outbox import Message, post
 from bot.services import consultant_link
 from bot.services import handoff as svc

@@ -20,7 +20,7 @@ from bot.domain import booking as rules
 from bot.domain.areas import area_name
 from bot.domain.zones import DEFAULT_ZONE
 from bot.engine.events import Button, Reply
-from bot.engine.payloads import RunAction, StartFlow
+from bot.payloads import RunAction, StartFlow
 from bot.i18n import I18n, format_datetime
 from bot.outbox import Message, post
 from bot.services import booking as svc

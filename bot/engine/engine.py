@@ -30,7 +30,7 @@ from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
 from bot.engine.intake import Intake
-from bot.engine.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
+from bot.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.nlu.language import detect_language, language_request
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
@@ -409,7 +409,7 @@ class Engine:
         return True
 
     async def _global_payload(self, turn: Turn, payload: str) -> bool:
-        """Payloads that mean the same everywhere (`bot/engine/payloads.py`)."""
+        """Payloads that mean the same everywhere (`bot/payloads.py`)."""
         try:
             parsed = parse_payload(payload)
         except PayloadInvalid:

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bot.engine.payloads import MAX_PAYLOAD, PayloadInvalid, parse_payload
+from bot.payloads import MAX_PAYLOAD, PayloadInvalid, parse_payload
 from bot.i18n import Text
 
 LANGS = ("id", "en")
@@ -52,7 +52,7 @@ class _Strict(BaseModel):
 
 
 def _payload(v: str | None) -> str | None:
-    """A payload in content must be one the engine reads (`bot/engine/payloads.py`)."""
+    """A payload in content must be one the engine reads (`bot/payloads.py`)."""
     if v is not None:
         try:
             parse_payload(v)

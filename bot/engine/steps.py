@@ -12,7 +12,7 @@ from rapidfuzz import fuzz, process
 from bot.engine.actions import END, WAIT, Turn, _Signal, get_action
 from bot.engine.events import Button, Reply
 from bot.engine.flows import Ask, Flow, Menu, Step
-from bot.engine.payloads import Goto
+from bot.payloads import Goto
 
 if TYPE_CHECKING:
     from bot.engine.engine import Engine

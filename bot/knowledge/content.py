@@ -1,0 +1,259 @@
+"""The knowledge files: one YAML file per topic in `knowledge/`, validated with pydantic.
+
+    topic: kur
+    service_area: financing          # whose consultant is the next step
+    title: {id: "KUR", en: "KUR loans"}
+    names: [kur, kredit usaha rakyat, ...]   # how people name the topic (training)
+    entries:
+      - aspect: figures
+        id: |
+          ...
+        en: |
+          ...
+        examples: ["bunga kur berapa persen"]   # optional extra training questions
+        sources:
+          - title: "..."
+            url: https://...
+            checked: 2026-11-30
+
+`_aspects.yml` holds the aspect phrasings (`{t}` stands for a topic name) and the
+phrases that belong to no topic. Every problem is reported as `file:line: message`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ASPECTS: tuple[str, ...] = ("overview", "cost", "requirements", "steps", "duration", "where", "eligibility", "figures")
+"""What owners ask about a topic: what it is, what it costs, what to prepare, how, how long
+(or how long it is valid), where, who qualifies, and the numbers (rates, ceilings, fees)."""
+
+SERVICE_AREAS: tuple[str, ...] = ("hr", "production", "financing", "marketing", "institutional", "it", "partnership")
+ASPECTS_FILE = "_aspects.yml"
+_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:/[^\s]*)?$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Bilingual(_Strict):
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def pick(self, lang: str) -> str:
+        return (self.en if lang == "en" else self.id).strip()
+
+
+class Source(_Strict):
+    title: str = Field(min_length=3)
+    url: str | None = None
+    ref: str | None = None
+    """A document of this project (for the bot's own data), when there is no public page."""
+    checked: date
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not _URL.match(v.strip()):
+            raise ValueError(f"not a well-formed http(s) link: {v!r}")
+        return v.strip() if v else v
+
+    @model_validator(mode="after")
+    def _where(self) -> Source:
+        if not self.url and not self.ref:
+            raise ValueError("a source needs a url (or a ref to a document of this project)")
+        return self
+
+
+class Entry(_Strict):
+    aspect: str
+    id: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    examples: list[str] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+
+    @field_validator("aspect")
+    @classmethod
+    def _aspect(cls, v: str) -> str:
+        if v not in ASPECTS:
+            raise ValueError(f"unknown aspect {v!r}; one of {', '.join(ASPECTS)}")
+        return v
+
+    @field_validator("id", "en")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("empty answer")
+        return v
+
+    def text(self, lang: str) -> str:
+        return (self.en if lang == "en" else self.id).strip()
+
+
+class TopicFile(_Strict):
+    topic: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    service_area: str
+    title: Bilingual
+    names: list[str] = Field(min_length=1)
+    entries: list[Entry] = Field(min_length=1)
+
+    @field_validator("service_area")
+    @classmethod
+    def _area(cls, v: str) -> str:
+        if v not in SERVICE_AREAS:
+            raise ValueError(f"unknown service area {v!r}; one of {', '.join(SERVICE_AREAS)}")
+        return v
+
+
+class AspectsFile(_Strict):
+    aspects: dict[str, list[str]]
+    no_topic: list[str] = Field(default_factory=list)
+
+    @field_validator("aspects")
+    @classmethod
+    def _known(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - set(ASPECTS))
+        if unknown:
+            raise ValueError(f"unknown aspects {unknown}; use {', '.join(ASPECTS)}")
+        return v
+
+
+class KnowledgeInvalid(ValueError):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class Topic:
+    name: str
+    service_area: str
+    title: Bilingual
+    names: list[str]
+    entries: dict[str, Entry]
+    file: str
+
+
+@dataclass
+class Knowledge:
+    topics: dict[str, Topic] = field(default_factory=dict)
+    aspect_phrases: dict[str, list[str]] = field(default_factory=dict)
+    no_topic: list[str] = field(default_factory=list)
+
+    def get(self, topic: str, aspect: str) -> Entry | None:
+        t = self.topics.get(topic)
+        return t.entries.get(aspect) if t else None
+
+    @property
+    def entry_count(self) -> int:
+        return sum(len(t.entries) for t in self.topics.values())
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(t.name, a) for t in self.topics.values() for a in t.entries]
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+class _LineLoader(yaml.SafeLoader):
+    """Records the line of every mapping under the key `__line__`."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[assignment]  # YAML keys here are strings
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _strip_lines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_lines(v) for k, v in value.items() if k != "__line__"}
+    if isinstance(value, list):
+        return [_strip_lines(v) for v in value]
+    return value
+
+
+def _line_of(doc: Any, loc: tuple[Any, ...]) -> int:
+    """The line of the deepest mapping along a pydantic error location."""
+    line = doc.get("__line__", 1) if isinstance(doc, dict) else 1
+    node = doc
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            break
+        if isinstance(node, dict):
+            line = node.get("__line__", line)
+    return line
+
+
+def parse_texts(texts: dict[str, str]) -> Knowledge:
+    """Validate every file (file name -> YAML text); raise `KnowledgeInvalid` listing all problems."""
+    kb = Knowledge()
+    errors: list[str] = []
+    seen_topics: dict[str, str] = {}
+    for name, text in sorted(texts.items()):
+        try:
+            doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            errors.append(f"{name}:{(mark.line + 1) if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}")
+            continue
+        if not isinstance(doc, dict):
+            errors.append(f"{name}:1: expected a mapping at the top of the file")
+            continue
+        model: type[BaseModel] = AspectsFile if Path(name).name == ASPECTS_FILE else TopicFile
+        try:
+            parsed = model.model_validate(_strip_lines(doc))
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = ".".join(str(p) for p in err["loc"]) or "file"
+                msg = err["msg"].removeprefix("Value error, ")
+                errors.append(f"{name}:{_line_of(doc, tuple(err['loc']))}: {where}: {msg}")
+            continue
+        if isinstance(parsed, AspectsFile):
+            kb.aspect_phrases = parsed.aspects
+            kb.no_topic = parsed.no_topic
+            continue
+        assert isinstance(parsed, TopicFile)
+        if parsed.topic in seen_topics:
+            errors.append(f"{name}:{doc.get('__line__', 1)}: topic {parsed.topic!r} is already in {seen_topics[parsed.topic]}")
+            continue
+        seen_topics[parsed.topic] = name
+        entries: dict[str, Entry] = {}
+        for i, entry in enumerate(parsed.entries):
+            line = doc["entries"][i].get("__line__", 1)
+            if entry.aspect in entries:
+                errors.append(f"{name}:{line}: ({parsed.topic}, {entry.aspect}) is answered twice")
+                continue
+            entries[entry.aspect] = entry
+        if "overview" not in entries:
+            errors.append(f"{name}:{doc.get('__line__', 1)}: topic {parsed.topic!r} has no overview entry")
+        kb.topics[parsed.topic] = Topic(parsed.topic, parsed.service_area, parsed.title, parsed.names, entries, name)
+    if texts and not kb.aspect_phrases and not any(Path(n).name == ASPECTS_FILE for n in texts):
+        errors.append(f"{ASPECTS_FILE}:1: missing: the aspect phrasings are needed to understand questions")
+    if errors:
+        raise KnowledgeInvalid(errors)
+    return kb
+
+
+def read_texts(directory: Path) -> dict[str, str]:
+    if not directory.is_dir():
+        return {}
+    return {str(p): p.read_text(encoding="utf-8") for p in sorted(directory.glob("*.yml"))}
+
+
+def load(directory: Path) -> Knowledge:
+    return parse_texts(read_texts(directory))

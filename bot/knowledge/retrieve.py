@@ -1,0 +1,180 @@
+"""Finding the (topic, aspect) a message asks about.
+
+Two small classifiers of the same kind the NLU uses (word and character n-grams, a
+linear SVM, trained in a child process by `bot.nlu.train`; the bot serves a numpy-only
+`CompactModel`):
+
+- the **topic** model learns each topic's names (`names:` in its file) inside every
+  aspect phrasing of `_aspects.yml`, plus the entries' own `examples`, plus `no_topic`
+  phrases labelled `_none`;
+- the **aspect** model learns the same generated questions labelled by aspect, so a topic
+  name carries no weight there and the question words ("berapa biaya", "syaratnya apa",
+  "how long") decide.
+
+`Retriever.match(text, remembered_topic)` combines them. A message that names no topic
+with confidence falls back to the remembered topic (the conversation supplies it) when
+it asks a clear aspect ("biayanya berapa?"). Models are cached on disk under a hash of
+the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import zlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.knowledge.content import Entry, Knowledge, Topic
+from bot.nlu.classifier import VERSION as CLF_VERSION
+from bot.nlu.classifier import CompactModel
+from bot.nlu.normalise import normalise
+from bot.nlu.train import train_in_child
+
+log = logging.getLogger(__name__)
+
+NO_TOPIC = "_none"
+NAMES_PER_PHRASING = 3
+TOPIC_MIN = 0.45
+"""Below this the topic is not named clearly enough to answer on it."""
+ASPECT_MIN = 0.40
+"""Below this the aspect is unclear: the topic's overview answers."""
+OVERVIEW_MIN = 0.60
+SPECIFIC_MIN = 0.20
+"""A weak overview (below OVERVIEW_MIN) gives way to a specific aspect the topic answers, if this likely."""
+MISSING_MIN = 0.80
+"""An aspect the topic has no entry for, asked this clearly, gets the honest "not recorded" answer."""
+AVAILABLE_MIN = 0.10
+"""Otherwise the likeliest aspect the topic does answer, if at least this likely."""
+REMEMBERED_ASPECT_MIN = 0.55
+"""A follow-up without a topic uses the remembered topic only for a clear aspect."""
+
+_SOURCE_WORDS = re.compile(
+    r"\b(sumber\w*|source\w*|referensi\w*|rujukan\w*|dasar hukum\w*|reference\w*|citation\w*|"
+    r"dari mana (info|data|angka)\w*|where (did|do) (you|u) (get|find)|says who)\b"
+)
+
+
+def asks_for_source(text: str) -> bool:
+    """"sumbernya apa?", "what's the source?", "referensinya mana", "dasar hukumnya apa"."""
+    return bool(_SOURCE_WORDS.search(normalise(text)))
+
+
+def training_data(kb: Knowledge) -> tuple[list[str], list[str], list[str]]:
+    """(texts, topic labels, aspect labels) generated from the content, deterministic."""
+    texts: list[str] = []
+    topics: list[str] = []
+    aspects: list[str] = []
+    phrasings = [(a, p) for a, ps in sorted(kb.aspect_phrases.items()) for p in ps]
+    for topic in sorted(kb.topics.values(), key=lambda t: t.name):
+        # every phrasing once per topic with one of its names: each aspect weighs the same in every topic
+        for aspect, phrase in phrasings:
+            # NAMES_PER_PHRASING names, chosen by (topic, phrasing) only: adding a phrasing reshuffles nothing
+            start = zlib.crc32(f"{topic.name}|{phrase}".encode())
+            for k in range(min(NAMES_PER_PHRASING, len(topic.names))):
+                texts.append(phrase.replace("{t}", topic.names[(start + k) % len(topic.names)]))
+                topics.append(topic.name)
+                aspects.append(aspect)
+        for entry in topic.entries.values():
+            for ex in entry.examples:
+                texts.append(ex)
+                topics.append(topic.name)
+                aspects.append(entry.aspect)
+    for phrase in kb.no_topic:
+        texts.append(phrase)
+        topics.append(NO_TOPIC)
+        aspects.append("")
+    return texts, topics, aspects
+
+
+@dataclass
+class Match:
+    kind: str
+    """"answer" (the entry asked for), "overview" (topic known, aspect unclear: its overview),
+    "missing" (topic known, that aspect has no entry: its overview and an honest note), "unknown"."""
+    topic: Topic | None
+    aspect: str | None
+    entry: Entry | None
+    topic_confidence: float
+    aspect_confidence: float
+    asked_aspect: str | None = None
+
+
+class Retriever:
+    def __init__(self, kb: Knowledge, cache_dir: Path | None = None) -> None:
+        self.kb = kb
+        self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
+        self.topic_model, self.aspect_model = self._models()
+
+    def _models(self) -> tuple[CompactModel, CompactModel]:
+        texts, topics, aspects = training_data(self.kb)
+        digest = hashlib.sha256(json.dumps([CLF_VERSION, texts, topics, aspects]).encode()).hexdigest()[:24]
+        cached = self._cached(digest)
+        if cached is not None:
+            return cached
+        topic_model = train_in_child(texts, topics)
+        keep = [i for i, a in enumerate(aspects) if a]
+        aspect_model = train_in_child([texts[i] for i in keep], [aspects[i] for i in keep])
+        self._store(digest, (topic_model, aspect_model))
+        return topic_model, aspect_model
+
+    def _cached(self, digest: str) -> tuple[CompactModel, CompactModel] | None:
+        if self.cache_dir is None:
+            return None
+        path = self.cache_dir / f"knowledge-{digest}.pkl"
+        try:
+            with path.open("rb") as fh:
+                models = pickle.load(fh)  # noqa: S301 - our own cache file
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            return None
+        if isinstance(models, tuple) and all(isinstance(m, CompactModel) for m in models):
+            return models
+        return None
+
+    def _store(self, digest: str, models: tuple[CompactModel, CompactModel]) -> None:
+        if self.cache_dir is None:
+            return
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_dir / f".knowledge-{digest}.{os.getpid()}.tmp"
+            tmp.write_bytes(pickle.dumps(models, protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.replace(self.cache_dir / f"knowledge-{digest}.pkl")
+        except OSError as exc:
+            log.warning("knowledge model cache not written: %s", exc)
+
+    def match(self, text: str, remembered_topic: str | None = None) -> Match:
+        trank = self.topic_model.rank(text, top=3)
+        arank = self.aspect_model.rank(text, top=16)
+        tname, tconf = trank[0] if trank else (NO_TOPIC, 0.0)
+        aname, aconf = arank[0] if arank else ("overview", 0.0)
+        topic = self.kb.topics.get(tname) if tname != NO_TOPIC and tconf >= TOPIC_MIN else None
+        if topic is None and remembered_topic in self.kb.topics and aname != "overview" and aconf >= REMEMBERED_ASPECT_MIN:
+            topic, tconf = self.kb.topics[remembered_topic], 0.0
+        if topic is None:
+            return Match("unknown", None, None, None, tconf, aconf)
+        if aname == "overview" and aconf < OVERVIEW_MIN:
+            # a question word that leans elsewhere ("dokumen", "berapa") beats a weak "in general"
+            specific = [(n, c) for n, c in arank[1:] if n in topic.entries and c >= SPECIFIC_MIN]
+            if specific:
+                aname, aconf = specific[0]
+        if aname in topic.entries and aconf >= ASPECT_MIN:
+            return Match("answer", topic, aname, topic.entries[aname], tconf, aconf, asked_aspect=aname)
+        if aname not in topic.entries and aconf >= MISSING_MIN:
+            # clearly asks for something this topic has no checked answer on: say so, do not guess
+            return Match("missing", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect=aname)
+        # unsure between aspects: the likeliest one this topic has an answer for
+        for name, conf in arank:
+            if name in topic.entries and conf >= AVAILABLE_MIN:
+                return Match("answer", topic, name, topic.entries[name], tconf, conf, asked_aspect=name)
+        return Match("overview", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect="overview")
+
+
+def default_cache_dir() -> Path | None:
+    raw = os.environ.get("NLU_CACHE_DIR")
+    if raw == "":
+        return None
+    return Path(raw) if raw else Path.home() / ".cache" / "plut-frontdesk" / "nlu"

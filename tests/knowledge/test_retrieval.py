@@ -1,0 +1,98 @@
+"""Finding (topic, aspect): held-out accuracy, the remembered topic, the source question, layering."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bot.knowledge import KnowledgeBase, asks_for_source
+from bot.cli.knowledge import app
+from bot.knowledge.retrieve import training_data
+from bot.nlu.normalise import normalise
+
+ROOT = Path(__file__).resolve().parents[2]
+HELDOUT = Path(__file__).with_name("heldout.yml")
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return KnowledgeBase(ROOT / "knowledge")
+
+
+def test_heldout_has_300_questions_none_of_them_trained_on(kb: KnowledgeBase) -> None:
+    items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    assert len(items) >= 300
+    assert {it["lang"] for it in items} >= {"id", "en", "mix"}
+    fresh = yaml.safe_load(HELDOUT.with_name("heldout_fresh.yml").read_text(encoding="utf-8"))
+    trained = {normalise(t) for t in training_data(kb.kb)[0]}
+    copied = [it["q"] for it in items + fresh if normalise(it["q"]) in trained]
+    assert copied == []
+    for it in items + fresh:
+        if it["topic"] is not None:
+            assert kb.kb.get(it["topic"], it["aspect"]) is not None, it
+
+
+def test_heldout_accuracy_is_at_least_95_percent(kb: KnowledgeBase) -> None:
+    items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
+    right = 0
+    for it in items:
+        m = kb.match(it["q"])
+        assert m is not None
+        got = (m.topic.name if m.topic else None, m.entry.aspect if m.entry else None)
+        right += got == (it["topic"], it["aspect"])
+    assert right / len(items) >= 0.95, f"{right}/{len(items)}"
+
+
+def test_evaluate_reports_each_language() -> None:
+    result = CliRunner().invoke(app, ["evaluate", "--test", str(HELDOUT), "--dir", str(ROOT / "knowledge"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["accuracy"]
+    assert set(report) == {"all", "en", "id", "mix"}
+    assert report["all"]["total"] == sum(report[k]["total"] for k in ("en", "id", "mix"))
+    assert report["all"]["accuracy"] >= 0.95
+
+
+def test_a_follow_up_without_a_topic_uses_the_remembered_one(kb: KnowledgeBase) -> None:
+    alone = kb.match("biayanya berapa?")
+    assert alone is not None and alone.topic is None
+    followed = kb.match("biayanya berapa?", remembered_topic="trademark")
+    assert followed is not None and followed.topic is not None
+    assert (followed.topic.name, followed.aspect) == ("trademark", "cost")
+    # a message that names its own topic is not bent towards the remembered one
+    own = kb.match("bunga kur berapa persen?", remembered_topic="trademark")
+    assert own is not None and own.topic is not None and own.topic.name == "kur"
+
+
+def test_an_aspect_without_an_entry_gets_the_overview_and_says_so(kb: KnowledgeBase) -> None:
+    m = kb.match("berapa biaya mengurus pirt?")
+    assert m is not None and m.topic is not None
+    assert (m.kind, m.topic.name, m.asked_aspect, m.entry.aspect if m.entry else None) == ("missing", "pirt", "cost", "overview")
+    answer = kb.answer("berapa biaya mengurus pirt?", "id")
+    assert answer is not None and answer.unanswered
+    assert "belum kami catat" in answer.text
+
+
+@pytest.mark.parametrize("text", ["sumbernya apa?", "sumbernya dari mana kak", "what's the source?", "referensinya mana", "dasar hukumnya apa"])
+def test_source_questions(text: str) -> None:
+    assert asks_for_source(text)
+
+
+@pytest.mark.parametrize("text", ["bunga kur berapa", "sumbawa ada plut?", "sumbangan untuk koperasi"])
+def test_not_source_questions(text: str) -> None:
+    assert not asks_for_source(text)
+
+
+def test_the_package_imports_none_of_the_upper_layers() -> None:
+    code = (
+        "import sys, bot.knowledge;"
+        "bad=('bot.engine','bot.services','bot.channels','bot.admin','bot.web','bot.cli');"
+        "print(sorted(m for m in sys.modules if m.startswith(bad)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
