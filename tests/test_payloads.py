@@ -59,19 +59,26 @@ def every_payload() -> list[str]:
         Answer("center", center), Answer("area", area), Answer("place", place), Answer("day", "2026-11-24"),
         Answer("time", "2026-11-24T01:30:00+00:00"), YES, NO, Language("id"), Language("en"),
     ]
-    payloads = [p.pack() for p in built]
+    from bot.knowledge import load
+    from bot.knowledge.answer import next_steps
+
+    topics = load(ROOT / "knowledge").topics.values()
+    knowledge_follow_ups = [f.payload for t in topics for lang in ("id", "en") for f in next_steps(t, lang)]
+    payloads = [p.pack() for p in built] + knowledge_follow_ups
     flows = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in (ROOT / "flows").glob("*.yml")]
     faqs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in (ROOT / "flows" / "faq").glob("*.yml")]
     longest_flow = _longest([f["flow"] for f in flows])
     for doc in flows + faqs:
         for value in _strings(doc):
             try:
-                parsed = parse_payload(value)
+                parse_payload(value)
             except PayloadInvalid:
                 continue
             payloads.append(value)
-            if isinstance(parsed, ByIntent):  # resolved to the flow the intent triggers
-                payloads.append(StartFlow(longest_flow, parsed.params).pack())
+    for value in list(payloads):
+        parsed = parse_payload(value)
+        if isinstance(parsed, ByIntent):  # resolved to the flow the intent triggers (bot/dialogue/faq.py)
+            payloads.append(StartFlow(longest_flow, parsed.params).pack())
     for flow in flows:  # menu options become `goto:<flow>.<step>`
         steps = [s.get("id", "") for s in flow.get("steps", []) if isinstance(s, dict)]
         payloads.append(Goto(f"{longest_flow}.{_longest(steps + [''])}").pack())
