@@ -77,7 +77,7 @@ async def switch_language(ctx: Ctx) -> Response:
 @page("/", allow=EVERYONE)
 async def home(ctx: Ctx) -> Response:
     if ctx.me.role == CONSULTANT:
-        return redirect("/bookings")
+        return redirect("/inbox")
     return redirect("/dashboard")
 
 
