@@ -29,6 +29,7 @@ from bot.admin import audit
 from bot.admin.authz import ADMIN, BOOKING_STAFF, CENTER_ADMIN, CONSULTANT, CONSULTANTS, Forbidden, NotFound, Principal, scope_to_consultant
 from bot.admin.web import Ctx, page, redirect
 from bot.dialogue import inbox as consultant_inbox
+from bot.domain.areas import area_name
 from bot.domain.booking import ACTIVE_STATUSES, BookingError, BookingStatus
 from bot.domain.zones import DEFAULT_ZONE, zone_abbreviation
 from bot.services import booking as booking_svc
@@ -91,6 +92,7 @@ async def _gather(ctx: Ctx) -> dict[str, Any]:
         agenda = [b for b in around if b.starts_at.astimezone(ZoneInfo(zones.get(b.center_code, DEFAULT_ZONE))).date()
                   == now.astimezone(ZoneInfo(zones.get(b.center_code, DEFAULT_ZONE))).date()][:LIMIT]
         handoffs = list((await session.execute(_handoffs_query(me).limit(LIMIT))).scalars())
+        handoffs.sort(key=lambda h: not consultant_inbox.held_by(h, me.consultant_id))  # the chats they hold first
         ids = [h.id for h in handoffs]
         messages: dict[int, list[HandoffMessage]] = {}
         if ids:
@@ -123,7 +125,8 @@ async def _gather(ctx: Ctx) -> dict[str, Any]:
     return {"to_decide": to_decide, "agenda": agenda, "handoffs": handoffs, "messages": messages, "users": users,
             "notices": notices, "names": names, "by_address": by_address, "at": at, "waited": waited,
             "held_by": consultant_inbox.held_by, "can_act": me.role == CONSULTANT and me.consultant_id is not None,
-            "answer_key": answer_key}
+            "answer_key": answer_key,
+            "area": lambda code: area_name(code or "", ctx.lang)}
 
 
 @page("/inbox", allow=BOOKING_STAFF)
