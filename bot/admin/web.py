@@ -180,6 +180,8 @@ DYNAMIC_MSGIDS = (
     "Bookings made per center", "Bookings made per service area", "Bookings made in the period",
     "Consultations scheduled in the period", "No-show rate", "Median handoff waiting time", "Ratings",
     "Average rating",
+    # account roles (bot.admin.pages_users)
+    "admin", "center_admin", "consultant",
 )
 
 

@@ -74,6 +74,11 @@ TABLE: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("/centers/{id}", "GET"): ("/centers/1", {ADMIN, CADMIN}),
     ("/centers/{id}", "POST"): ("/centers/1", {ADMIN, CADMIN}),
     ("/centers/{id}/active", "POST"): ("/centers/1/active", {ADMIN}),
+    ("/accounts", "GET"): ("/accounts", {ADMIN}),
+    ("/accounts/new", "POST"): ("/accounts/new", {ADMIN}),
+    ("/accounts/{id}", "GET"): ("/accounts/1", {ADMIN}),
+    ("/accounts/{id}", "POST"): ("/accounts/1", {ADMIN}),
+    ("/accounts/{id}/password", "POST"): ("/accounts/1/password", {ADMIN}),
 }
 STATIC = "/static"
 
