@@ -174,6 +174,7 @@ DYNAMIC_MSGIDS = (
     "the name is faq/ followed by lower case letters, digits and _", "give at least two example questions",
     "the Indonesian answer is empty", "the English answer is empty",
     "a follow-up button needs a title in both languages", "a follow-up button needs a target (e.g. intent:book_consultation)",
+    "choose each follow-up button's target from the list",
     "at most three follow-up buttons",
     # booking and handoff states, figures and charts of the dashboard (bot.admin.ops_models)
     "pending", "confirmed", "cancelled", "declined", "attended", "no_show", "open", "connected", "closed", "expired", "deleted",

@@ -79,3 +79,40 @@ def test_every_admin_page_names_its_favicon(client: TestClient) -> None:
     assert '<link rel="icon" href="/admin/static/favicon.svg"' in page
     icon = client.get("/admin/static/favicon.svg")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml") and "<svg" in icon.text
+
+
+def test_faq_follow_ups_are_chosen_by_name(client: TestClient) -> None:
+    import html
+    import re
+
+    from .test_admin_content import selected_options
+
+    csrf = login(client, "admin")
+    page = client.get("/admin/faq/cost").text
+    assert '<select name="fu0_payload" class="target">' in page
+    assert re.search(r'<option value="intent:find_center"[^>]*>Cari PLUT terdekat</option>', page)
+    assert re.search(r'<option value="act:faq.answer\?intent=faq/what_is_plut"[^>]*>[^<:]+</option>', page)  # topics by their titles
+    form = {k: v for k, v in re.findall(r'<input name="([a-z0-9_]+)" value="([^"]*)"', page)} | selected_options(page)
+    form |= {"csrf": csrf, "examples": html.unescape(re.search(r'<textarea name="examples"[^>]*>(.*?)</textarea>', page, re.S).group(1)),
+             "answer_id": "Gratis.", "answer_en": "Free."}
+
+    async def versions(session):
+        from sqlalchemy import func, select
+
+        from bot.storage.models import ContentVersion
+        return await session.scalar(select(func.count()).select_from(ContentVersion))
+
+    def count() -> int:
+        async def run():
+            async with client.app.state.frontdesk.db.sessions() as session:
+                return await versions(session)
+        return client.portal.call(run)
+
+    before = count()
+    hand_made = client.post("/admin/faq/cost", data=form | {"fu0_id": "X", "fu0_en": "X", "fu0_payload": "act:booking.accept?ref=PLUT-1"})
+    assert hand_made.status_code == 422 and "pilih tujuan setiap tombol lanjutan dari daftar" in hand_made.text
+    assert count() == before  # not even a draft
+    chosen = client.post("/admin/faq/cost", data=form | {"fu0_id": "Cari PLUT", "fu0_en": "Find a center", "fu0_payload": "intent:find_center"})
+    assert chosen.status_code == 303 and count() == before + 1
+    page = client.get("/admin/faq/cost").text
+    assert re.search(r'<option value="intent:find_center"[^>]*selected>Cari PLUT terdekat</option>', page)
