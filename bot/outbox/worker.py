@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, or_, select, update
 
+from bot.observability import metrics
 from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
 
@@ -144,22 +145,27 @@ class Worker:
     async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
         transport = self.transport(message.channel)
         if transport is None:
+            metrics.send_failed(message.channel, "no_transport")
             return Outcome(message.id, FAILED, f"no transport configured for channel {message.channel!r}")
         async with gate:
             try:
                 provider_id = await transport.send(message)
             except PermanentError as exc:
+                metrics.send_failed(message.channel, "permanent")
                 return Outcome(message.id, FAILED, f"permanent: {exc}"[:1000])
             except TransientError as exc:
+                metrics.send_failed(message.channel, "transient")
                 if message.attempts >= MAX_ATTEMPTS:
                     return Outcome(message.id, FAILED, f"gave up after {message.attempts} attempts: {exc}"[:1000])
                 wait = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
                 return Outcome(message.id, PENDING, str(exc)[:1000], retry_at=now + timedelta(seconds=wait))
             except Exception as exc:  # a bug in a transport must not stop delivery of the others
                 log.exception("transport %s failed on outbox row %s", message.channel, message.id)
+                metrics.send_failed(message.channel, "error")
                 if message.attempts >= MAX_ATTEMPTS:
                     return Outcome(message.id, FAILED, f"error: {exc!r}"[:1000])
                 return Outcome(message.id, PENDING, f"error: {exc!r}"[:1000], retry_at=now + timedelta(seconds=backoff(message.attempts)))
+        metrics.sent(message.channel)
         return Outcome(message.id, SENT, provider_id=provider_id)
 
     async def _cancelled_since_claim(self, rows: list[OutboxMessage]) -> set[int]:
