@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, func, or_, select, update
 
 from bot.observability import metrics
+from bot.outbox import notify
 from bot.outbox.core import PermanentError, Transport, TransientError, register_transport, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
 
@@ -249,6 +250,7 @@ class Worker:
         can only come back empty is not made: under load those were most of the claims."""
         wake = asyncio.Event()
         self.app.outbox_wake = wake  # type: ignore[attr-defined]  (see `wake`)
+        listening = await notify.listen(self.app, wake)  # web processes without a worker wake this one
         inflight: dict[asyncio.Task[int], int] = {}  # round → claims made before it started
         claims = 0
         full = False  # a wake came while every round was busy
@@ -289,6 +291,7 @@ class Worker:
                 for w in waits:
                     w.cancel()
         finally:
+            await notify.unlisten(listening)
             if inflight:  # let the sends in flight finish and record their outcomes
                 await asyncio.wait(list(inflight), timeout=30)
 
@@ -328,6 +331,8 @@ def wake(app: FrontDesk) -> None:
     event = getattr(app, "outbox_wake", None)
     if event is not None:
         event.set()
+    else:  # no worker here (`frontdesk run --no-worker`): wake the `frontdesk worker` processes
+        notify.poke(app)
 
 
 async def run_embedded(app: FrontDesk, stop: asyncio.Event) -> None:
