@@ -129,7 +129,10 @@ def chat(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[int, typer.Option(min=0, max=65535, help="Serve this process's Prometheus metrics on this port (0: none).")] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "0.0.0.0",
+) -> None:
     """Deliver outbox messages (notifications, replies, reminders) and run the periodic jobs until stopped."""
     import signal
 
@@ -137,6 +140,10 @@ def worker() -> None:
 
     _setup_logging()
     frontdesk = make_app()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
 
     async def main() -> None:
         await frontdesk.start(seed=False)

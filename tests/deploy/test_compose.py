@@ -81,7 +81,7 @@ def test_every_command_is_a_real_frontdesk_command() -> None:
     commands = {name: s["command"] for name, s in OURS.items()}
     assert commands["migrate"] == ["frontdesk", "db", "upgrade"]
     assert commands["web"][:2] == ["frontdesk", "run"] and "--no-worker" in commands["web"]
-    assert commands["worker"] == ["frontdesk", "worker"]
+    assert commands["worker"][:2] == ["frontdesk", "worker"]
     assert commands["rasa-export"][:3] == ["frontdesk", "nlu", "export-rasa"]
     for argv in commands.values():
         check_command(argv)

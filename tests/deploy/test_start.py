@@ -108,3 +108,32 @@ def test_run_with_workers_shares_the_port_and_adds_up_their_metrics(postgres_url
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.mark.slow
+def test_a_worker_serves_its_metrics_on_its_own_port(postgres_url: str, tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": postgres_url, "FRONTDESK_LOG_LEVEL": "WARNING"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = tmp_path / "worker.log"
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "worker", "--metrics-port", str(port), "--metrics-host", "127.0.0.1"],
+                            env=env, cwd=tmp_path, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        assert r.status_code == 200
+        names = {f.name for f in text_string_to_metric_families(r.text)}
+        assert {"frontdesk_outbox_sent", "frontdesk_send_failures"} <= names
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
