@@ -95,7 +95,8 @@ def run(
 
     web = create_app(frontdesk, background=worker, settle_heap=True)
     typer.echo(f"PLUT Front Desk on http://{host}:{port}/  (database: {_safe_url(frontdesk.settings.database_url)})")
-    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    # log_config=None: uvicorn's own lines go through our handler too (JSON when asked for).
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False, log_config=None)
 
 
 def _safe_url(url: str) -> str:

@@ -44,7 +44,7 @@ def run_workers(host: str, port: int, workers: int, *, background: bool) -> None
         os.environ[MULTIPROC_ENV] = made
     try:
         uvicorn.run("bot.web.serve:factory", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False)
+                    log_level="warning", access_log=False, log_config=None)
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)

@@ -85,13 +85,20 @@ def test_run_with_workers_shares_the_port_and_adds_up_their_metrics(postgres_url
                 pass
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        sent = 12
-        for i in range(sent):
-            with httpx.Client(base_url=base, timeout=30) as client:  # a new connection each: both processes serve
-                r = client.post("/api/try", json={"user": f"w{i}", "text": "halo"})
+        # New connections until both processes have turned messages (each writes its
+        # counters to a file of its own once it counts something); a process still starting
+        # up gets none, so keep sending for a while.
+        sent = 0
+        writers: set[str] = set()
+        deadline = time.monotonic() + 60
+        while (len(writers) < 2 or sent < 6) and time.monotonic() < deadline:
+            with httpx.Client(base_url=base, timeout=30) as client:
+                r = client.post("/api/try", json={"user": f"w{sent}", "text": "halo"})
                 assert r.status_code == 200
-        # Both processes record their metrics (a file each) …
-        writers = {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
+            sent += 1
+            writers = {p.stem.rsplit("_", 1)[1] for p in metrics_dir.glob("counter_*.db")}
+            if len(writers) < 2:
+                time.sleep(0.1)
         assert len(writers) == 2, (writers, log.read_text())
         counts = []
         for _ in range(4):
@@ -99,7 +106,7 @@ def test_run_with_workers_shares_the_port_and_adds_up_their_metrics(postgres_url
             value = sum(s.value for f in text_string_to_metric_families(body) for s in f.samples
                         if s.name == "frontdesk_messages_in_total" and s.labels.get("channel") == "web")
             counts.append(value)
-        # … and whichever process answers the scrape, it reports the messages of both.
+        # Whichever process answers the scrape, it reports the messages of both.
         assert counts == [sent] * 4, (counts, log.read_text())
     finally:
         proc.terminate()
