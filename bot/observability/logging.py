@@ -1,10 +1,12 @@
 """Log set-up: plain text for a terminal, or one JSON object per line (`FRONTDESK_LOG_FORMAT=json`)
 for a log collector.
 
-A JSON line carries the time, level, logger, the message *template* (`"outbox row %s failed"`,
-not the values put into it), the request id of the HTTP request and the id of the event
+A JSON line carries the time, level, logger, the message with only its numbers filled in
+(`"seeded 12 demo consultants"`, `"booking for <…> failed"`: text and numbers of eight digits
+or more, which may be a chat id or a phone number, are left out), the request id of the
+HTTP request and the id of the event
 (channel and platform message id) being turned, when there is one, and for an error the
-exception's type and where it was raised. It carries no values of the record's arguments
+exception's type and where it was raised. It carries no text values of the record's arguments
 and no exception text: those are where names, phone numbers and message texts would leak
 (a database error repeats the row it refused). Numbers that help (`count`, `status`,
 `duration_ms`, `outbox_id`) can be passed with `extra={...}`; other extras are dropped.
@@ -51,7 +53,7 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": str(record.msg),
+            "message": _safe_message(record),
         }
         rid, eid = request_id.get(), event_id.get()
         if rid:
@@ -67,6 +69,23 @@ class JsonFormatter(logging.Formatter):
             out["exc_type"] = f"{exc_type.__module__}.{exc_type.__qualname__}"
             out["exc_where"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(tb)][-8:]
         return json.dumps(out, ensure_ascii=False)
+
+
+_LARGEST_SHOWN = 10_000_000
+"""Counts, durations and row ids are shown; a larger number may be a chat id or a phone number."""
+
+
+def _safe_message(record: logging.LogRecord) -> str:
+    """The template with its numbers filled in and every other value left out as `<…>`."""
+    template = str(record.msg)
+    args = record.args
+    if not args or not isinstance(args, tuple):
+        return template
+    shown = tuple(a if isinstance(a, (int, float)) and abs(a) < _LARGEST_SHOWN else "<…>" for a in args)
+    try:
+        return template % shown
+    except (TypeError, ValueError):  # a %d given a string, a mapping template: keep the template
+        return template
 
 
 def setup(level: str = "INFO", fmt: str = "text") -> None:

@@ -151,6 +151,8 @@ def test_json_log_lines_carry_ids_and_no_personal_data() -> None:
     try:
         set_event("whatsapp", "wamid.HBgM123")
         logger.info("booking for %s at %s", "Siti Aminah", "+6281234567890", extra={"count": 3, "customer": "Siti"})
+        logger.info("seeded %d demo consultants for %s", 12, "Siti")
+        logger.info("seeded %d demo consultants for %s (chat %d)", 12, "Siti", 6281234567890)
         try:
             raise ValueError("duplicate key (phone)=(+6281234567890) text 'saya mau pinjam modal'")
         except ValueError:
@@ -161,8 +163,10 @@ def test_json_log_lines_carry_ids_and_no_personal_data() -> None:
     out = stream.getvalue()
     for private in ("Siti", "6281234567890", "pinjam modal"):
         assert private not in out
-    first, second = (json.loads(line) for line in out.splitlines())
-    assert first["message"] == "booking for %s at %s" and first["event_id"] == "whatsapp:wamid.HBgM123"
+    first, counted, big, second = (json.loads(line) for line in out.splitlines())
+    assert first["message"] == "booking for <…> at <…>" and first["event_id"] == "whatsapp:wamid.HBgM123"
+    assert counted["message"] == "seeded 12 demo consultants for <…>"
+    assert big["message"] == "seeded %d demo consultants for %s (chat %d)"  # a %d left out: the template alone
     assert first["count"] == 3 and first["level"] == "INFO"
     assert second["exc_type"] == "builtins.ValueError" and second["exc_where"]
 
