@@ -35,7 +35,7 @@ FALLBACKS = Counter("frontdesk_fallbacks", "Messages the bot did not understand 
 TURN_SECONDS = Histogram("frontdesk_turn_seconds", "Time from the start of an event's transaction to its commit (a batch's events share it)", buckets=_TURN_BUCKETS)
 NLU_SECONDS = Histogram("frontdesk_nlu_seconds", "Time to understand one text (intent, entities, FAQ)", buckets=_NLU_BUCKETS)
 OUTBOX_SENT = Counter("frontdesk_outbox_sent", "Messages the outbox delivered to a platform", ["channel"])
-SEND_FAILURES = Counter("frontdesk_send_failures", "Sends that failed, by kind: transient (retried), permanent, gave_up, error, no_transport", ["channel", "kind"])
+SEND_FAILURES = Counter("frontdesk_send_failures", "Sends that failed, by kind: transient (retried, or given up after the last try), permanent, error, no_transport", ["channel", "kind"])
 BOOKINGS = Counter("frontdesk_bookings", "Bookings made and cancelled by users (counted when the transaction commits is not guaranteed: a rolled-back one counts too)", ["event"])
 
 _in = {}  # type: dict[str, object]
