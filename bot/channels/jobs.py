@@ -21,9 +21,13 @@ AGENDA_TZ = "Asia/Jakarta"
 
 async def run(app: FrontDesk, stop: asyncio.Event) -> None:
     """Background job (`bot/web/app.py` BACKGROUND_JOBS)."""
-    from bot.channels import telegram, transports  # noqa: F401  (transports register themselves with the outbox)
+    from bot.channels import transports  # noqa: F401  (transports register themselves with the outbox)
 
-    poller = asyncio.create_task(telegram.poll(app, stop), name="telegram-polling")
+    poller = None
+    if getattr(app, "telegram_polling", False):  # aiogram is imported only when it is used
+        from bot.channels import telegram
+
+        poller = asyncio.create_task(telegram.poll(app, stop), name="telegram-polling")
     try:
         while not stop.is_set():
             try:
@@ -35,7 +39,8 @@ async def run(app: FrontDesk, stop: asyncio.Event) -> None:
             except TimeoutError:
                 pass
     finally:
-        await poller
+        if poller is not None:
+            await poller
 
 
 async def tick(app: FrontDesk) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.observability import metrics
 from bot.domain import booking as rules
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, NotTheConsultant, SlotTaken, SlotUnavailable
 from bot.domain.slots import (
@@ -470,6 +471,7 @@ async def book(
     if user is not None:
         messages += _reminder_messages(booking, center=center, user=user, now=now, translate=translate)
     await enqueue_many(session, messages)
+    metrics.booking("made")
     return booking
 
 
@@ -511,6 +513,7 @@ async def cancel_booking(
     booking.updated_at = now
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     await _notify_consultant(session, booking, "cancelled", now=now, translate=translate)
+    metrics.booking("cancelled")
     return booking
 
 

@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.app import FrontDesk
 from bot.channels.cli import BadLine, event_from_json
+from bot.web import health
 from bot.web.hot import HotStarlette
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ ROUTE_PROVIDERS = (
     "bot.channels.whatsapp:routes",
     "bot.admin.routes:routes",
 )
+# Channel modules import their platform's client library (aiogram, pywa: seconds of import);
+# they are imported only when the channel is configured (`ChannelSettings`).
+CHANNEL_ROUTES = {"bot.channels.telegram:routes": "telegram_configured", "bot.channels.whatsapp:routes": "whatsapp_configured"}
 # Background jobs started with the server: "module:function", async function(app, stop_event).
 BACKGROUND_JOBS = ("bot.outbox.worker:run_embedded", "bot.channels.jobs:run")
 
@@ -59,7 +63,10 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
         Route("/api/try", try_message, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
+    routes = health.routes() + routes
     for spec in ROUTE_PROVIDERS:
+        if spec in CHANNEL_ROUTES and not _channel_configured(frontdesk, CHANNEL_ROUTES[spec]):
+            continue
         provider = _optional(spec)
         if provider is not None:
             routes = provider(frontdesk) + routes
@@ -90,6 +97,12 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
     app = HotStarlette(routes=routes, lifespan=lifespan)
     app.state.frontdesk = frontdesk
     return app
+
+
+def _channel_configured(frontdesk: FrontDesk, flag: str) -> bool:
+    from bot.channels.settings import channel_settings
+
+    return bool(getattr(channel_settings(frontdesk), flag))
 
 
 async def index(request: Request) -> Response:
