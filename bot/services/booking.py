@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import booking as rules
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, NotTheConsultant, SlotTaken, SlotUnavailable
+from bot.domain.closed_days import DayClosed, why_closed
 from bot.domain.slots import (
     DEFAULT_POLICY,
     Closure as ClosureRule,
@@ -177,6 +178,13 @@ async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSc
     value = _CenterSchedule(center, tuple(schedules), tuple(closures))
     schedule_cache.put(session, center_code, value, generation)
     return value
+
+
+async def why_day_closed(session: AsyncSession, *, center_code: str, area: str | None, day: date, now: datetime) -> DayClosed | None:
+    """Why `day` has no slot at the center for `area` (past, beyond the horizon, holiday,
+    closure, no hours that weekday); None when it is open and merely full."""
+    cached = await _center_schedule(session, center_code)
+    return why_closed(day, schedules=cached.schedules, closures=cached.closures, tz=cached.tz, now=now, area=area)
 
 
 async def _busy(
