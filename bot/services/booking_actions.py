@@ -641,8 +641,15 @@ async def confirm(turn: Turn) -> Any:
         if await _try_hold(turn, center, picked):
             _prompt_confirm(turn, center, _slot_dt(v["slot"]))  # type: ignore[arg-type]
         return WAIT
+    picked_day = _button_payload(turn, "day:")
+    if picked_day:
+        v["day"] = picked_day
+        await _prompt_time(turn, center)
+        return WAIT
     answer = yes_no(turn)
     if answer is None:
+        if await _move_before_booking(turn, center, starts_at):
+            return WAIT
         turn.say(turn.t("Please answer Yes to book or No to stop."))
         _prompt_confirm(turn, center, starts_at)
         return WAIT
@@ -672,6 +679,30 @@ async def confirm(turn: Turn) -> Any:
     ))
     turn.say(Reply(document=_ics_document(turn, booking, center)))
     return END
+
+
+async def _move_before_booking(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> bool:
+    """A day or time typed at the summary ("OK. Could you move it to Friday at 10?") is a
+    change, not a yes: hold the new time, or offer the times of the new day. False when the
+    message names no day or time."""
+    when = read_when(turn, center.tz)
+    if when.empty or when.problem in ("bad_time", "bad_date"):
+        return False
+    v = turn.values
+    if when.asks:
+        _ask_which_day(turn, list(when.choices), conflict=when.problem == "conflict")
+        return True
+    zone = ZoneInfo(center.tz)
+    day = when.day or starts_at.astimezone(zone).date()
+    if when.time is None:
+        v["day"] = day.isoformat()
+        if when.period:
+            v["want_period"] = when.period
+        await _prompt_time(turn, center)
+        return True
+    if await _try_hold(turn, center, datetime.combine(day, when.time, tzinfo=zone).astimezone(UTC)):
+        _prompt_confirm(turn, center, _slot_dt(v["slot"]))  # type: ignore[arg-type]
+    return True
 
 
 def _prompt_confirm(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> None:
