@@ -35,7 +35,8 @@ from bot.domain.slots import (
     generate_slots,
     slot_is_free,
 )
-from bot.engine.events import Button, Reply
+from bot.domain.ics import STATUSES, booking_ics, calendar_sequence
+from bot.engine.events import Button, Document, Reply
 from bot.i18n import format_datetime
 from bot.outbox import cancel_pending, enqueue, enqueue_many
 from bot.services import schedule_cache
@@ -609,10 +610,36 @@ async def accept_booking(
             booking.language, "Good news: your consultation {ref} on {when} is confirmed by the consultant.",
             ref=booking.ref, when=format_datetime(booking.starts_at, booking.language, tz),
         )
-        await enqueue(session, channel=user.channel, recipient=user.external_id, payload=Reply(text=text).to_dict(),
+        # The news comes with the updated calendar file (CONFIRMED, a higher SEQUENCE).
+        calendar = calendar_reply(booking, center, translate, caption=text)
+        await enqueue(session, channel=user.channel, recipient=user.external_id, payload=calendar.to_dict(),
                       idempotency_key=f"booking:{booking.ref}:v{booking.version}:accepted:user", now=now,
                       kind="booking.accepted", ref=booking.ref)
     return booking
+
+
+def calendar_reply(booking: Booking, center: CenterInfo | None, translate: Translate = _english, *,
+                   caption: str | None = None) -> Reply:
+    """The booking's calendar file as it stands: tentative, confirmed, or a cancellation;
+    `caption` replaces the standard one."""
+    lang = booking.language
+    cancelled = booking.status in ("cancelled", "declined")
+    content = booking_ics(
+        uid=f"{booking.ref}@plut-frontdesk", starts_at=booking.starts_at, ends_at=booking.ends_at,
+        summary=translate(lang, "PLUT consultation: {area} ({ref})", area=area_name(booking.service_area, lang), ref=booking.ref),
+        description=translate(lang, "Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
+        location=(f"{center.name}, {center.address}" if center.address else center.name) if center else booking.center_code,
+        created_at=booking.updated_at or booking.created_at, sequence=calendar_sequence(booking.version, booking.status),
+        cancelled=cancelled, status=STATUSES.get(booking.status, "CONFIRMED"),
+    )
+    if cancelled:
+        standard = translate(lang, "Open it to take the consultation out of your calendar")
+    elif booking.status == "pending":
+        standard = translate(lang, "Add it to your calendar; it stays tentative until the consultant confirms")
+    else:
+        standard = translate(lang, "Add it to your calendar")
+    return Reply(document=Document(filename=f"{booking.ref}.ics", mime_type="text/calendar", content=content,
+                                   caption=caption or standard))
 
 
 @dataclass(frozen=True, slots=True)
@@ -678,6 +705,10 @@ async def decline_booking(
                       payload=Reply(text="\n".join(lines), buttons=buttons).to_dict(),
                       idempotency_key=f"booking:{booking.ref}:v{booking.version}:declined:user", now=now,
                       kind="booking.declined", ref=booking.ref)
+        await enqueue(session, channel=user.channel, recipient=user.external_id,
+                      payload=calendar_reply(booking, center, translate).to_dict(),
+                      idempotency_key=f"booking:{booking.ref}:v{booking.version}:declined:user:ics", now=now,
+                      kind="booking.calendar", ref=booking.ref)
     return DeclineOutcome(booking, None, alternatives)
 
 

@@ -25,7 +25,6 @@ from bot.domain.booking import (
     find_reference,
     find_service_area,
 )
-from bot.domain.ics import booking_ics
 from bot.domain.slots import SERVICE_AREAS, days_with_slots, free_times, nearest_times
 from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.when import When, in_period, parse_when
@@ -712,17 +711,12 @@ def _prompt_confirm(turn: Turn, center: svc.CenterInfo, starts_at: datetime) -> 
     ))
 
 
-def _ics_document(turn: Turn, booking: Booking, center: svc.CenterInfo, *, cancelled: bool = False) -> Document:
-    content = booking_ics(
-        uid=f"{booking.ref}@plut-frontdesk",
-        starts_at=booking.starts_at, ends_at=booking.ends_at,
-        summary=turn.t("PLUT consultation: {area} ({ref})", area=svc.area_name(booking.service_area, turn.lang), ref=booking.ref),
-        description=turn.t("Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
-        location=f"{center.name}, {center.address}" if center.address else center.name,
-        created_at=booking.created_at, sequence=booking.version - 1, cancelled=cancelled,
-    )
-    return Document(filename=f"{booking.ref}.ics", mime_type="text/calendar", content=content,
-                    caption=turn.t("Add it to your calendar"))
+def _ics_document(turn: Turn, booking: Booking, center: svc.CenterInfo) -> Document:
+    """The booking's calendar file as it stands (`svc.calendar_reply`): tentative, confirmed
+    or a cancellation."""
+    reply = svc.calendar_reply(booking, center, _translate(turn))
+    assert reply.document is not None
+    return reply.document
 
 
 # --- my_bookings --------------------------------------------------------------------------------
@@ -825,6 +819,7 @@ async def cancel_ask(turn: Turn) -> Any:
         return END
     turn.say(Reply(text=turn.t("Booking {ref} is cancelled. The consultant has been told.", ref=booking.ref),
                    buttons=[Button(turn.t("Book another time"), f"flow:book_consultation?center={booking.center_code}&area={booking.service_area}")]))
+    turn.say(Reply(document=_ics_document(turn, booking, center)))
     return END
 
 
