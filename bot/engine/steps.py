@@ -321,10 +321,10 @@ def _asks_elsewhere(turn: Turn) -> bool:
 
 
 async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) -> None:
+    if ask.digress and ask.type == "text" and turn.event.text and await _not_an_answer(engine, turn, flow, ask):
+        return
     if (ask.digress and ask.type in ("text", "any") and turn.event.text and _asks_elsewhere(turn)
             and await _digress(engine, turn, flow)):
-        return
-    if ask.digress and ask.type == "text" and turn.event.text and await _not_an_answer(engine, turn, flow, ask):
         return
     ok, value = validate(turn, ask)
     if ok:
