@@ -359,7 +359,12 @@ async def _use_day(turn: Turn, center: svc.CenterInfo) -> Any:
     v = turn.values
     problem = v.pop("when_problem", None)
     if problem in ("ambiguous", "conflict"):
-        _ask_which_day(turn, [date.fromisoformat(d) for d in v.pop("day_choices", [])], conflict=problem == "conflict")
+        choices = [date.fromisoformat(d) for d in v.pop("day_choices", [])]
+        open_days = [d for d in choices if await _slots(turn, center, d)]
+        if choices and not open_days:  # "akhir pekan": no need to ask which closed day
+            await _say_day_closed(turn, center, choices[0])
+            return WAIT
+        _ask_which_day(turn, choices, conflict=problem == "conflict")
         return WAIT
     if problem == "bad_time":
         turn.say(turn.t("That is not a time of day; please give a time between 00:00 and 23:59, for example “jam 10”."))

@@ -202,3 +202,9 @@ def test_a_question_at_the_name_step_in_english(chat: Chat) -> None:
     assert r[-1]["text"] == "May I have your name?"
     r = chat.send("e6", text="never mind")
     assert "Nothing was booked" in texts(r)
+
+
+def test_a_weekend_at_a_center_closed_on_weekends_is_not_asked_about(chat: Chat) -> None:
+    r = chat.send("e7", text="can I book a consultation about financing at plut maros this weekend?")
+    assert "holds no consultations on Saturdays" in texts(r) and "Which day do you mean?" not in texts(r)
+    assert "Friday, 27 Nov" in titles(r)
