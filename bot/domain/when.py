@@ -483,6 +483,11 @@ def read_mentions(text: str, today: date, reading: Reading = SENTENCE) -> list[M
     return sorted(mentions, key=lambda x: x.start)
 
 
+# An answer longer than this is no date answer; reading further would cost time for nothing
+# (joining each date part with the nearest time part grows with their product).
+MAX_ANSWER_CHARS = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class When:
     """What an answer says: a day, a time of day, a part of day, or a `problem`
@@ -515,7 +520,7 @@ def parse_when(text: str, today: date, *, expect_time: bool = False) -> When:
     knows which day was chosen. The day may be in the past; the caller says so. Two
     different days in one answer ("jumat atau senin") keep the first; two readings of one
     phrase ("rabu depan" on a Tuesday) come back as `choices` with problem "ambiguous"."""
-    mentions = read_mentions(text, today, TIME_ANSWER if expect_time else ANSWER)
+    mentions = read_mentions(text[:MAX_ANSWER_CHARS], today, TIME_ANSWER if expect_time else ANSWER)
     dated = next((m for m in mentions if m.dated), None)
     timed = dated if dated is not None and dated.clock else next((m for m in mentions if not m.dated and m.clock), None)
     period = next((m.period for m in (timed, dated, *mentions) if m is not None and m.period), None)

@@ -31,3 +31,13 @@ def test_the_scoring_counts_a_wrong_day_and_forgives_a_question() -> None:
     assert corpus.wrong_day(When(day=date(2026, 12, 14), time=time(22)), want)
     asked = When(problem="conflict", choices=(date(2026, 12, 14), date(2026, 12, 15)))
     assert not corpus.wrong_day(asked, want) and not corpus.matches(asked, want)
+
+
+
+def test_a_long_message_is_read_only_as_far_as_an_answer_goes() -> None:
+    """10,000 characters of "besok jam 10" took 0.4 s to join part by part; an answer is short."""
+    from bot.domain.when import MAX_ANSWER_CHARS, parse_when
+
+    today = corpus._day("2026-11-24")
+    assert parse_when("x" * (MAX_ANSWER_CHARS - 6) + " besok", today).day is not None
+    assert parse_when("x" * MAX_ANSWER_CHARS + " besok", today).empty
