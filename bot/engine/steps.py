@@ -309,6 +309,9 @@ def validate(turn: Turn, ask: Ask) -> tuple[bool, Any]:
 NAVIGATION_INTENTS = frozenset({"find_center", "book_consultation", "check_booking", "reschedule_booking",
                                 "cancel_booking", "talk_to_human", "help", "complain"})
 FREE_TEXT_DIGRESSION = 0.9
+# A question in the middle of a booking is answered from the FAQ only when the topic is fairly
+# sure ("berapa lama?" once met the answer about cost at 0.62); otherwise it is acknowledged.
+FREE_TEXT_FAQ = 0.75
 
 
 def _asks_elsewhere(turn: Turn) -> bool:
@@ -360,14 +363,15 @@ async def _not_an_answer(engine: Engine, turn: Turn, flow: Flow, ask: Ask) -> bo
         await engine.start_flow(turn, "main_menu", step="menu")
         return True
     intent = (turn.parse or {}).get("intent") or {}
-    if str(intent.get("name") or "").startswith("faq/") and intent.get("confidence", 0.0) >= turn.app.nlu_threshold:
+    faq = str(intent.get("name") or "").startswith("faq/")
+    if faq and intent.get("confidence", 0.0) >= max(turn.app.nlu_threshold, FREE_TEXT_FAQ):
         await run_action_detached(engine, turn, "faq.answer")  # answered here; the booking goes on
-    elif await _digress(engine, turn, flow):
-        return True
+    elif not faq and await _digress(engine, turn, flow):
+        return True  # "dimana PLUT terdekat dari Kendari?": another flow the user asks for
     elif kind == "question":
-        turn.say(turn.t("Good question. The consultant will answer it at your consultation; let us first finish the booking."))
+        turn.say(turn.t("Good question. You can ask the consultant at your consultation; let us first finish the booking."))
     else:
-        turn.say(turn.t("I will help with that right after this step."))
+        turn.say(turn.t("Let us finish this step first; afterwards I can help with that. To stop the booking, type “menu”."))
     _prompt(turn, ask)
     return True
 

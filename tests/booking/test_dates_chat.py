@@ -208,3 +208,13 @@ def test_a_weekend_at_a_center_closed_on_weekends_is_not_asked_about(chat: Chat)
     r = chat.send("e7", text="can I book a consultation about financing at plut maros this weekend?")
     assert "holds no consultations on Saturdays" in texts(r) and "Which day do you mean?" not in texts(r)
     assert "Friday, 27 Nov" in titles(r)
+
+
+def test_an_unsure_question_or_a_request_keeps_the_booking(chat: Chat) -> None:
+    chat.send("i11", text="mau booking konsultasi pemasaran di plut sleman besok jam 10")
+    r = chat.send("i11", text="konsultasinya berapa lama ya?")
+    assert "bisa menanyakannya langsung ke konsultan" in texts(r) and r[-1]["text"] == "Boleh saya tahu nama Bapak/Ibu?"
+    r = chat.send("i11", text="tolong kirim alamat plutnya")
+    assert "ketik “menu”" in texts(r) and r[-1]["text"] == "Boleh saya tahu nama Bapak/Ibu?"
+    r = chat.send("i11", text="Pak Joko")
+    assert "nama usaha" in texts(r)
