@@ -32,3 +32,11 @@ def test_booking_with_what_a_new_one_needs_starts_one(text: str, entities: list)
 def test_words_about_an_existing_booking_keep_the_classifier(text: str, entities: list) -> None:  # type: ignore[type-arg]
     ranking = [("check_booking", 0.30), ("book_consultation", 0.1)]
     assert prefer_new_booking(text, ranking, entities) == ranking
+
+
+def test_a_consultation_with_a_field_is_made_sure_only_when_the_classifier_leaned_to_booking() -> None:
+    text = "I need a consultation on digital marketing"
+    assert prefer_new_booking(text, [("book_consultation", 0.41), ("faq/marketing", 0.2)], AREA)[0] == ("book_consultation", 0.9)
+    faq = [("faq/cost", 0.97), ("book_consultation", 0.01)]
+    assert prefer_new_booking("konsultasi pemasaran gratis", faq, AREA) == faq
+    assert prefer_new_booking("konsultasi pemasaran bayar ga?", [("book_consultation", 0.4)], AREA) == [("book_consultation", 0.4)]
