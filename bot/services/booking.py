@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.observability import metrics
 from bot.domain import booking as rules
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, NotTheConsultant, SlotTaken, SlotUnavailable
+from bot.domain.closed_days import DayClosed, why_closed
 from bot.domain.slots import (
     DEFAULT_POLICY,
     Closure as ClosureRule,
@@ -35,7 +36,8 @@ from bot.domain.slots import (
     generate_slots,
     slot_is_free,
 )
-from bot.engine.events import Button, Reply
+from bot.domain.ics import STATUSES, booking_ics, calendar_sequence
+from bot.engine.events import Button, Document, Reply
 from bot.i18n import format_datetime
 from bot.outbox import cancel_pending, enqueue, enqueue_many
 from bot.services import schedule_cache
@@ -178,6 +180,13 @@ async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSc
     value = _CenterSchedule(center, tuple(schedules), tuple(closures))
     schedule_cache.put(session, center_code, value, generation)
     return value
+
+
+async def why_day_closed(session: AsyncSession, *, center_code: str, area: str | None, day: date, now: datetime) -> DayClosed | None:
+    """Why `day` has no slot at the center for `area` (past, beyond the horizon, holiday,
+    closure, no hours that weekday); None when it is open and merely full."""
+    cached = await _center_schedule(session, center_code)
+    return why_closed(day, schedules=cached.schedules, closures=cached.closures, tz=cached.tz, now=now, area=area)
 
 
 async def _busy(
@@ -604,10 +613,36 @@ async def accept_booking(
             booking.language, "Good news: your consultation {ref} on {when} is confirmed by the consultant.",
             ref=booking.ref, when=format_datetime(booking.starts_at, booking.language, tz),
         )
-        await enqueue(session, channel=user.channel, recipient=user.external_id, payload=Reply(text=text).to_dict(),
+        # The news comes with the updated calendar file (CONFIRMED, a higher SEQUENCE).
+        calendar = calendar_reply(booking, center, translate, caption=text)
+        await enqueue(session, channel=user.channel, recipient=user.external_id, payload=calendar.to_dict(),
                       idempotency_key=f"booking:{booking.ref}:v{booking.version}:accepted:user", now=now,
                       kind="booking.accepted", ref=booking.ref)
     return booking
+
+
+def calendar_reply(booking: Booking, center: CenterInfo | None, translate: Translate = _english, *,
+                   caption: str | None = None) -> Reply:
+    """The booking's calendar file as it stands: tentative, confirmed, or a cancellation;
+    `caption` replaces the standard one."""
+    lang = booking.language
+    cancelled = booking.status in ("cancelled", "declined")
+    content = booking_ics(
+        uid=f"{booking.ref}@plut-frontdesk", starts_at=booking.starts_at, ends_at=booking.ends_at,
+        summary=translate(lang, "PLUT consultation: {area} ({ref})", area=area_name(booking.service_area, lang), ref=booking.ref),
+        description=translate(lang, "Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
+        location=(f"{center.name}, {center.address}" if center.address else center.name) if center else booking.center_code,
+        created_at=booking.updated_at or booking.created_at, sequence=calendar_sequence(booking.version, booking.status),
+        cancelled=cancelled, status=STATUSES.get(booking.status, "CONFIRMED"),
+    )
+    if cancelled:
+        standard = translate(lang, "Open it to take the consultation out of your calendar")
+    elif booking.status == "pending":
+        standard = translate(lang, "Add it to your calendar; it stays tentative until the consultant confirms")
+    else:
+        standard = translate(lang, "Add it to your calendar")
+    return Reply(document=Document(filename=f"{booking.ref}.ics", mime_type="text/calendar", content=content,
+                                   caption=caption or standard))
 
 
 @dataclass(frozen=True, slots=True)
@@ -673,6 +708,10 @@ async def decline_booking(
                       payload=Reply(text="\n".join(lines), buttons=buttons).to_dict(),
                       idempotency_key=f"booking:{booking.ref}:v{booking.version}:declined:user", now=now,
                       kind="booking.declined", ref=booking.ref)
+        await enqueue(session, channel=user.channel, recipient=user.external_id,
+                      payload=calendar_reply(booking, center, translate).to_dict(),
+                      idempotency_key=f"booking:{booking.ref}:v{booking.version}:declined:user:ics", now=now,
+                      kind="booking.calendar", ref=booking.ref)
     return DeclineOutcome(booking, None, alternatives)
 
 
