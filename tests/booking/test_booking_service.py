@@ -326,7 +326,8 @@ async def test_the_calendar_file_follows_the_consultant(frontdesk) -> None:  # t
         b = await svc.book(s, request(u.id, at(25, 10)), now=NOW)
         await svc.accept_booking(s, consultant_id=b.consultant_id, ref=b.ref, now=NOW)
         rows = await outbox(s, ref=b.ref, kind="booking.accepted")
-        assert len(rows) == 1 and "confirmed by the consultant" in rows[0].payload["document"]["caption"]
+        # The owner's language (Indonesian here), worded by the dialogue's notifier.
+        assert len(rows) == 1 and "dikonfirmasi oleh konsultan" in rows[0].payload["document"]["caption"]
         _, event = _calendar(rows[0])
         assert (str(event["STATUS"]), int(event["SEQUENCE"]), str(event["UID"])) == ("CONFIRMED", 1, f"{b.ref}@plut-frontdesk")
 

@@ -13,10 +13,8 @@ import pytest
 import typer.main
 import yaml
 
-from bot.channels.settings import ChannelSettings, load_channel_settings
 from bot.cli import app as cli_app
 from bot.config import Settings, load_settings
-from bot.nlu.settings import NLUSettings
 from tests.conftest import ROOT
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -27,10 +25,7 @@ COMPOSE_ONLY = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "WEB_PORTS"
 
 
 def accepted_variables() -> set[str]:
-    names = set()
-    for model in (Settings, ChannelSettings, NLUSettings):
-        names |= {f.alias for f in model.model_fields.values() if f.alias}
-    return names
+    return {f.alias for f in Settings.model_fields.values() if f.alias}  # one settings object
 
 
 def check_command(argv: list[str]) -> None:
@@ -108,9 +103,7 @@ def test_env_example_documents_every_variable_with_valid_values() -> None:
     assert shown <= accepted | COMPOSE_ONLY, f"read by nothing: {sorted(shown - accepted - COMPOSE_ONLY)}"
     values = dict(line.split("=", 1) for line in lines if re.match(r"^[A-Z][A-Z0-9_]+=", line))
     mine = {k: v for k, v in values.items() if k in accepted}
-    load_settings(**{k: v for k, v in mine.items() if k in {f.alias for f in Settings.model_fields.values()}})
-    load_channel_settings(**{k: v for k, v in mine.items() if k in {f.alias for f in ChannelSettings.model_fields.values()}})
-    NLUSettings(**{k: v for k, v in mine.items() if k in {f.alias for f in NLUSettings.model_fields.values()}})
+    load_settings(**{k: v for k, v in mine.items() if k in accepted})
 
 
 def test_every_long_running_service_has_a_healthcheck() -> None:

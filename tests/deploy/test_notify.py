@@ -9,7 +9,7 @@ import time
 from sqlalchemy import select
 
 from bot.app import FrontDesk
-from bot.outbox import enqueue
+from bot.outbox import Message, post
 from bot.outbox.worker import Worker, wake
 from bot.storage.models import OutboxMessage
 from tests.conftest import make_settings
@@ -25,8 +25,7 @@ async def test_a_commit_in_a_web_process_wakes_a_worker_in_another(postgres_url:
     try:
         await asyncio.sleep(0.5)  # the worker made its first (empty) claim and now waits
         async with web_app.db.transaction() as s:
-            await enqueue(s, channel="log", recipient="r1", payload={"text": "x"}, idempotency_key="notify-1",
-                          now=web_app.clock.now())
+            await post(s, [Message("log", "r1", {"text": "x"}, key="notify-1")], now=web_app.clock.now())
         wake(web_app)
         deadline = time.monotonic() + 5
         status = None

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from bot.app import FrontDesk
 from bot.observability.logging import JsonFormatter, set_event
-from bot.outbox import enqueue
+from bot.outbox import Message, post
 from bot.services import booking as svc
 from bot.storage.models import HandoffRequest, User
 from bot.web.app import create_app
@@ -95,10 +95,9 @@ async def test_metrics_read_outbox_depth_its_oldest_row_and_waiting_handoffs(web
         s.add(user)
         await s.flush()
         s.add(HandoffRequest(user_id=user.id, status="open", created_at=NOW))
-        await enqueue(s, channel="telegram", recipient="77", payload={"text": "a"}, idempotency_key="k1", now=NOW - timedelta(seconds=90))
-        await enqueue(s, channel="telegram", recipient="77", payload={"text": "b"}, idempotency_key="k2", now=NOW - timedelta(seconds=30))
-        await enqueue(s, channel="telegram", recipient="77", payload={"text": "later"}, idempotency_key="k3", now=NOW,
-                      not_before=NOW + timedelta(days=1))
+        await post(s, [Message("telegram", "77", {"text": "a"}, key="k1")], now=NOW - timedelta(seconds=90))
+        await post(s, [Message("telegram", "77", {"text": "b"}, key="k2")], now=NOW - timedelta(seconds=30))
+        await post(s, [Message("telegram", "77", {"text": "later"}, key="k3", not_before=NOW + timedelta(days=1))], now=NOW)
     got = await scrape(client)
     assert value(got, "frontdesk_outbox_depth") == 2  # the reminder of tomorrow is not due
     assert value(got, "frontdesk_outbox_oldest_seconds") == pytest.approx(90, abs=1)

@@ -48,17 +48,13 @@ def test_a_start_without_channels_imports_no_platform_library_nor_sklearn(tmp_pa
 
 
 def test_the_first_start_says_it_creates_the_database_and_trains_the_model(tmp_path: Path) -> None:
-    settings = load_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'new.db'}")
-    os.environ["NLU_CACHE_DIR"] = str(tmp_path / "empty-cache")
-    try:
-        notes = first_start_notes(settings)
-        assert any("creating the database" in n for n in notes) and any("training the NLU model" in n for n in notes)
-        (tmp_path / "new.db").write_bytes(b"")
-        (tmp_path / "empty-cache").mkdir()
-        (tmp_path / "empty-cache" / "intent-abc.pkl").write_bytes(b"x")
-        assert first_start_notes(settings) == []
-    finally:
-        del os.environ["NLU_CACHE_DIR"]
+    settings = load_settings(DATABASE_URL=f"sqlite:///{tmp_path / 'new.db'}", NLU_CACHE_DIR=str(tmp_path / "empty-cache"))
+    notes = first_start_notes(settings)
+    assert any("creating the database" in n for n in notes) and any("training the NLU model" in n for n in notes)
+    (tmp_path / "new.db").write_bytes(b"")
+    (tmp_path / "empty-cache").mkdir()
+    (tmp_path / "empty-cache" / "intent-abc.pkl").write_bytes(b"x")
+    assert first_start_notes(settings) == []
 
 
 @pytest.mark.slow
