@@ -48,8 +48,8 @@ def date_phrases(today: date, day: date) -> list[str]:
         out += [f"minggu depan {WD_ID[wd]}", f"{WD_ID[wd]} minggu depan", f"next week {WD_EN[wd]}", f"{WD_EN[wd]} next week"]
     if 1 <= ahead and _week_start(day) <= _week_start(today) + timedelta(days=7) and (ahead >= 7 or _week_start(day) == _week_start(today)):
         out += [f"{wd_id} depan", f"next {WD_EN[wd]}"]  # this week's or next week's: asked when both fit
-    if wd >= 5 and ahead <= 6:
-        out += ["akhir pekan", "weekend"]
+    if wd >= 5 and ahead <= 6 and (today.weekday() != 6 or ahead == 0):
+        out += ["akhir pekan", "weekend"]  # said on a Sunday, the weekend is that Sunday (bot/domain/when.py)
     return out
 
 
