@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=ROOT, alias="FRONTDESK_CONTENT_DIR")
     demo_seed: bool = Field(default=True, alias="FRONTDESK_DEMO_SEED")
     log_level: str = Field(default="INFO", alias="FRONTDESK_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", alias="FRONTDESK_LOG_FORMAT")
     db_pool_size: int = Field(default=20, ge=1, le=200, alias="FRONTDESK_DB_POOL_SIZE")
 
     # --- understanding text (docs/nlu.md) ---

@@ -21,10 +21,11 @@ from starlette.staticfiles import StaticFiles
 
 from bot.admin.routes import routes as admin_routes
 from bot.channels import jobs as channel_jobs
-from bot.channels import telegram, whatsapp
 from bot.channels.cli import BadLine, event_from_json
+from bot.channels.routes import telegram_routes, whatsapp_routes
 from bot.nlu.http import routes as nlu_routes
 from bot.outbox.worker import run_embedded
+from bot.web import health
 from bot.web.hot import HotStarlette
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ MAX_BODY = 64 * 1024
 RouteProvider = Callable[["FrontDesk"], list[BaseRoute]]
 Job = Callable[["FrontDesk", asyncio.Event], Coroutine[Any, Any, None]]
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram.routes, whatsapp.routes, admin_routes)
-"""What adds routes; a channel that is not configured adds none."""
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram_routes, whatsapp_routes, admin_routes)
+"""What adds routes; a channel that is not configured adds none (and its platform library
+is not imported: `bot/channels/routes.py`)."""
 BACKGROUND_JOBS: tuple[Job, ...] = (run_embedded, channel_jobs.run)
 """Started with the server: the outbox worker, the channels' periodic work."""
 
@@ -52,6 +54,7 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
         Route("/api/try", try_message, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
+    routes = health.routes() + routes
     for provider in ROUTE_PROVIDERS:
         routes = provider(frontdesk) + routes
 
@@ -79,6 +82,12 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
     app = HotStarlette(routes=routes, lifespan=lifespan)
     app.state.frontdesk = frontdesk
     return app
+
+
+def _channel_configured(frontdesk: FrontDesk, flag: str) -> bool:
+    from bot.channels.settings import channel_settings
+
+    return bool(getattr(channel_settings(frontdesk), flag))
 
 
 async def index(request: Request) -> Response:
