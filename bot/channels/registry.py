@@ -7,15 +7,33 @@ conversation: what would be pushed to them is written to the delivery log."""
 
 from __future__ import annotations
 
-from bot.channels import telegram, whatsapp
+from typing import Any
+
+from bot.channels import whatsapp
 from bot.channels.transports import telegram_factory, whatsapp_factory
 from bot.outbox import ChannelSpec, register_channel, register_transport
 from bot.outbox.worker import LogTransport
 
 
+TELEGRAM = "telegram"
+"""`bot.channels.telegram.CHANNEL`, named here so a start without Telegram does not import aiogram."""
+
+
+def _telegram_parts(reply: dict[str, Any]) -> list[dict[str, Any]]:
+    from bot.channels import telegram  # aiogram: imported once something goes to Telegram
+
+    return telegram.reply_parts(reply)
+
+
+def _telegram_payload_fits(payload: str) -> bool:
+    from bot.channels import telegram
+
+    return telegram.payload_fits(payload)
+
+
 def register_channels() -> None:
-    register_channel(telegram.CHANNEL, ChannelSpec(transport=telegram_factory, render=telegram.reply_parts,
-                                                   payload_fits=telegram.payload_fits))
+    register_channel(TELEGRAM, ChannelSpec(transport=telegram_factory, render=_telegram_parts,
+                                           payload_fits=_telegram_payload_fits))
     register_channel(whatsapp.CHANNEL, ChannelSpec(transport=whatsapp_factory, render=whatsapp.reply_parts,
                                                    payload_fits=whatsapp.payload_fits))
     for name in ("log", "cli", "web"):

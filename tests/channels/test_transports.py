@@ -324,3 +324,10 @@ def test_the_graph_client_parses_a_request_url_once_and_merges_it_as_httpx_does(
         assert merged == stock.build_request("POST", url).url
         assert ours._merge_url(url) is ours._merge_url(url), "parsed once, then reused"  # noqa: SLF001
     assert ours.build_request("GET", httpx.URL("https://example.com/a")).url == httpx.URL("https://example.com/a")
+
+
+def test_the_registry_names_telegram_as_its_module_does() -> None:
+    # The registry spells the channel's name itself, so registering the channels imports no aiogram.
+    from bot.channels import registry, telegram
+
+    assert registry.TELEGRAM == telegram.CHANNEL
