@@ -245,7 +245,15 @@ class MaskSecrets(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = mask_secrets(message, self.secrets), None
+        if mask_secrets(message, self.secrets) != message:
+            if isinstance(record.args, tuple) and record.args:
+                # Template and values kept apart, each masked: the JSON lines
+                # (`bot/observability/logging.py`) still leave the values out.
+                record.msg = mask_secrets(str(record.msg), self.secrets)
+                record.args = tuple(a if isinstance(a, (int, float)) else mask_secrets(str(a), self.secrets)
+                                    for a in record.args)
+            else:
+                record.msg, record.args = mask_secrets(message, self.secrets), None
         if record.exc_text:
             record.exc_text = mask_secrets(record.exc_text, self.secrets)
         return True

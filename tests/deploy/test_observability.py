@@ -193,3 +193,25 @@ async def test_each_request_gets_a_request_id_in_its_log_lines() -> None:
         logger.removeHandler(handler)
     ids = [json.loads(line)["request_id"] for line in stream.getvalue().splitlines()]
     assert ids[0] == "lb-7f3a" and ids[1] != ids[2] and all(ids)
+
+
+def test_a_line_with_a_secret_is_masked_and_its_json_still_leaves_the_values_out() -> None:
+    from bot.config import install_secret_mask, load_settings
+
+    token = "123456789:AAH-secret-token-value-for-tests"
+    settings = load_settings(TELEGRAM_BOT_TOKEN=token)
+    logger = logging.getLogger("tests.json-and-mask")
+    logger.propagate = False
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    logger.addHandler(handler)
+    try:
+        install_secret_mask(settings, logger)
+        logger.warning("reply to %s via https://api.telegram.org/bot%s failed after %d tries", "Budi Santoso", token, 3)
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    line = json.loads(text)
+    assert token not in text and "Budi" not in text
+    assert line["message"].startswith("reply to <…> via https://api.telegram.org/bot<…> failed after 3 tries")
