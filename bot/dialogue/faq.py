@@ -164,7 +164,9 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
     if await knowledge_reply(turn):
+        turn.fell_back = False
         return None
+    turn.fell_back = True
     store = faq_store(turn.app)
     content = store.fallback
     text = (turn.event.text or "").strip()
