@@ -30,6 +30,7 @@ from bot.domain.ics import booking_ics
 from bot.domain.slots import days_with_slots, free_times, nearest_times
 from bot.domain.when import When, parse_when
 from bot.domain.zones import DEFAULT_ZONE
+from bot.dialogue.consultation import request_button
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
@@ -132,7 +133,12 @@ async def start(turn: Turn) -> Any:
     text = turn.event.text or v.pop("_start_payload", None) or ""
     centers = await svc.bookable_centers(turn.session)
     if v.get("center") and not any(c.code == v["center"] for c in centers):
-        v.pop("center")
+        # An old "Book here" button, or a center named in the message: say why it is not booked there.
+        code = str(v.pop("center"))
+        other = await svc.center_info(turn.session, code)
+        if other is not None:
+            turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
+                           buttons=[request_button(other.code, turn.t)]))
     if not v.get("center"):
         city = _entity_value(turn, "city")
         found = svc.match_center(centers, str(city)) if city else None
