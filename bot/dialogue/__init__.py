@@ -41,6 +41,11 @@ class HandoffHooks:
 
         return await handoff.after_fallback(turn)
 
+    async def after_understood(self, turn: Turn, intent: str) -> None:
+        from bot.dialogue import needs
+
+        await needs.offer_other_needs(turn, intent)
+
 
 def dialogue_hooks() -> HandoffHooks:
     return HandoffHooks()

@@ -75,6 +75,10 @@ class TurnHooks(Protocol):
     async def after_fallback(self, turn: Turn) -> bool:
         """True when the dialogue took over after the bot did not understand."""
 
+    async def after_understood(self, turn: Turn, intent: str) -> None:
+        """Free text started the flow of `intent`: the dialogue may add to the replies
+        (the other needs of a long message)."""
+
 
 class NoHooks:
     async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
@@ -85,6 +89,9 @@ class NoHooks:
 
     async def after_fallback(self, turn: Turn) -> bool:
         return False
+
+    async def after_understood(self, turn: Turn, intent: str) -> None:
+        return None
 
 
 class Engine:
@@ -348,6 +355,7 @@ class Engine:
                 target = self.app.flows.by_intent(intent.split("/", 1)[0])
             if target is not None:
                 await self.start_flow(turn, target.flow)
+                await self.hooks.after_understood(turn, intent)
                 return
         await self.fallback(turn)
 
