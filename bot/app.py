@@ -24,6 +24,7 @@ from bot.storage.db import Database
 if TYPE_CHECKING:
     from bot.admin.content import ContentStore, FaqEntry
     from bot.nlu.base import NLUBackend
+    from bot.outbox.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class FrontDesk:
     `__slots__` refuses an attribute that is not declared)."""
 
     __slots__ = ("settings", "clock", "db", "content_dir", "i18n", "flows", "nlu", "engine", "telegram_polling",
-                 "whatsapp_inbound", "outbox_wake", "admin_content", "admin_faq")
+                 "whatsapp_inbound", "outbox_wake", "outbox_notifier", "admin_content", "admin_faq")
 
     settings: Settings
     clock: Clock
@@ -54,6 +55,8 @@ class FrontDesk:
     """pywa's client that reads (and checks) WhatsApp webhooks, made by the WhatsApp routes."""
     outbox_wake: asyncio.Event | None
     """Set by this process's running outbox worker: committed messages wake it."""
+    outbox_notifier: Notifier | None
+    """Wakes `frontdesk worker` processes (PostgreSQL NOTIFY) when this process has no worker."""
     admin_content: ContentStore | None
     """Published flows and FAQ, checked before each event (`bot.admin.content.install`)."""
     admin_faq: dict[str, FaqEntry] | None
@@ -74,6 +77,7 @@ class FrontDesk:
         self.telegram_polling = False
         self.whatsapp_inbound = None
         self.outbox_wake = None
+        self.outbox_notifier = None
         self.admin_content = None
         self.admin_faq = None
 

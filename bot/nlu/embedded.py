@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.domain.areas import problem_area
+from bot.nlu.booking_intent import prefer_new_booking
 from bot.nlu.classifier import VERSION, CompactModel
 from bot.nlu.data import TrainingData, content_hash, from_texts, load_texts
 from bot.nlu.entities import DEFAULT_TZ, EntityExtractor
@@ -211,6 +212,7 @@ class EmbeddedNLU:
             entities = model.entities.extract(head, now, tz or self.timezone)
         except Exception:
             log.exception("entity extraction failed for %r", head[:80])
+        ranking = prefer_new_booking(head, ranking, entities)
         if ranking and ranking[0][0] == COMPLAINT and problem_area(head) is not None:
             # "sambel sy cepet basi, any solution?" is a problem with the owner's own business, for a
             # consultant of that area; a complaint is about PLUT's service.
