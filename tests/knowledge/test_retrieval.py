@@ -96,3 +96,29 @@ def test_the_package_imports_none_of_the_upper_layers() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("koperasi perlu notaris?", ("cooperative", "requirements")),
+    ("qris mdr-nya", ("qris", "cost")),
+])
+def test_a_cue_word_points_at_its_aspect(kb: KnowledgeBase, text: str, want: tuple[str, str]) -> None:
+    # "notaris" and "mdr" are cue words in _aspects.yml (cues:); no phrasing pairs them with the topic
+    m = kb.match(text)
+    assert m is not None and m.topic is not None and m.entry is not None
+    assert (m.topic.name, m.entry.aspect) == want
+
+
+def test_a_missing_aspect_gives_way_to_a_close_one_the_topic_answers(kb: KnowledgeBase) -> None:
+    # "persen" asks for figures; QRIS has no figures entry but answers its cost (the MDR percentage)
+    m = kb.match("qris potongannya berapa persen?")
+    assert m is not None and m.topic is not None and m.entry is not None
+    assert (m.kind, m.topic.name, m.entry.aspect) == ("answer", "qris", "cost")
+
+
+def test_cues_name_known_aspects_only() -> None:
+    from bot.knowledge import KnowledgeInvalid, parse_texts
+
+    aspects = (ROOT / "knowledge" / "_aspects.yml").read_text(encoding="utf-8")
+    with pytest.raises(KnowledgeInvalid, match="unknown aspects"):
+        parse_texts({"_aspects.yml": aspects.replace("  cost: [biaya", "  price: [biaya", 1)})
