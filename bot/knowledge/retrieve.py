@@ -52,9 +52,11 @@ AVAILABLE_MIN = 0.10
 """Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
-CUE_BONUS = 0.35
+CUE_BONUS = 0.5
 """Added to an aspect's probability when the message holds one of its cue words (`cues:` in
 `_aspects.yml`): a question word the phrasings never paired with this topic still counts."""
+OVERVIEW_CUED = 0.8
+"""The overview's probability is multiplied by this when a specific aspect's cue word is present."""
 RELATED_MIN = 0.30
 """An aspect the topic has no entry for gives way to a runner-up the topic answers, if this likely."""
 NAME_BONUS = 0.30
@@ -174,7 +176,9 @@ class Retriever:
         cued = {a for a, pattern in self.cues.items() if pattern.search(norm)}
         if not cued:
             return rank
-        return sorted(((n, c + CUE_BONUS * (n in cued)) for n, c in rank), key=lambda x: -x[1])
+        # a cue word is evidence for a specific aspect: "in general" weighs less beside it
+        damp = OVERVIEW_CUED if cued - {"overview"} else 1.0
+        return sorted(((n, (c * damp if n == "overview" else c) + CUE_BONUS * (n in cued)) for n, c in rank), key=lambda x: -x[1])
 
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
         norm = normalise(text)
