@@ -92,11 +92,11 @@ def _transport(channel: str, base: str) -> Any:
         cs = load_channel_settings(TELEGRAM_BOT_TOKEN=TG_TOKEN, TELEGRAM_API_BASE=base,
                                    TELEGRAM_RATE_PER_SECOND="1000000", TELEGRAM_CHAT_RATE_PER_SECOND="1000000",
                                    TELEGRAM_CHAT_BURST="1000000", CHANNEL_SEND_TIMEOUT="10")
-        return TelegramTransport(SimpleNamespace(channel_settings=cs))  # type: ignore[arg-type]
+        return TelegramTransport(SimpleNamespace(settings=cs))  # type: ignore[arg-type]
     cs = load_channel_settings(WHATSAPP_TOKEN=WA_TOKEN, WHATSAPP_PHONE_ID=WA_PHONE, WHATSAPP_API_BASE=base,
                                WHATSAPP_VERIFY_TOKEN="v", WHATSAPP_APP_SECRET="s",
                                WHATSAPP_RATE_PER_SECOND="1000000", CHANNEL_SEND_TIMEOUT="10")
-    return WhatsAppTransport(SimpleNamespace(channel_settings=cs))  # type: ignore[arg-type]
+    return WhatsAppTransport(SimpleNamespace(settings=cs))  # type: ignore[arg-type]
 
 
 async def _run(transport: Any, channel: str, n: int, concurrency: int, first: int,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.admin.content import ContentStore, FaqEntry
     from bot.knowledge import KnowledgeBase
     from bot.nlu.base import NLUBackend
+    from bot.outbox.notify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class FrontDesk:
     `__slots__` refuses an attribute that is not declared)."""
 
     __slots__ = ("settings", "clock", "db", "content_dir", "i18n", "flows", "nlu", "engine", "telegram_polling",
-                 "whatsapp_inbound", "outbox_wake", "admin_content", "admin_faq", "knowledge")
+                 "whatsapp_inbound", "outbox_wake", "outbox_notifier", "admin_content", "admin_faq", "knowledge")
 
     settings: Settings
     clock: Clock
@@ -55,6 +56,8 @@ class FrontDesk:
     """pywa's client that reads (and checks) WhatsApp webhooks, made by the WhatsApp routes."""
     outbox_wake: asyncio.Event | None
     """Set by this process's running outbox worker: committed messages wake it."""
+    outbox_notifier: Notifier | None
+    """Wakes `frontdesk worker` processes (PostgreSQL NOTIFY) when this process has no worker."""
     admin_content: ContentStore | None
     """Published flows and FAQ, checked before each event (`bot.admin.content.install`)."""
     admin_faq: dict[str, FaqEntry] | None
@@ -77,6 +80,7 @@ class FrontDesk:
         self.telegram_polling = False
         self.whatsapp_inbound = None
         self.outbox_wake = None
+        self.outbox_notifier = None
         self.admin_content = None
         self.admin_faq = None
         self.knowledge = None

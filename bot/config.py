@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=ROOT, alias="FRONTDESK_CONTENT_DIR")
     demo_seed: bool = Field(default=True, alias="FRONTDESK_DEMO_SEED")
     log_level: str = Field(default="INFO", alias="FRONTDESK_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", alias="FRONTDESK_LOG_FORMAT")
     db_pool_size: int = Field(default=20, ge=1, le=200, alias="FRONTDESK_DB_POOL_SIZE")
 
     # --- understanding text (docs/nlu.md) ---
@@ -241,13 +242,24 @@ class MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
-        message = record.getMessage()
+        # The template and its values are masked apart, so a formatter that leaves values
+        # out (the JSON lines) still can.
+        if isinstance(record.msg, str):
+            record.msg = mask_secrets(record.msg, self.secrets)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._masked(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._masked(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = mask_secrets(message, self.secrets), None
         if record.exc_text:
             record.exc_text = mask_secrets(record.exc_text, self.secrets)
         return True
+
+    def _masked(self, value: object) -> object:
+        text = value if isinstance(value, str) else str(value)
+        masked = mask_secrets(text, self.secrets)
+        return masked if masked != text or isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,7 @@
 """Default content for a new database: the demo centers and consultants.
 
-Each seeder fills its own tables only when they are empty, so it is safe at every start."""
+Each seeder fills its own tables only when they are empty, so it is safe at every start,
+also in several processes starting at once (an advisory lock on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.booking import seed_consultants
@@ -27,4 +29,9 @@ SEEDERS: tuple[Seeder, ...] = (seed_centers, seed_consultants)
 async def seed_defaults(app: FrontDesk) -> None:
     for seeder in SEEDERS:
         async with app.db.transaction() as session:
+            if not app.db.is_sqlite:
+                # Several processes starting together (`run --workers N`, `--scale web=N`) would
+                # each find the tables empty and insert the same rows; the second one failed
+                # on the unique index and stopped. One at a time: the later ones find them filled.
+                await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('frontdesk:seed'))"))
             await seeder(session, app.content_dir)

@@ -24,9 +24,12 @@ AGENDA_TZ = WIB
 
 async def run(app: FrontDesk, stop: asyncio.Event) -> None:
     """Background job of `frontdesk run` (`bot/web/app.py`)."""
-    from bot.channels import telegram
 
-    poller = asyncio.create_task(telegram.poll(app, stop), name="telegram-polling")
+    poller = None
+    if app.telegram_polling:  # aiogram is imported only when it is used
+        from bot.channels import telegram
+
+        poller = asyncio.create_task(telegram.poll(app, stop), name="telegram-polling")
     try:
         while not stop.is_set():
             try:
@@ -38,7 +41,8 @@ async def run(app: FrontDesk, stop: asyncio.Event) -> None:
             except TimeoutError:
                 pass
     finally:
-        await poller
+        if poller is not None:
+            await poller
 
 
 async def tick(app: FrontDesk) -> None:

@@ -379,7 +379,7 @@ async def verify(request: Request) -> Response:
 
 async def webhook(request: Request) -> Response:
     app: FrontDesk = request.app.state.frontdesk
-    wa: WhatsApp = app.whatsapp_inbound  # type: ignore[attr-defined]
+    wa: WhatsApp = app.whatsapp_inbound
     body = await request.body()
     if len(body) > MAX_BODY:
         return JSONResponse({"error": "update too large"}, status_code=413)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -31,12 +30,11 @@ def _add_subcommands() -> None:
 
 
 def _setup_logging() -> None:
+    from bot.observability.logging import setup
+
     settings = settings_or_exit()
-    level = settings.log_level.upper()
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup(settings.log_level, settings.log_format)
     install_secret_mask(settings)  # tokens and the database password never reach a log line
-    # Alembic narrates every plugin it loads at INFO; the upgrade itself is what matters.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 def make_app():  # type: ignore[no-untyped-def]
@@ -57,19 +55,38 @@ def run(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     telegram_polling: Annotated[bool, typer.Option("--telegram-polling", help="Fetch Telegram updates by long polling instead of a webhook.")] = False,
-    worker: Annotated[bool, typer.Option(help="Also deliver outbox messages from this process.")] = True,
+    worker: Annotated[bool, typer.Option(help="Also deliver outbox messages and run the periodic jobs in this process (--no-worker when `frontdesk worker` processes do).")] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Web processes sharing the port (PostgreSQL only; see docs/deploy.md).")] = 1,
 ) -> None:
-    """Run the bot: HTTP server (try-it page at /, /healthz, configured channels)."""
+    """Run the bot: HTTP server (try-it page at /, /healthz, /readyz, /metrics, configured channels)."""
     import uvicorn
 
-    from bot.web.app import create_app
-
     _setup_logging()
+    settings = settings_or_exit()
+    if workers > 1:
+        if settings.is_sqlite:
+            typer.echo("frontdesk: --workers needs PostgreSQL (DATABASE_URL); SQLite has one writer", err=True)
+            raise typer.Exit(2)
+        if telegram_polling:
+            typer.echo("frontdesk: --telegram-polling fetches updates from one process only; drop --workers", err=True)
+            raise typer.Exit(2)
+        from bot.cli.serve import run_workers
+
+        typer.echo(f"PLUT Front Desk on http://{host}:{port}/  ({workers} processes; database: {masked_url(settings.database_url)})")
+        run_workers(host, port, workers, background=worker)
+        return
+    from bot.cli.serve import first_start_notes
+
+    for note in first_start_notes(settings):
+        typer.echo(note, err=True)
     frontdesk = make_app()
     frontdesk.telegram_polling = telegram_polling
+    from bot.web.app import create_app
+
     web = create_app(frontdesk, background=worker, settle_heap=True)
     typer.echo(f"PLUT Front Desk on http://{host}:{port}/  (database: {masked_url(frontdesk.settings.database_url)})")
-    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False)
+    # log_config=None: uvicorn's own lines go through our handler too (JSON when asked for).
+    uvicorn.run(web, host=host, port=port, log_level="warning", access_log=False, log_config=None)
 
 
 @app.command()
@@ -96,14 +113,21 @@ def chat(
 
 
 @app.command()
-def worker() -> None:
-    """Deliver outbox messages (notifications, replies, reminders) until stopped."""
+def worker(
+    metrics_port: Annotated[int, typer.Option(min=0, max=65535, help="Serve this process's Prometheus metrics on this port (0: none).")] = 0,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "0.0.0.0",
+) -> None:
+    """Deliver outbox messages (notifications, replies, reminders) and run the periodic jobs until stopped."""
     import signal
 
     from bot.outbox.worker import Worker
 
     _setup_logging()
     frontdesk = make_app()
+    if metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
 
     async def main() -> None:
         await frontdesk.start(seed=False)
@@ -111,8 +135,12 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        # The periodic jobs (handoff escalation, consultants' agenda) run here too, so web
+        # processes started with `--no-worker` leave all background work to this one.
+        from bot.channels import jobs
+
         try:
-            await Worker(frontdesk).run(stop)
+            await asyncio.gather(Worker(frontdesk).run(stop), jobs.run(frontdesk, stop))
         finally:
             await frontdesk.close()
 

@@ -9,7 +9,7 @@ goes on (returns None) once it has what it needs — at once when the value is k
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,10 +26,11 @@ from bot.domain.booking import (
 )
 from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
 from bot.domain.centers import Center
-from bot.domain.ics import booking_ics
+from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.slots import days_with_slots, free_times, nearest_times
-from bot.domain.when import When, parse_when
+from bot.domain.when import When, in_period, parse_when
 from bot.domain.zones import DEFAULT_ZONE
+from bot.dialogue.notices import calendar_reply
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
 from bot.engine.steps import normalise_phone, yes_no
@@ -168,11 +169,20 @@ def _center_in_text(centers: list[Center], text: str) -> Center | None:
 
 
 def _remember_when(v: dict[str, Any], when: When) -> None:
-    if when.day is not None:
+    if when.asks:  # two readings of what was said: asked, never picked
+        v["day_choices"] = [d.isoformat() for d in when.choices]
+        v["when_problem"] = when.problem
+        v.pop("day", None)
+    elif when.week and when.day is not None:
+        v["want_week"] = when.day.isoformat()  # "minggu depan": the days of that week are offered
+    elif when.day is not None:
         v["day"] = when.day.isoformat()
     if when.time is not None:
         v["want_time"] = when.time.strftime("%H:%M")
-    if when.problem:
+        v.pop("want_period", None)
+    elif when.period:
+        v["want_period"] = when.period
+    if when.problem in ("bad_time", "bad_date"):
         v["when_problem"] = when.problem
 
 
@@ -285,6 +295,7 @@ async def _try_hold(turn: Turn, center: Center, starts_at: datetime) -> bool:
     v["slot"] = hold.starts_at.astimezone(UTC).isoformat()
     v["day"] = hold.starts_at.astimezone(ZoneInfo(center.tz)).date().isoformat()
     v.pop("want_time", None)
+    v.pop("want_period", None)
     # Say back what was understood, so a slot taken from a one-sentence request is not a surprise.
     turn.say(turn.t(
         "Good: {area} at {center}, {when}. I am holding this time for you for a few minutes while we complete the details.",
@@ -344,6 +355,14 @@ async def _use_day(turn: Turn, center: Center) -> Any:
     """Check the day (and time) the user gave; None means: ask for a day again."""
     v = turn.values
     problem = v.pop("when_problem", None)
+    if problem in ("ambiguous", "conflict"):
+        choices = [date.fromisoformat(d) for d in v.pop("day_choices", [])]
+        open_days = [d for d in choices if await _slots(turn, center, d)]
+        if choices and not open_days:  # "akhir pekan": no need to ask which closed day
+            await _say_day_closed(turn, center, choices[0])
+            return WAIT
+        _ask_which_day(turn, choices, conflict=problem == "conflict")
+        return WAIT
     if problem == "bad_time":
         turn.say(turn.t("That is not a time of day; please give a time between 00:00 and 23:59, for example “jam 10”."))
         v.pop("want_time", None)
@@ -363,9 +382,9 @@ async def _use_day(turn: Turn, center: Center) -> Any:
         return None
     slots = await _slots(turn, center, day)
     if not slots:
-        turn.say(turn.t("There is no free consultation time on {day}.", day=_short_day(day, turn.lang)))
         v.pop("day", None)
-        return None
+        await _say_day_closed(turn, center, day)
+        return WAIT  # the nearest days were offered; the answer comes back to this step
     want = v.get("want_time")
     if want:
         wanted = datetime.combine(day, time.fromisoformat(want), tzinfo=ZoneInfo(center.tz)).astimezone(UTC)
@@ -377,8 +396,65 @@ async def _use_day(turn: Turn, center: Center) -> Any:
     return "time"
 
 
+def _long_day(day: date, lang: str) -> str:
+    return _babel_date(day, "EEEE, d MMMM y", locale=lang)
+
+
+def _ask_which_day(turn: Turn, choices: list[date], *, conflict: bool) -> None:
+    """The words allow several days ("rabu depan" on a Tuesday, "senin tgl 15" when the 15th
+    is a Tuesday): ask with each reading as a button, never pick one."""
+    if conflict:
+        text = turn.t("The day and the date you wrote do not fall together. Which day do you mean?")
+    else:
+        text = turn.t("That can mean more than one day. Which day do you mean?")
+    turn.say(Reply(text=text, buttons=[Button(_long_day(d, turn.lang), Answer("day", d.isoformat()).pack()) for d in choices[:3]]))
+
+
+async def _say_day_closed(turn: Turn, center: Center, day: date) -> None:
+    """Why `day` has no free time (beyond the horizon, holiday, closure, closed that weekday,
+    or full), then the nearest days that have one."""
+    v = turn.values
+    named = _long_day(day, turn.lang)
+    closed = await svc.why_day_closed(turn.session, center_code=center.code, area=v.get("area"), day=day, now=turn.now)
+    reason = closed.reason if closed else None
+    if reason == "beyond_horizon":
+        assert closed is not None
+        turn.say(turn.t("Bookings are open up to two weeks ahead, until {last}, so {day} cannot be booked yet.",
+                        last=_long_day(closed.last_day, turn.lang), day=named))
+    elif reason == "holiday":
+        turn.say(turn.t("{day} is a public holiday ({holiday}); {center} is closed.", day=named,
+                        holiday=holiday_name(day, turn.lang) or "-", center=center.name))
+    elif reason == "closure":
+        turn.say(turn.t("{center} is closed on {day}.", center=center.name, day=named))
+    elif reason == "not_open":
+        turn.say(turn.t("{center} holds no consultations on {weekday}s.", center=center.name,
+                        weekday=_babel_date(day, "EEEE", locale=turn.lang)))
+    elif reason == "no_area":
+        turn.say(turn.t("No consultant for {area} works at {center} on {weekday}s.", area=area_name(v.get("area", ""), turn.lang),
+                        center=center.name, weekday=_babel_date(day, "EEEE", locale=turn.lang)))
+    elif reason == "past":
+        turn.say(turn.t("{day} has already passed.", day=_short_day(day, turn.lang)))
+    else:
+        turn.say(turn.t("There is no free consultation time on {day}.", day=_short_day(day, turn.lang)))
+    days = nearest_days(days_with_slots(await _slots(turn, center), center.tz), day)
+    if not days:
+        turn.say(turn.t("There are no free times in the next two weeks. Please try another center or ask again later."))
+        return
+    turn.say(Reply(text=turn.t("The nearest days with free times:"),
+                   options=[Button(_short_day(d, turn.lang), Answer("day", d.isoformat()).pack()) for d in days],
+                   options_title=turn.t("Days")))
+
+
 async def _prompt_day(turn: Turn, center: Center) -> None:
     days = days_with_slots(await _slots(turn, center), center.tz)
+    week = turn.values.pop("want_week", None)
+    if week and days:
+        monday = date.fromisoformat(week) - timedelta(days=date.fromisoformat(week).weekday())
+        in_week = [d for d in days if monday <= d < monday + timedelta(days=7)]
+        if in_week:
+            days = in_week
+        else:
+            turn.say(turn.t("There are no free times in the week of {day}.", day=_short_day(monday, turn.lang)))
     if not days:
         turn.say(turn.t("There are no free times in the next two weeks. Please try another center or ask again later."))
         return
@@ -414,11 +490,9 @@ async def ask_time(turn: Turn) -> Any:
             turn.say(turn.t("That is not a time of day; please give a time between 00:00 and 23:59, for example “jam 10”."))
             await _prompt_time(turn, center)
             return WAIT
-        if when.day is not None and when.day.isoformat() != v.get("day"):
-            v["day"] = when.day.isoformat()
+        if when.asks or (when.day is not None and when.day.isoformat() != v.get("day")):
             v.pop("want_time", None)
-            if when.time is not None:
-                v["want_time"] = when.time.strftime("%H:%M")
+            _remember_when(v, when)
             outcome = await _use_day(turn, center)
             if outcome == "details":
                 return None
@@ -427,6 +501,10 @@ async def ask_time(turn: Turn) -> Any:
                 return WAIT
             if outcome is None:
                 await _prompt_day(turn, center)
+            return WAIT
+        if when.time is None and when.period:
+            v["want_period"] = when.period  # "sore aja": the afternoon times of that day
+            await _prompt_time(turn, center)
             return WAIT
         if when.time is None:
             turn.say(turn.t("Please choose a time below, or type one such as “jam 10”."))
@@ -445,11 +523,30 @@ async def _prompt_time(turn: Turn, center: Center) -> None:
         turn.say(turn.t("There is no free consultation time on {day}.", day=_short_day(day, turn.lang)))
         await _prompt_day(turn, center)
         return
+    heading = turn.t("Free times on {day}:", day=_short_day(day, turn.lang))
+    period = turn.values.get("want_period")
+    if period:
+        zone = ZoneInfo(center.tz)
+        part = _part_of_day(turn, period)
+        within = [t for t in times if in_period(t.astimezone(zone).time(), period)]
+        if within:
+            times = within
+            heading = turn.t("Free times on {day}, {part}:", day=_short_day(day, turn.lang), part=part)
+        else:
+            heading = turn.t("There is no free time on {day} {part}. The other free times that day:",
+                             day=_short_day(day, turn.lang), part=part)
     turn.say(Reply(
-        text=turn.t("Free times on {day}:", day=_short_day(day, turn.lang)),
+        text=heading,
         options=_time_buttons(turn, times, center.tz, with_day=False),
         options_title=turn.t("Times"),
     ))
+
+
+def _part_of_day(turn: Turn, period: str) -> str:
+    return {
+        "morning": turn.t("in the morning"), "midday": turn.t("around midday"),
+        "afternoon": turn.t("in the afternoon"), "evening": turn.t("in the evening"),
+    }.get(period, period)
 
 
 @action("booking.phone")
@@ -545,8 +642,15 @@ async def confirm(turn: Turn) -> Any:
         if await _try_hold(turn, center, picked):
             _prompt_confirm(turn, center, _slot_dt(v["slot"]))  # type: ignore[arg-type]
         return WAIT
+    picked_day = _button_payload(turn, "day")
+    if picked_day:
+        v["day"] = picked_day
+        await _prompt_time(turn, center)
+        return WAIT
     answer = yes_no(turn)
     if answer is None:
+        if await _move_before_booking(turn, center, starts_at):
+            return WAIT
         turn.say(turn.t("Please answer Yes to book or No to stop."))
         _prompt_confirm(turn, center, starts_at)
         return WAIT
@@ -578,6 +682,30 @@ async def confirm(turn: Turn) -> Any:
     return END
 
 
+async def _move_before_booking(turn: Turn, center: Center, starts_at: datetime) -> bool:
+    """A day or time typed at the summary ("OK. Could you move it to Friday at 10?") is a
+    change, not a yes: hold the new time, or offer the times of the new day. False when the
+    message names no day or time."""
+    when = read_when(turn, center.tz)
+    if when.empty or when.problem in ("bad_time", "bad_date"):
+        return False
+    v = turn.values
+    if when.asks:
+        _ask_which_day(turn, list(when.choices), conflict=when.problem == "conflict")
+        return True
+    zone = ZoneInfo(center.tz)
+    day = when.day or starts_at.astimezone(zone).date()
+    if when.time is None:
+        v["day"] = day.isoformat()
+        if when.period:
+            v["want_period"] = when.period
+        await _prompt_time(turn, center)
+        return True
+    if await _try_hold(turn, center, datetime.combine(day, when.time, tzinfo=zone).astimezone(UTC)):
+        _prompt_confirm(turn, center, _slot_dt(v["slot"]))  # type: ignore[arg-type]
+    return True
+
+
 def _prompt_confirm(turn: Turn, center: Center, starts_at: datetime) -> None:
     turn.say(Reply(
         text=_summary(turn, center, starts_at) + "\n\n" + turn.t("Shall I book it?"),
@@ -585,17 +713,12 @@ def _prompt_confirm(turn: Turn, center: Center, starts_at: datetime) -> None:
     ))
 
 
-def _ics_document(turn: Turn, booking: Booking, center: Center, *, cancelled: bool = False) -> Document:
-    content = booking_ics(
-        uid=f"{booking.ref}@plut-frontdesk",
-        starts_at=booking.starts_at, ends_at=booking.ends_at,
-        summary=turn.t("PLUT consultation: {area} ({ref})", area=area_name(booking.service_area, turn.lang), ref=booking.ref),
-        description=turn.t("Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
-        location=f"{center.name}, {center.address}" if center.address else center.name,
-        created_at=booking.created_at, sequence=booking.version - 1, cancelled=cancelled,
-    )
-    return Document(filename=f"{booking.ref}.ics", mime_type="text/calendar", content=content,
-                    caption=turn.t("Add it to your calendar"))
+def _ics_document(turn: Turn, booking: Booking, center: Center) -> Document:
+    """The booking's calendar file as it stands (`notices.calendar_reply`): tentative, confirmed
+    or a cancellation."""
+    reply = calendar_reply(booking, center, turn.app.i18n.gettext)
+    assert reply.document is not None
+    return reply.document
 
 
 # --- my_bookings --------------------------------------------------------------------------------
@@ -698,6 +821,7 @@ async def cancel_ask(turn: Turn) -> Any:
         return END
     turn.say(Reply(text=turn.t("Booking {ref} is cancelled. The consultant has been told.", ref=booking.ref),
                    buttons=[Button(turn.t("Book another time"), StartFlow("book_consultation", {"center": booking.center_code, "area": booking.service_area}).pack())]))
+    turn.say(Reply(document=_ics_document(turn, booking, center)))
     return END
 
 

@@ -18,12 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import booking as rules
 from bot.domain.areas import area_name
+from bot.domain.centers import Center
+from bot.domain.ics import STATUSES, booking_ics, calendar_sequence
 from bot.domain.zones import DEFAULT_ZONE
-from bot.engine.events import Button, Reply
+from bot.engine.events import Button, Document, Reply
 from bot.payloads import RunAction, StartFlow
 from bot.i18n import I18n, format_datetime
 from bot.outbox import Message, post
 from bot.services import booking as svc
+from bot.storage.models import Booking
 
 Translate = Callable[..., str]
 """`(lang, msgid, **kwargs) -> text`: `I18n.gettext`."""
@@ -71,10 +74,13 @@ def messages_for(news: svc.BookingNews, *, now: datetime, translate: Translate) 
         elif isinstance(event, rules.BookingAccepted) and news.user is not None:
             text = translate(booking.language, "Good news: your consultation {ref} on {when} is confirmed by the consultant.",
                              ref=booking.ref, when=format_datetime(booking.starts_at, booking.language, _tz(news)))
-            out.append(_to_user(news, Reply(text=text), key=f"booking:{booking.ref}:v{booking.version}:accepted:user",
-                                kind="booking.accepted"))
+            # The news comes with the updated calendar file (CONFIRMED, a higher SEQUENCE).
+            out.append(_to_user(news, calendar_reply(booking, news.center, translate, caption=text),
+                                key=f"booking:{booking.ref}:v{booking.version}:accepted:user", kind="booking.accepted"))
         elif isinstance(event, rules.BookingDeclined) and news.user is not None:
             out.append(_declined(news, translate=translate))
+            out.append(_to_user(news, calendar_reply(booking, news.center, translate),
+                                key=f"booking:{booking.ref}:v{booking.version}:declined:user:ics", kind="booking.calendar"))
     return out
 
 
@@ -141,6 +147,30 @@ def _reminders(news: svc.BookingNews, *, now: datetime, translate: Translate) ->
         out.append(_to_user(news, Reply(text=text, buttons=buttons), key=f"booking:{booking.ref}:v{booking.version}:{reminder.kind}",
                             kind=reminder.kind, not_before=reminder.at))
     return out
+
+
+def calendar_reply(booking: Booking, center: Center | None, translate: Translate, *,
+                   caption: str | None = None) -> Reply:
+    """The booking's calendar file as it stands: tentative, confirmed, or a cancellation;
+    `caption` replaces the standard one."""
+    lang = booking.language
+    cancelled = booking.status in ("cancelled", "declined")
+    content = booking_ics(
+        uid=f"{booking.ref}@plut-frontdesk", starts_at=booking.starts_at, ends_at=booking.ends_at,
+        summary=translate(lang, "PLUT consultation: {area} ({ref})", area=area_name(booking.service_area, lang), ref=booking.ref),
+        description=translate(lang, "Free consultation with a PLUT-KUMKM consultant. Booking code {ref}.", ref=booking.ref),
+        location=(f"{center.name}, {center.address}" if center.address else center.name) if center else booking.center_code,
+        created_at=booking.updated_at or booking.created_at, sequence=calendar_sequence(booking.version, booking.status),
+        cancelled=cancelled, status=STATUSES.get(booking.status, "CONFIRMED"),
+    )
+    if cancelled:
+        standard = translate(lang, "Open it to take the consultation out of your calendar")
+    elif booking.status == "pending":
+        standard = translate(lang, "Add it to your calendar; it stays tentative until the consultant confirms")
+    else:
+        standard = translate(lang, "Add it to your calendar")
+    return Reply(document=Document(filename=f"{booking.ref}.ics", mime_type="text/calendar", content=content,
+                                   caption=caption or standard))
 
 
 def _declined(news: svc.BookingNews, *, translate: Translate) -> Message:

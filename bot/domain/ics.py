@@ -1,8 +1,12 @@
 """An iCalendar (RFC 5545) file for one consultation, so the user can add it to a calendar.
 
-Written by hand: one VEVENT needs no library. Times are UTC (`…Z`); calendar apps show
-them in the phone's zone. `sequence` goes up with each change so an updated file replaces
-the old event (same UID) instead of adding a second one.
+Written by hand: one VEVENT needs no library (the tests read it back with `icalendar`).
+Times are UTC (`…Z`); calendar apps show them in the phone's zone. The file tells the
+truth about the booking (RFC 5545 3.8.1.11): `STATUS:TENTATIVE` while the consultant has
+not accepted, `CONFIRMED` once they have, and a cancelled or declined booking is sent as
+`METHOD:CANCEL` with `STATUS:CANCELLED` and the same UID (RFC 5546 3.2.5). `SEQUENCE` goes
+up with each of these changes (`calendar_sequence`), so the newer file replaces the event
+instead of adding a second one.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ def _stamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+STATUSES = {"pending": "TENTATIVE", "confirmed": "CONFIRMED", "cancelled": "CANCELLED", "declined": "CANCELLED"}
+
+
+def calendar_sequence(version: int, status: str) -> int:
+    """SEQUENCE of a booking's file: every version (moved, reassigned, cancelled) raises it,
+    and so does the consultant's accepting, which keeps the version."""
+    return 2 * (version - 1) + (1 if status in ("confirmed", "attended", "no_show") else 0)
+
+
 def booking_ics(
     *,
     uid: str,
@@ -45,7 +58,9 @@ def booking_ics(
     created_at: datetime,
     sequence: int = 0,
     cancelled: bool = False,
+    status: str = "CONFIRMED",
 ) -> bytes:
+    """One VEVENT; `status` is TENTATIVE or CONFIRMED, `cancelled` makes it a cancellation."""
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -58,7 +73,7 @@ def booking_ics(
         f"DTSTART:{_stamp(starts_at)}",
         f"DTEND:{_stamp(ends_at)}",
         f"SEQUENCE:{sequence}",
-        f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
+        f"STATUS:{'CANCELLED' if cancelled else status}",
         f"SUMMARY:{_escape(summary)}",
     ]
     if description:

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 import weakref
+from time import perf_counter
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import datetime
@@ -30,8 +31,10 @@ from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
 from bot.engine.intake import Intake
-from bot.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.nlu.language import detect_language, language_request
+from bot.observability import metrics
+from bot.observability.logging import set_event
+from bot.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
 from bot.storage.upsert import insert_ignoring
@@ -127,6 +130,7 @@ class Engine:
         batch is rolled back and the exception raised (`Intake` then turns the events one
         by one, so one bad event does not hold back the others)."""
         await self._run_hooks()
+        started = perf_counter()
         keys = sorted({(e.channel, e.user_id) for e, _ in items})
         async with AsyncExitStack() as stack:
             for key in keys:  # one order everywhere, so two batches never wait on each other in a cycle
@@ -145,6 +149,7 @@ class Engine:
                         results.append([])
                         continue
                     user, conv = people[(event.channel, event.user_id)]
+                    set_event(event.channel, event.message_id)
                     if event.display_name and not user.display_name:
                         user.display_name = event.display_name[:128]
                     inbound_log, replies = await self._process(session, user, conv, event, now)
@@ -162,7 +167,15 @@ class Engine:
                     results.append(replies)
             if log_rows:
                 await session.execute(_LOG, log_rows)
-            return results
+        # Committed: count what was turned (a rolled-back batch raised above and counts nothing).
+        turned = 0
+        for (event, _), replies, is_fresh in zip(items, results, fresh):
+            if is_fresh:
+                turned += 1
+                metrics.message_in(event.channel)
+                metrics.messages_out(event.channel, len(replies))
+        metrics.turns(perf_counter() - started, turned)
+        return results
 
     async def _run_hooks(self) -> None:
         for hook in self._before_event:
@@ -256,7 +269,9 @@ class Engine:
 
         parse = None
         if text and not command and text.lower() not in CANCEL_WORDS:
+            nlu_started = perf_counter()
             parse = await self.app.nlu.parse(text, now=now, lang=lang)
+            metrics.nlu(perf_counter() - nlu_started)
             turn.parse = parse
         intent = (parse or {}).get("intent") or {}
         inbound_log = {
@@ -343,6 +358,7 @@ class Engine:
         await self.fallback(turn)
 
     async def fallback(self, turn: Turn) -> None:
+        metrics.fallback(turn.event.channel)
         if await self.hooks.after_fallback(turn):  # two fallbacks in a row: a consultant takes over
             return
         fn = get_action("nlu.fallback")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 from rapidfuzz import fuzz, process
 
+from bot.domain.answers import CHANGE_WORDS as _CHANGE_WORDS
+from bot.domain.answers import free_text_kind, read_yes_no
 from bot.engine.actions import END, WAIT, Turn, _Signal, get_action
 from bot.engine.events import Button, Reply
 from bot.engine.flows import Ask, Flow, Menu, Step
@@ -22,8 +24,6 @@ log = logging.getLogger(__name__)
 MAX_STEPS_PER_TURN = 40
 MAX_REASKS = 3
 
-YES = frozenset("ya iya iyaa y yes yep yup yeah ok oke okay setuju boleh benar betul sip siap lanjut gas confirm sure correct".split())
-NO = frozenset("tidak tdk gak ga nggak ngga enggak engga no n nope jangan bukan salah batal".split())
 _HAS_WORD = re.compile(r"\w")
 
 
@@ -214,15 +214,16 @@ def normalise_phone(raw: str) -> str | None:
 
 
 def yes_no(turn: Turn) -> str | None:
-    """'yes', 'no' or None, from a button, words, or the NLU's affirm/deny."""
+    """'yes', 'no' or None, from a button, the whole message (`read_yes_no`), or for a short
+    message without a question or a change the NLU's affirm/deny."""
     if turn.event.button in ("yes", "no"):
         return turn.event.button
-    text = (turn.event.text or "").strip().lower()
-    words = re.findall(r"\w+", text)
-    if words and words[0] in YES and not (set(words) & NO):
-        return "yes"
-    if words and (words[0] in NO or (set(words) & NO and not set(words) & YES)):
-        return "no"
+    text = (turn.event.text or "").strip()
+    answer = read_yes_no(text)
+    if answer is not None:
+        return answer
+    if "?" in text or len(text.split()) > 4 or _CHANGE_WORDS.search(text.lower()):
+        return None  # "OK. Could you move it to Friday?" is no yes, whatever the classifier says
     intent = ((turn.parse or {}).get("intent") or {})
     if intent.get("confidence", 0) >= turn.app.nlu_threshold:
         if intent.get("name") == "affirm":
@@ -309,6 +310,9 @@ def validate(turn: Turn, ask: Ask) -> tuple[bool, Any]:
 NAVIGATION_INTENTS = frozenset({"find_center", "book_consultation", "check_booking", "reschedule_booking",
                                 "cancel_booking", "talk_to_human", "help", "complain"})
 FREE_TEXT_DIGRESSION = 0.9
+# A question in the middle of a booking is answered from the FAQ only when the topic is fairly
+# sure ("berapa lama?" once met the answer about cost at 0.62); otherwise it is acknowledged.
+FREE_TEXT_FAQ = 0.75
 
 
 def _asks_elsewhere(turn: Turn) -> bool:
@@ -321,6 +325,8 @@ def _asks_elsewhere(turn: Turn) -> bool:
 
 
 async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) -> None:
+    if ask.digress and ask.type == "text" and turn.event.text and await _not_an_answer(engine, turn, flow, ask):
+        return
     if (ask.digress and ask.type in ("text", "any") and turn.event.text and _asks_elsewhere(turn)
             and await _digress(engine, turn, flow)):
         return
@@ -345,6 +351,30 @@ async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) ->
     else:
         turn.say(turn.t("Sorry, I could not use that answer."))
     _prompt(turn, ask)
+
+
+async def _not_an_answer(engine: Engine, turn: Turn, flow: Flow, ask: Ask) -> bool:
+    """A question, a request or leaving ("ga jadi deh") is not a name or a kind of business:
+    leave when asked to, answer what can be answered, then ask the question again."""
+    kind = free_text_kind(turn.event.text or "")
+    if kind is None:
+        return False
+    if kind == "escape":
+        turn.say(turn.t("Alright, we stop here. Nothing was booked."))
+        await engine.start_flow(turn, "main_menu", step="menu")
+        return True
+    intent = (turn.parse or {}).get("intent") or {}
+    faq = str(intent.get("name") or "").startswith("faq/")
+    if faq and intent.get("confidence", 0.0) >= max(turn.app.nlu_threshold, FREE_TEXT_FAQ):
+        await run_action_detached(engine, turn, "faq.answer")  # answered here; the booking goes on
+    elif not faq and await _digress(engine, turn, flow):
+        return True  # "dimana PLUT terdekat dari Kendari?": another flow the user asks for
+    elif kind == "question":
+        turn.say(turn.t("Good question. You can ask the consultant at your consultation; let us first finish the booking."))
+    else:
+        turn.say(turn.t("Let us finish this step first; afterwards I can help with that. To stop the booking, type “menu”."))
+    _prompt(turn, ask)
+    return True
 
 
 async def _digress(engine: Engine, turn: Turn, flow: Flow) -> bool:

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.nlu.booking_intent import prefer_new_booking
 from bot.nlu.classifier import VERSION, CompactModel
 from bot.nlu.data import TrainingData, content_hash, from_texts, load_texts
 from bot.nlu.entities import DEFAULT_TZ, EntityExtractor
@@ -165,6 +166,7 @@ class EmbeddedNLU:
             entities = model.entities.extract(head, now, tz or self.timezone)
         except Exception:
             log.exception("entity extraction failed for %r", head[:80])
+        ranking = prefer_new_booking(head, ranking, entities)
         if ranking:
             intent = {"name": ranking[0][0], "confidence": round(ranking[0][1], 4)}
         else:

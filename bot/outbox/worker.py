@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, func, or_, select, update
 
+from bot.observability import metrics
+from bot.outbox import notify
 from bot.outbox.core import PermanentError, Transport, TransientError, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
 
@@ -130,22 +132,27 @@ class Worker:
     async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
         transport = self.transport(message.channel)
         if transport is None:
+            metrics.send_failed(message.channel, "no_transport")
             return Outcome(message.id, FAILED, f"no transport configured for channel {message.channel!r}")
         async with gate:
             try:
                 provider_id = await transport.send(message)
             except PermanentError as exc:
+                metrics.send_failed(message.channel, "permanent")
                 return Outcome(message.id, FAILED, f"permanent: {exc}"[:1000])
             except TransientError as exc:
+                metrics.send_failed(message.channel, "transient")
                 if message.attempts >= MAX_ATTEMPTS:
                     return Outcome(message.id, FAILED, f"gave up after {message.attempts} attempts: {exc}"[:1000])
                 wait = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
                 return Outcome(message.id, PENDING, str(exc)[:1000], retry_at=now + timedelta(seconds=wait))
             except Exception as exc:  # a bug in a transport must not stop delivery of the others
                 log.exception("transport %s failed on outbox row %s", message.channel, message.id)
+                metrics.send_failed(message.channel, "error")
                 if message.attempts >= MAX_ATTEMPTS:
                     return Outcome(message.id, FAILED, f"error: {exc!r}"[:1000])
                 return Outcome(message.id, PENDING, f"error: {exc!r}"[:1000], retry_at=now + timedelta(seconds=backoff(message.attempts)))
+        metrics.sent(message.channel)
         return Outcome(message.id, SENT, provider_id=provider_id)
 
     async def _cancelled_since_claim(self, rows: list[OutboxMessage]) -> set[int]:
@@ -230,6 +237,7 @@ class Worker:
         can only come back empty is not made: under load those were most of the claims."""
         wake = asyncio.Event()
         self.app.outbox_wake = wake  # see `wake`
+        listening = await notify.listen(self.app, wake)  # web processes without a worker wake this one
         inflight: dict[asyncio.Task[int], int] = {}  # round → claims made before it started
         claims = 0
         full = False  # a wake came while every round was busy
@@ -270,6 +278,7 @@ class Worker:
                 for w in waits:
                     w.cancel()
         finally:
+            await notify.unlisten(listening)
             if inflight:  # let the sends in flight finish and record their outcomes
                 await asyncio.wait(list(inflight), timeout=30)
 
@@ -309,6 +318,8 @@ def wake(app: FrontDesk) -> None:
     event = app.outbox_wake
     if event is not None:
         event.set()
+    else:  # no worker here (`frontdesk run --no-worker`): wake the `frontdesk worker` processes
+        notify.poke(app)
 
 
 async def run_embedded(app: FrontDesk, stop: asyncio.Event) -> None:

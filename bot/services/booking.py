@@ -23,9 +23,11 @@ from sqlalchemy import bindparam, delete, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.observability import metrics
 from bot.domain import booking as rules
 from bot.domain.areas import SERVICE_AREAS, area_name
 from bot.domain.centers import Center
+from bot.domain.closed_days import DayClosed, why_closed
 from bot.domain.geo import haversine_km
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, SlotTaken, SlotUnavailable
 from bot.domain.zones import DEFAULT_ZONE
@@ -193,6 +195,13 @@ async def _center_schedule(session: AsyncSession, center_code: str) -> _CenterSc
     value = _CenterSchedule(center, tuple(schedules), tuple(closures))
     schedule_cache.put(session, center_code, value, generation)
     return value
+
+
+async def why_day_closed(session: AsyncSession, *, center_code: str, area: str | None, day: date, now: datetime) -> DayClosed | None:
+    """Why `day` has no slot at the center for `area` (past, beyond the horizon, holiday,
+    closure, no hours that weekday); None when it is open and merely full."""
+    cached = await _center_schedule(session, center_code)
+    return why_closed(day, schedules=cached.schedules, closures=cached.closures, tz=cached.tz, now=now, area=area)
 
 
 async def _busy(
@@ -503,6 +512,7 @@ async def book(
     center = (await _center_schedule(session, request.center_code)).center
     await _publish(session, BookingNews(booking, collect_events(session), center, user,
                                         {booking.consultant_id: contacts[booking.consultant_id]}), now)
+    metrics.booking("made")
     return booking
 
 
@@ -538,6 +548,7 @@ async def cancel_booking(session: AsyncSession, *, user_id: int, ref: str, now: 
     _entity(session, booking).cancel(now=now)
     await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
     await _publish(session, await _news(session, booking, consultants=[booking.consultant_id]), now)
+    metrics.booking("cancelled")
     return booking
 
 

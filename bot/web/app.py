@@ -21,10 +21,10 @@ from starlette.staticfiles import StaticFiles
 
 from bot.admin.routes import routes as admin_routes
 from bot.channels import jobs as channel_jobs
-from bot.channels import telegram, whatsapp
 from bot.channels.cli import BadLine, event_from_json
 from bot.nlu.http import routes as nlu_routes
 from bot.outbox.worker import run_embedded
+from bot.web import health
 from bot.web.hot import HotStarlette
 
 if TYPE_CHECKING:
@@ -39,7 +39,27 @@ MAX_BODY = 64 * 1024
 RouteProvider = Callable[["FrontDesk"], list[BaseRoute]]
 Job = Callable[["FrontDesk", asyncio.Event], Coroutine[Any, Any, None]]
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram.routes, whatsapp.routes, admin_routes)
+
+def telegram_routes(frontdesk: FrontDesk) -> list[BaseRoute]:
+    """The Telegram webhook, when a token is set. The channel module imports aiogram (seconds
+    of import), so it is imported only for a configured channel."""
+    if not frontdesk.settings.telegram_configured:
+        return []
+    from bot.channels import telegram
+
+    return telegram.routes(frontdesk)
+
+
+def whatsapp_routes(frontdesk: FrontDesk) -> list[BaseRoute]:
+    """The WhatsApp webhook, when a token is set (the module imports pywa)."""
+    if not frontdesk.settings.whatsapp_configured:
+        return []
+    from bot.channels import whatsapp
+
+    return whatsapp.routes(frontdesk)
+
+
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram_routes, whatsapp_routes, admin_routes)
 """What adds routes; a channel that is not configured adds none."""
 BACKGROUND_JOBS: tuple[Job, ...] = (run_embedded, channel_jobs.run)
 """Started with the server: the outbox worker, the channels' periodic work."""
@@ -52,6 +72,7 @@ def create_app(frontdesk: FrontDesk, *, background: bool = True, settle_heap: bo
         Route("/api/try", try_message, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=str(STATIC)), name="static"),
     ]
+    routes = health.routes() + routes
     for provider in ROUTE_PROVIDERS:
         routes = provider(frontdesk) + routes
 

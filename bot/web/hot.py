@@ -21,6 +21,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from bot.channels.routes import hot
+from bot.observability.logging import new_request_id
 
 __all__ = ["HotStarlette", "hot"]
 
@@ -41,6 +42,8 @@ class HotStarlette(Starlette):
                     self.hot_routes[(method, route.path)] = route.endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            new_request_id(_header(scope, b"x-request-id"))
         if scope["type"] == "http" and self.hot_routes:
             path = scope["path"]
             root = scope.get("root_path", "")
@@ -58,3 +61,10 @@ class HotStarlette(Starlette):
                 await response(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -308,3 +309,38 @@ async def test_other_processes_edits_count_after_the_ttl_and_deactivation_at_onc
         assert await svc.free_slots(s, center_code="plut-maros", area="marketing", now=NOW) == []
         with pytest.raises(SlotUnavailable):
             await svc.book(s, request(u.id, at(25, 10)), now=NOW)
+
+
+def _calendar(row: OutboxMessage) -> Any:
+    import base64
+
+    import icalendar
+
+    cal = icalendar.Calendar.from_ical(base64.b64decode(row.payload["document"]["content_base64"]))
+    return cal, next(iter(cal.walk("VEVENT")))
+
+
+async def test_the_calendar_file_follows_the_consultant(frontdesk) -> None:  # type: ignore[no-untyped-def]
+    async with frontdesk.db.transaction() as s:
+        u = await new_user(s, "u1")
+        b = await svc.book(s, request(u.id, at(25, 10)), now=NOW)
+        await svc.accept_booking(s, consultant_id=b.consultant_id, ref=b.ref, now=NOW)
+        rows = await outbox(s, ref=b.ref, kind="booking.accepted")
+        # The owner's language (Indonesian here), worded by the dialogue's notifier.
+        assert len(rows) == 1 and "dikonfirmasi oleh konsultan" in rows[0].payload["document"]["caption"]
+        _, event = _calendar(rows[0])
+        assert (str(event["STATUS"]), int(event["SEQUENCE"]), str(event["UID"])) == ("CONFIRMED", 1, f"{b.ref}@plut-frontdesk")
+
+
+async def test_a_declined_booking_cancels_its_calendar_entry(frontdesk) -> None:  # type: ignore[no-untyped-def]
+    async with frontdesk.db.transaction() as s:
+        u = await new_user(s, "u1")
+        b = await svc.book(s, request(u.id, at(25, 10)), now=NOW)
+        outcome = await svc.decline_booking(s, consultant_id=b.consultant_id, ref=b.ref, now=NOW)
+        while outcome.reassigned_to is not None:
+            outcome = await svc.decline_booking(s, consultant_id=outcome.reassigned_to, ref=b.ref, now=NOW)
+        rows = await outbox(s, ref=b.ref, kind="booking.calendar")
+        assert len(rows) == 1
+        cal, event = _calendar(rows[0])
+        assert str(cal["METHOD"]) == "CANCEL" and str(event["STATUS"]) == "CANCELLED"
+        assert str(event["UID"]) == f"{b.ref}@plut-frontdesk" and int(event["SEQUENCE"]) > 0

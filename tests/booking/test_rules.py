@@ -133,6 +133,27 @@ def test_ics_file() -> None:
     assert data.endswith("END:VCALENDAR\r\n")
 
 
+def test_ics_files_tell_the_booking_state() -> None:
+    import icalendar
+
+    from bot.domain.ics import STATUSES, calendar_sequence
+
+    start = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+    def event(status: str, version: int) -> tuple[str, str, int]:
+        data = booking_ics(uid="PLUT-7K3M@x", starts_at=start, ends_at=start + timedelta(hours=1), summary="s", created_at=start,
+                           sequence=calendar_sequence(version, status), status=STATUSES[status],
+                           cancelled=status in ("cancelled", "declined"))
+        cal = icalendar.Calendar.from_ical(data)
+        ev = next(iter(cal.walk("VEVENT")))
+        return str(cal["METHOD"]), str(ev["STATUS"]), int(ev["SEQUENCE"])
+
+    made, accepted, moved, cancelled = event("pending", 1), event("confirmed", 1), event("confirmed", 2), event("cancelled", 3)
+    assert made[:2] == ("PUBLISH", "TENTATIVE") and accepted[:2] == ("PUBLISH", "CONFIRMED")
+    assert cancelled[:2] == ("CANCEL", "CANCELLED")
+    assert made[2] < accepted[2] < moved[2] < cancelled[2]  # each newer file replaces the older
+
+
 def test_attendance_is_recorded_after_the_fact_and_can_be_corrected() -> None:
     from bot.domain.booking import InvalidTransition, transition
 
