@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 PAGES = ("/admin/inbox", "/admin/dashboard", "/admin/bookings", "/admin/handoffs", "/admin/consultants", "/admin/closures",
          "/admin/centers", "/admin/faq", "/admin/faq/cost", "/admin/flows", "/admin/flows/main_menu", "/admin/unanswered",
-         "/admin/audit", "/admin/accounts", "/admin/accounts/1")
+         "/admin/audit", "/admin/accounts", "/admin/accounts/1", "/admin/knowledge", "/admin/knowledge/kur")
 
 
 def _width(pg) -> tuple[int, int]:
