@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -38,10 +40,22 @@ MAX_FAILURES_PER_IP = 20
 """Guessing across many user names from one address is throttled too."""
 
 _hasher = PasswordHasher()
-HASHING_THREADS = 2
-"""argon2 runs in this many threads at most, off the event loop: sign-ins queue for them,
+HASHING_THREADS = 1
+"""argon2 runs in this many threads at most, off the event loop: sign-ins queue for it,
 webhooks and pages do not wait behind them (argon2-cffi releases the GIL while hashing)."""
-_HASHING = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2")
+HASHING_NICE = 10
+"""The hashing threads run at this lower CPU priority (Linux: per thread, inherited by
+argon2's lane threads), so on a busy machine the event loop's thread goes first."""
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: full priority then
+        pass
+
+
+_HASHING = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2", initializer=_lower_priority)
 _LOCK_USER, _LOCK_IP = 15_001, 15_002
 """PostgreSQL advisory lock classes: sign-ins for one user name, and from one address."""
 # Verifying against this keeps the time of an unknown user name like a wrong password.
