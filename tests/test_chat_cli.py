@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import Cli
 
 
@@ -80,3 +82,33 @@ def test_bad_lines_are_answered_and_the_session_goes_on(cli: Cli) -> None:
     assert "teks, lokasi, dan tombol" in texts(emoji)
     assert "sangat panjang" in texts(long)
     assert "selamat datang" in texts(start).lower()
+
+
+def test_bad_lines_get_an_error_line_and_the_next_lines_are_answered(cli: Cli) -> None:
+    """NUL (PostgreSQL cannot store it), lone surrogates, bytes that are not UTF-8 and deeply
+    nested JSON each get one line back, and the conversation goes on (issue 15, defect 9)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    good = b'{"user": "dewi", "command": "start"}\n'
+    lines = [
+        b'{"user": "dewi", "text": "halo\\u0000 apa kabar"}\n',
+        b'{"user": "dewi\\ud800", "text": "halo \\ud800 \\udfff"}\n',
+        b'{"user": "dewi", "text": "caf\xff\xfe"}\n',
+        b"[" * 20_000 + b"]" * 20_000 + b"\n",
+        b'{"user": "dewi", "text": ' + b"[" * 3000 + b"]" * 3000 + b"}\n",
+        b'{"user": "dewi", "location": {"latitude": NaN, "longitude": 1}}\n',
+        good,
+    ]
+    proc = subprocess.run([sys.executable, "-m", "bot", "chat", "--jsonl"], input=b"".join(lines), capture_output=True,
+                          env=cli.env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    out = [json.loads(x) for x in proc.stdout.decode().splitlines() if x.strip()]
+    assert len(out) == len(lines), proc.stdout.decode() + proc.stderr.decode(errors="replace")
+    assert out[0]["replies"] and out[1]["replies"], out[:2]
+    assert out[1]["user"] == "dewi"
+    assert "error" in out[2] and "UTF-8" in out[2]["error"]
+    assert "error" in out[3] and "error" in out[4] and "error" in out[5]
+    assert "selamat datang" in texts(out[6]).lower()

@@ -7,19 +7,28 @@ session everywhere at once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import AdminSession, AdminUser, LoginAttempt
 from bot.storage.models.admin import ROLES
+
+if TYPE_CHECKING:
+    from bot.storage.db import Database
 
 SESSION_COOKIE = "frontdesk_admin"
 LOGIN_CSRF_COOKIE = "frontdesk_admin_login"
@@ -31,6 +40,24 @@ MAX_FAILURES_PER_IP = 20
 """Guessing across many user names from one address is throttled too."""
 
 _hasher = PasswordHasher()
+HASHING_THREADS = 1
+"""argon2 runs in this many threads at most, off the event loop: sign-ins queue for it,
+webhooks and pages do not wait behind them (argon2-cffi releases the GIL while hashing)."""
+HASHING_NICE = 10
+"""The hashing threads run at this lower CPU priority (Linux: per thread, inherited by
+argon2's lane threads), so on a busy machine the event loop's thread goes first."""
+
+
+def _lower_priority() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
+    except (AttributeError, OSError):  # not Linux, or not allowed: full priority then
+        pass
+
+
+_HASHING = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="argon2", initializer=_lower_priority)
+_LOCK_USER, _LOCK_IP = 15_001, 15_002
+"""PostgreSQL advisory lock classes: sign-ins for one user name, and from one address."""
 # Verifying against this keeps the time of an unknown user name like a wrong password.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
@@ -56,6 +83,15 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def verify_password_async(stored_hash: str, password: str) -> bool:
+    """`verify_password` in the hashing threads."""
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, verify_password, stored_hash, password)
+
+
+async def hash_password_async(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_HASHING, hash_password, password)
 
 
 def token_hash(token: str) -> str:
@@ -115,29 +151,66 @@ async def is_throttled(session: AsyncSession, username: str, ip: str, now: datet
     return (by_ip or 0) >= MAX_FAILURES_PER_IP
 
 
-async def login(session: AsyncSession, username: str, password: str, ip: str, now: datetime) -> tuple[AdminUser, str]:
+async def _serialize(session: AsyncSession, username: str, ip: str) -> None:
+    """Make the throttle's count-then-record atomic across requests and processes.
+
+    SQLite runs every transaction as `BEGIN IMMEDIATE` (one writer at a time) already. On
+    PostgreSQL two sign-ins for one user name (or from one address) take the same
+    transaction-level advisory lock, so the second counts the first's attempt. The user
+    name's lock is always taken before the address's, so two sign-ins cannot deadlock."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for cls, key in ((_LOCK_USER, username), (_LOCK_IP, ip)):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:cls, hashtext(:key))"), {"cls": cls, "key": key})
+
+
+OnSuccess = Callable[[AsyncSession, AdminUser], Awaitable[None] | None]
+
+
+async def login(db: Database, username: str, password: str, ip: str, now: datetime, *,
+                on_success: OnSuccess | None = None) -> tuple[AdminUser, str]:
     """Check the password and open a session. Returns the user and the cookie token.
-    Raises `LoginRefused`; a throttled name is refused even with the right password."""
+    Raises `LoginRefused`; a throttled name is refused even with the right password.
+
+    The attempt is counted and recorded (as failed) in one short transaction before the
+    password is checked, so concurrent sign-ins cannot all slip under the limit; the
+    check runs in the hashing threads, outside any transaction; a right password then
+    marks the attempt successful and opens the session (`on_success` writes with it)."""
     username = (username or "").strip().lower()[:64]
     ip = (ip or "?")[:64]
-    if await is_throttled(session, username, ip, now):
-        session.add(LoginAttempt(username=username, ip=ip, success=False, at=now))
+    async with db.transaction() as session:
+        await _serialize(session, username, ip)
+        throttled = await is_throttled(session, username, ip, now)
+        attempt = LoginAttempt(username=username, ip=ip, success=False, at=now)
+        session.add(attempt)
+        await session.flush()
+        attempt_id = attempt.id
+        stored = None if throttled else await session.scalar(
+            select(AdminUser.password_hash).where(AdminUser.username == username, AdminUser.active.is_(True)))
+    if throttled:
         raise LoginRefused(throttled=True)
-    user = (await session.execute(select(AdminUser).where(AdminUser.username == username))).scalar_one_or_none()
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password or "")
-    if user is None or not ok or not user.active:
-        session.add(LoginAttempt(username=username, ip=ip, success=False, at=now))
+    ok = await verify_password_async(stored or _DUMMY_HASH, password or "")
+    if stored is None or not ok:
         raise LoginRefused(throttled=False)
-    session.add(LoginAttempt(username=username, ip=ip, success=True, at=now))
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_login_at = now
-    token = secrets.token_urlsafe(32)
-    session.add(
-        AdminSession(token_hash=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
-                     created_at=now, expires_at=now + SESSION_TTL)
-    )
-    await session.execute(delete(AdminSession).where(AdminSession.user_id == user.id, AdminSession.expires_at < now))
+    new_hash = await hash_password_async(password) if _hasher.check_needs_rehash(stored) else None
+    async with db.transaction() as session:
+        user = (await session.execute(select(AdminUser).where(AdminUser.username == username))).scalar_one_or_none()
+        if user is None or not user.active or user.password_hash != stored:
+            raise LoginRefused(throttled=False)  # changed while the password was checked
+        await session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(success=True))
+        if new_hash is not None:
+            user.password_hash = new_hash
+        user.last_login_at = now
+        token = secrets.token_urlsafe(32)
+        session.add(
+            AdminSession(token_hash=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(24),
+                         created_at=now, expires_at=now + SESSION_TTL)
+        )
+        await session.execute(delete(AdminSession).where(AdminSession.user_id == user.id, AdminSession.expires_at < now))
+        if on_success is not None:
+            result = on_success(session, user)
+            if result is not None:
+                await result
     return user, token
 
 
@@ -162,6 +235,12 @@ async def session_user(session: AsyncSession, token: str | None, now: datetime) 
 async def logout(session: AsyncSession, token: str | None) -> None:
     if token:
         await session.execute(delete(AdminSession).where(AdminSession.token_hash == token_hash(token)))
+
+
+async def logout_everywhere(session: AsyncSession, user_id: int) -> int:
+    """End every session of the user (all browsers and devices). Returns how many."""
+    result = await session.execute(delete(AdminSession).where(AdminSession.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from bot.admin import ops_models
 from bot.admin.authz import CENTER_STAFF, Principal, chosen_center_filter
-from bot.admin.web import Ctx, page
+from bot.admin.web import Ctx, page, query_day
 from bot.domain.zones import WIB
 from bot.storage.models import MessageLog
 
@@ -143,10 +143,8 @@ def bar_chart(data: Sequence[tuple[str, float]], title: str, *, horizontal: bool
 
 
 def _parse_date(value: str, default: date) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return default
+    day = query_day(value)
+    return default if day is None else day
 
 
 def filters_from(ctx: Ctx, zones: dict[str, str] | None = None) -> Filters:

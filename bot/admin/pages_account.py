@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from bot.admin import audit, auth, ops_models
 from bot.admin.authz import ADMIN, CENTER_STAFF, CONSULTANT, EVERYONE, PUBLIC, scope_to_center
 from bot.admin.web import LANG_COOKIE, PREFIX, Ctx, page, redirect
-from bot.storage.models import AuditEntry
+from bot.storage.models import AdminUser, AuditEntry
 
 
 def _secure(ctx: Ctx) -> bool:
@@ -32,13 +33,14 @@ async def login(ctx: Ctx) -> Response:
     username = ctx.field("username")
     ip = ctx.request.client.host if ctx.request.client else "?"
     refused: auth.LoginRefused | None = None
-    async with ctx.app.db.transaction() as session:  # a refused attempt is committed too: it counts
-        try:
-            user, token = await auth.login(session, username, ctx.field("password"), ip, ctx.now)
-        except auth.LoginRefused as exc:
-            refused = exc
-        else:
-            audit.record(session, None, "login", "admin_user", user.id, ctx.now, username=user.username, center_code=user.center_code)
+
+    def record(session: AsyncSession, user: AdminUser) -> None:
+        audit.record(session, None, "login", "admin_user", user.id, ctx.now, username=user.username, center_code=user.center_code)
+
+    try:
+        user, token = await auth.login(ctx.app.db, username, ctx.field("password"), ip, ctx.now, on_success=record)
+    except auth.LoginRefused as exc:
+        refused = exc
     if refused is not None:
         if refused.throttled:
             return await login_form(ctx, error=ctx.t("Too many failed sign-ins. Please wait 15 minutes and try again."), status=429)
@@ -59,6 +61,18 @@ async def logout(ctx: Ctx) -> Response:
     async with ctx.app.db.transaction() as session:
         await auth.logout(session, ctx.request.cookies.get(auth.SESSION_COOKIE))
         audit.record(session, ctx.me, "logout", "admin_user", ctx.me.user_id, ctx.now, center_code=ctx.me.center_code)
+    response = redirect("/login")
+    response.delete_cookie(auth.SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+@page("/logout/everywhere", allow=EVERYONE, methods=("POST",))
+async def logout_everywhere(ctx: Ctx) -> Response:
+    """Sign out on every browser and device: all of this account's sessions end, this one too."""
+    async with ctx.app.db.transaction() as session:
+        ended = await auth.logout_everywhere(session, ctx.me.user_id)
+        audit.record(session, ctx.me, "logout.everywhere", "admin_user", ctx.me.user_id, ctx.now,
+                     center_code=ctx.me.center_code, sessions=ended)
     response = redirect("/login")
     response.delete_cookie(auth.SESSION_COOKIE, path=PREFIX)
     return response

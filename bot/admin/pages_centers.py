@@ -15,7 +15,7 @@ from starlette.responses import Response
 from bot.admin import audit
 from bot.domain.zones import DEFAULT_ZONE
 from bot.admin.authz import ADMINS, CENTER_STAFF, NotFound, check_center, scope_to_center
-from bot.admin.web import Ctx, page, redirect
+from bot.admin.web import Ctx, page, path_id, redirect
 from bot.domain.centers import COLUMNS
 from bot.services import centers as svc
 from bot.services.gazetteer import Gazetteer
@@ -46,10 +46,8 @@ def _changed(now: datetime) -> None:
 
 
 async def _center(ctx: Ctx, center_id: str) -> Center:
-    if not center_id.isdigit():
-        raise NotFound()
     async with ctx.app.db.sessions() as session:
-        row = await session.get(Center, int(center_id))
+        row = await session.get(Center, path_id(center_id))
     if row is None:
         raise NotFound()
     check_center(ctx.me, row.code)

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from bot.admin import audit, content
 from bot.admin.authz import CONTENT, NotFound
 from bot.admin.content import FAQ, FLOW, ContentInvalid, FaqEntry
-from bot.admin.web import Ctx, page, redirect
+from bot.admin.web import Ctx, page, path_id, redirect
 from bot.engine.events import Event
 from bot.engine.flows import FlowsInvalid
 from bot.domain.areas import SERVICE_AREAS, area_name
@@ -269,10 +269,7 @@ async def _rollback(ctx: Ctx, kind: str, name: str, back: str) -> Response:
 
 
 def _version_id(ctx: Ctx) -> int:
-    try:
-        return int(ctx.field("version"))
-    except ValueError:
-        raise NotFound() from None
+    return path_id(ctx.field("version"))
 
 
 @page("/faq/{topic}/publish", allow=CONTENT, methods=("POST",))

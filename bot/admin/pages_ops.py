@@ -20,7 +20,7 @@ from bot.admin.authz import (
     BOOKING_STAFF, CENTER_STAFF, CONSULTANT, Forbidden, NotFound, Principal, center_for_new_row, check_center,
     chosen_center_filter, scope_to_center, scope_to_consultant,
 )
-from bot.admin.web import Ctx, page, redirect
+from bot.admin.web import Ctx, csv_cell, page, parse_day, parse_id, path_id, query_day, redirect
 from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition
 from bot.domain.booking import Booking as BookingEntity
 from bot.domain.areas import SERVICE_AREAS
@@ -39,9 +39,7 @@ MAX_UPLOAD = 2 * 1024 * 1024
 
 
 def _int(value: str) -> int:
-    if not value.isdigit():
-        raise NotFound()
-    return int(value)
+    return path_id(value)
 
 
 async def _center_names(ctx: Ctx) -> list[tuple[str, str]]:
@@ -281,11 +279,13 @@ async def closures_list(ctx: Ctx) -> Response:
 async def closure_create(ctx: Ctx) -> Response:
     errors = []
     try:
-        first, last = date.fromisoformat(ctx.field("first_day")), date.fromisoformat(ctx.field("last_day") or ctx.field("first_day"))
+        first, last = parse_day(ctx.field("first_day")), parse_day(ctx.field("last_day") or ctx.field("first_day"))
     except ValueError:
         first = last = None  # type: ignore[assignment]
         errors.append(ctx.t("Give the first and last day."))
-    consultant_id = int(ctx.field("consultant_id")) if ctx.field("consultant_id").isdigit() else None
+    consultant_id = parse_id(ctx.field("consultant_id"))
+    if ctx.field("consultant_id") and consultant_id is None:
+        raise NotFound()
     async with ctx.app.db.transaction() as session:
         if consultant_id is not None:
             consultant = await session.get(Consultant, consultant_id)
@@ -336,10 +336,7 @@ async def closure_delete(ctx: Ctx) -> Response:
 
 def _booking_filters(ctx: Ctx) -> dict[str, Any]:
     def day(name: str) -> date | None:
-        try:
-            return date.fromisoformat(ctx.query(name))
-        except ValueError:
-            return None
+        return query_day(ctx.query(name))
 
     return {"center": chosen_center_filter(ctx.me, ctx.query("center") or None), "area": ctx.query("area"),
             "status": ctx.query("status"), "from": day("from"), "to": day("to")}
@@ -379,12 +376,13 @@ async def bookings_export(ctx: Ctx) -> Response:
         rows = list((await session.execute(_bookings_query(ctx.me, f, zones))).scalars())
         names = {i: n for i, n in await session.execute(select(Consultant.id, Consultant.name))}
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a CR or LF inside a cell is quoted
     w.writerow(BOOKING_COLUMNS)
     for b in rows:
         tz = zones.get(b.center_code, DEFAULT_ZONE)
-        w.writerow([b.ref, b.center_code, b.service_area, _local(b.starts_at, tz), b.status, names.get(b.consultant_id, ""), b.name,
-                    b.business_name or "", b.business_kind or "", b.phone or "", b.language, b.created_at.astimezone(UTC).isoformat()])
+        w.writerow([csv_cell(v) for v in (
+            b.ref, b.center_code, b.service_area, _local(b.starts_at, tz), b.status, names.get(b.consultant_id, ""), b.name,
+            b.business_name or "", b.business_kind or "", b.phone or "", b.language, b.created_at.astimezone(UTC).isoformat())])
     async with ctx.app.db.transaction() as session:  # personal data left the system: say who took it
         audit.record(session, ctx.me, "booking.export", "booking", None, ctx.now, center_code=f["center"] or ctx.me.center_code, rows=len(rows))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={"Content-Disposition": 'attachment; filename="bookings.csv"'})

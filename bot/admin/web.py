@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from bot.admin import auth
 from bot.admin.authz import Forbidden, NotFound, Principal
+from bot.edge import BodyRefused, parse_json, read_body
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -24,6 +25,62 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "frontdesk_admin_lang"
 PREFIX = "/admin"
+
+MAX_ID = 2**31 - 1
+"""The largest row id (PostgreSQL `integer`); a larger one names no row."""
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+"""Dates the pages accept; beyond them date arithmetic overflows and nothing is stored."""
+MAX_JSON_BODY = 256 * 1024
+
+
+class BadRequest(Exception):
+    """A form or query value that cannot be used; answered 400 with the message."""
+
+
+def parse_id(value: object) -> int | None:
+    """A row id given as text (URL or form): ASCII digits within `MAX_ID`, else None."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
+def path_id(value: str) -> int:
+    """`parse_id`, or `NotFound` (404) for an id that can name no row."""
+    number = parse_id(value)
+    if number is None:
+        raise NotFound()
+    return number
+
+
+def parse_day(value: str) -> date:
+    """An ISO date within `FIRST_DAY`..`LAST_DAY`; `ValueError` otherwise."""
+    day = date.fromisoformat(value)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{value} is out of range")
+    return day
+
+
+def query_day(value: str) -> date | None:
+    """A date filter of a page: None when empty or not a date; `BadRequest` when out of range."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(f"{value} is not a date between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text: one starting with `=`, `+`, `-`, `@`, tab
+    or carriage return would be read as a formula, so it gets a leading apostrophe (OWASP)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
 
 _env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
@@ -141,9 +198,9 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
             sent = request.headers.get("x-csrf-token")
             if "application/json" in (request.headers.get("content-type") or ""):
                 try:
-                    ctx.json = await request.json()
-                except ValueError:
-                    return _status_page(ctx, 400, "the body must be JSON")
+                    ctx.json = parse_json(await read_body(request, MAX_JSON_BODY))
+                except BodyRefused as exc:
+                    return _status_page(ctx, exc.status, "the body must be JSON" if exc.status == 400 else str(exc))
             else:
                 ctx.form = await request.form()
                 sent = sent or (ctx.form.get("csrf") if isinstance(ctx.form.get("csrf"), str) else None)  # type: ignore[assignment]
@@ -160,6 +217,8 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
             return await route.endpoint(ctx)
         except NotFound:
             return _status_page(ctx, 404, ctx.t("Not found."))
+        except BadRequest as exc:
+            return _status_page(ctx, 400, str(exc))
         except Forbidden:
             return _status_page(ctx, 403, ctx.t("You do not have access to this page."))
 

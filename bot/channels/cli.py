@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+import re
 import sys
 import uuid
 from typing import IO, Any
 
+from bot.edge import BodyRefused, clean_text, parse_json
 from bot.engine.events import Contact, Event, Location, Reply
+
+log = logging.getLogger(__name__)
 
 CHANNEL = "cli"
 
@@ -21,6 +27,8 @@ def event_from_json(obj: Any, *, channel: str = CHANNEL) -> Event:
     if not isinstance(obj, dict):
         raise BadLine("each line must be a JSON object such as {\"user\": \"u1\", \"text\": \"halo\"}")
     user = obj.get("user")
+    if isinstance(user, str):
+        user = clean_text(user)
     if not isinstance(user, (str, int)) or str(user).strip() == "" or len(str(user)) > 64:
         raise BadLine("\"user\" must be a non-empty string of at most 64 characters")
     message_id = obj.get("message_id")
@@ -64,24 +72,46 @@ def event_from_json(obj: Any, *, channel: str = CHANNEL) -> Event:
 
 
 async def run_jsonl(app: Any, stdin: IO[str], stdout: IO[str]) -> None:
-    """One JSON line in, exactly one JSON line out, flushed."""
+    """One JSON line in, exactly one JSON line out, flushed. A line that cannot be read or
+    answered gets an `{"error": ...}` line, and the next line is read as usual.
+
+    `stdin` should decode with `errors="surrogateescape"` (`text_stdin`), so that bytes that
+    are not UTF-8 reach here as a line to refuse rather than ending the stream."""
     while True:
         line = stdin.readline()
         if not line:
             return
         if not line.strip():
             continue
-        try:
-            event = event_from_json(json.loads(line))
-        except json.JSONDecodeError as exc:
-            out: dict[str, Any] = {"error": f"not valid JSON: {exc.msg} at column {exc.colno}"}
-        except BadLine as exc:
-            out = {"error": str(exc)}
-        else:
-            replies = await app.engine.handle(event)
-            out = {"user": event.user_id, "replies": [r.to_dict() for r in replies]}
+        out = await _answer_line(app, line)
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
+
+
+async def _answer_line(app: Any, line: str) -> dict[str, Any]:
+    if _NOT_UTF8.search(line):
+        return {"error": "the line is not valid UTF-8"}
+    try:
+        event = event_from_json(parse_json(line))
+    except BodyRefused as exc:
+        return {"error": str(exc)}
+    except BadLine as exc:
+        return {"error": str(exc)}
+    try:
+        replies = await app.engine.handle(event)
+    except Exception:
+        log.exception("a chat line could not be answered")
+        return {"error": "this line could not be answered; the next ones are read as usual"}
+    return {"user": event.user_id, "replies": [r.to_dict() for r in replies]}
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+"""What `surrogateescape` makes of bytes that are not UTF-8."""
+
+
+def text_stdin() -> IO[str]:
+    """Standard input as UTF-8 text that survives bytes which are not UTF-8 (see `run_jsonl`)."""
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="surrogateescape", newline=None)
 
 
 def _render(reply: Reply, out: IO[str]) -> list[str]:

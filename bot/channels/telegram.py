@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels import common
 from bot.channels.settings import ChannelSettings, channel_settings
+from bot.edge import BodyRefused, parse_json, read_body
 from bot.engine.events import Contact, Event, Location
 from bot.outbox import Message, post
 from bot.channels.routes import hot
@@ -227,13 +227,10 @@ async def webhook(request: Request) -> Response:
     given = request.headers.get("x-telegram-bot-api-secret-token", "")
     if not cs.telegram_webhook_secret or not hmac.compare_digest(given.encode(), cs.telegram_webhook_secret.encode()):
         return JSONResponse({"error": "wrong or missing X-Telegram-Bot-Api-Secret-Token"}, status_code=401)
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return JSONResponse({"error": "update too large"}, status_code=413)
     try:
-        obj = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return JSONResponse({"error": "the body is not JSON"}, status_code=400)
+        obj = parse_json(await read_body(request, MAX_BODY))
+    except BodyRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
     if not isinstance(obj, dict) or not isinstance(obj.get("update_id"), int) or isinstance(obj.get("update_id"), bool):
         return JSONResponse({"error": "the body is not a Telegram update"}, status_code=400)
     try:
@@ -244,7 +241,12 @@ async def webhook(request: Request) -> Response:
         log.info("ignoring telegram update %s of an unknown shape", obj["update_id"])
         return Response(status_code=200)
     try:
-        await process(app, translate(update))
+        inbound = translate(update)
+    except Exception:  # a valid update of a shape `translate` cannot read: nothing to retry
+        log.warning("ignoring telegram update %s that could not be read", update.update_id)
+        return Response(status_code=200)
+    try:
+        await process(app, inbound)
     except Exception:
         log.exception("telegram update %s could not be processed; Telegram will retry", update.update_id)
         return JSONResponse({"error": "try again"}, status_code=503)

@@ -35,6 +35,7 @@ from yarl import URL
 
 from bot.channels import common
 from bot.channels.settings import ChannelSettings, channel_settings
+from bot.edge import BodyRefused, read_body, too_deep
 from bot.engine.events import Contact, Event, Location
 from bot.storage.models import WhatsAppStatus
 from bot.storage.upsert import insert_ignore
@@ -380,29 +381,45 @@ async def verify(request: Request) -> Response:
 async def webhook(request: Request) -> Response:
     app: FrontDesk = request.app.state.frontdesk
     wa: WhatsApp = app.whatsapp_inbound
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return JSONResponse({"error": "update too large"}, status_code=413)
     signature = request.headers.get("x-hub-signature-256")
     if not signature:
         return JSONResponse({"error": "missing X-Hub-Signature-256"}, status_code=401)
+    if not signature.isascii():
+        return JSONResponse({"error": "bad X-Hub-Signature-256"}, status_code=401)
+    try:
+        body = await read_body(request, MAX_BODY)
+    except BodyRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
     refused = await wa.webhook_update_validator(body, signature)
     if refused is not None:
         return JSONResponse({"error": "bad X-Hub-Signature-256"}, status_code=401)
+    not_update = JSONResponse({"error": "the body is not a WhatsApp webhook update"}, status_code=400)
+    if too_deep(body):
+        return not_update
     collected: list[Any] = []
     token = _COLLECTED.set(collected)
     try:
         for one in split_update(body):
             answer, status = await wa.webhook_update_handler(one)
             if status >= 400:
-                return JSONResponse({"error": "the body is not a WhatsApp webhook update"}, status_code=400)
+                return not_update
+    except Exception:  # signed, but not of the shape pywa reads: Meta would send it again and again
+        log.warning("WhatsApp webhook body of an unexpected shape refused")
+        return not_update
     finally:
         _COLLECTED.reset(token)
-    try:
-        for update in collected:
+    items: list[Any] = []
+    for update in collected:
+        try:
             item = translate(update)
-            if item is not None:
-                await process(app, item)
+        except Exception:  # an update pywa typed but we cannot read: acknowledged and ignored
+            log.warning("ignoring a WhatsApp update that could not be read")
+            continue
+        if item is not None:
+            items.append(item)
+    try:
+        for item in items:
+            await process(app, item)
     except Exception:
         log.exception("WhatsApp update could not be processed; Meta will retry")
         return JSONResponse({"error": "try again"}, status_code=503)

@@ -95,7 +95,7 @@ def chat(
     user: Annotated[str, typer.Option(help="User id for the interactive chat.")] = "local",
 ) -> None:
     """Talk to the bot in the terminal (channel `cli`), on the same engine and database."""
-    from bot.channels.cli import run_interactive, run_jsonl
+    from bot.channels.cli import run_interactive, run_jsonl, text_stdin
 
     frontdesk = make_app()
 
@@ -103,7 +103,7 @@ def chat(
         await frontdesk.start()
         try:
             if jsonl:
-                await run_jsonl(frontdesk, sys.stdin, sys.stdout)
+                await run_jsonl(frontdesk, text_stdin(), sys.stdout)
             else:
                 await run_interactive(frontdesk, user)
         finally:

@@ -319,6 +319,11 @@ class Engine:
         text = (event.text or "").strip()
         lowered = text.lower()
 
+        if not event.valid_location:
+            # No place on Earth (latitude 91, NaN): answered, and nothing of it is kept.
+            turn.say(turn.t("That location could not be read. Please share it again with the location button, "
+                            "or type the name of your town."))
+            return
         # A conversation handed off to a consultant is theirs: relay, do not answer (bot/dialogue/handoff.py).
         if await self.hooks.intercept(turn):
             return

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.edge import clean_text, valid_coordinates
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -21,6 +23,12 @@ class Location:
 class Contact:
     phone: str
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.phone) is str:
+            object.__setattr__(self, "phone", clean_text(self.phone))
+        if type(self.name) is str:
+            object.__setattr__(self, "name", clean_text(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +51,21 @@ class Event:
     display_name: str | None = None
     received_at: datetime | None = None
 
+    def __post_init__(self) -> None:
+        # Every channel builds its events here: NUL and unpaired surrogates go (`bot.edge`).
+        for name in _EVENT_TEXTS:
+            value = getattr(self, name)
+            if type(value) is str:
+                cleaned = clean_text(value)
+                if cleaned is not value:
+                    object.__setattr__(self, name, cleaned)
+
+    @property
+    def valid_location(self) -> bool:
+        """False for a shared point that is not on Earth (latitude 91, NaN, infinity)."""
+        loc = self.location
+        return loc is None or valid_coordinates(loc.latitude, loc.longitude)
+
     @property
     def kind(self) -> str:
         for name in ("text", "location", "button", "contact", "command"):
@@ -64,6 +87,16 @@ class Media:
     display_name: str | None = None
     filename: str | None = None
     mime_type: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in _MEDIA_TEXTS:
+            value = getattr(self, name)
+            if type(value) is str:
+                object.__setattr__(self, name, clean_text(value))
+
+
+_EVENT_TEXTS = ("user_id", "message_id", "text", "button", "command", "command_args", "display_name")
+_MEDIA_TEXTS = ("user_id", "message_id", "ref", "caption", "display_name", "filename", "mime_type")
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from bot.edge import BodyRefused, clean_text, parse_json, read_body
+
 MAX_BODY_TEXT = 10_000
+MAX_BODY = 64 * 1024
+"""Bytes of a request body; a text is cut to `MAX_BODY_TEXT` characters anyway."""
 
 
 def routes(app_or_getter: Any) -> list[BaseRoute]:
@@ -25,12 +29,13 @@ def routes(app_or_getter: Any) -> list[BaseRoute]:
 
     async def parse(request: Request) -> JSONResponse:
         try:
-            body = await request.json()
-        except ValueError:
-            return JSONResponse({"error": "send a JSON body like {\"text\": \"halo\"}"}, status_code=400)
+            body = parse_json(await read_body(request, MAX_BODY))
+        except BodyRefused as exc:
+            message = str(exc) if exc.status == 413 else "send a JSON body like {\"text\": \"halo\"}"
+            return JSONResponse({"error": message}, status_code=exc.status)
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             return JSONResponse({"error": "the body needs a string field `text`"}, status_code=400)
-        text = body["text"][:MAX_BODY_TEXT]
+        text = clean_text(body["text"][:MAX_BODY_TEXT])
         app = app_getter()
         clock = getattr(app, "clock", None)
         now = clock.now() if clock is not None else datetime.now(UTC)
@@ -38,12 +43,13 @@ def routes(app_or_getter: Any) -> list[BaseRoute]:
         if isinstance(body.get("tz"), str):
             try:
                 ZoneInfo(body["tz"])
-            except (ValueError, KeyError):
+            except (ValueError, KeyError, OSError):
                 return JSONResponse({"error": "`tz` must be an IANA zone such as Asia/Makassar"}, status_code=400)
             kwargs["tz"] = body["tz"]
         result = await app.nlu.parse(text, **kwargs)
         if body.get("message_id") is not None:
-            result = {**result, "message_id": body["message_id"]}
+            message_id = body["message_id"]
+            result = {**result, "message_id": clean_text(message_id) if isinstance(message_id, str) else message_id}
         return JSONResponse(result)
 
     return [Route("/model/parse", parse, methods=["POST"])]

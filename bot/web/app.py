@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -22,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 from bot.admin.routes import routes as admin_routes
 from bot.channels import jobs as channel_jobs
 from bot.channels.cli import BadLine, event_from_json
+from bot.edge import BodyRefused, parse_json, read_body
 from bot.nlu.http import routes as nlu_routes
 from bot.outbox.worker import run_embedded
 from bot.web import health
@@ -122,13 +122,10 @@ async def healthz(request: Request) -> Response:
 async def try_message(request: Request) -> Response:
     """One message from the try-it page. The user is the browser's cookie, not the body."""
     frontdesk: FrontDesk = request.app.state.frontdesk
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        return JSONResponse({"error": "message too large"}, status_code=413)
     try:
-        obj = json.loads(body or b"null")
-    except json.JSONDecodeError:
-        return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+        obj = parse_json(await read_body(request, MAX_BODY) or b"null")
+    except BodyRefused as exc:
+        return JSONResponse({"error": str(exc)}, status_code=exc.status)
     if not isinstance(obj, dict):
         return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
     user = request.cookies.get(COOKIE) or obj.get("user")

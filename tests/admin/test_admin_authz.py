@@ -22,6 +22,7 @@ TABLE: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("/login", "GET"): ("/login", PUBLIC),
     ("/login", "POST"): ("/login", PUBLIC),
     ("/logout", "POST"): ("/logout", ALL_STAFF),
+    ("/logout/everywhere", "POST"): ("/logout/everywhere", ALL_STAFF),
     ("/lang/{code}", "GET"): ("/lang/en", PUBLIC),
     ("/", "GET"): ("/", ALL_STAFF),
     ("/audit", "GET"): ("/audit", {ADMIN, CADMIN}),
@@ -131,10 +132,12 @@ def _guard_outcome(res) -> str:
 def test_each_role_on_each_route(client: TestClient, role: str) -> None:
     csrf = None if role == ANON else login(client, role)
     failures = []
-    # logout last: it ends the session the other rows need
-    for (template, method), (sample, roles) in sorted(TABLE.items(), key=lambda kv: kv[0][0] == "/logout"):
+    # the sign-outs last: they end the session the other rows need (each signs in afresh)
+    for (template, method), (sample, roles) in sorted(TABLE.items(), key=lambda kv: kv[0][0].startswith("/logout")):
         if template in ("/login",) and method == "POST":
             continue  # the sign-in form has its own CSRF cookie; tested in test_admin_auth
+        if template.startswith("/logout") and role != ANON:
+            csrf = login(client, role)
         res = _request(client, method, sample, csrf)
         got = _guard_outcome(res)
         if role in roles:
