@@ -129,7 +129,7 @@ async def create_user(
     if exists:
         raise InvalidAccount(f"the user name {username!r} is taken")
     user = AdminUser(
-        username=username, password_hash=hash_password(password), role=role, center_code=center_code,
+        username=username, password_hash=await hash_password_async(password), role=role, center_code=center_code,
         consultant_id=consultant_id, display_name=display_name, language=language if language in ("id", "en") else "id",
         active=True, created_at=now,
     )

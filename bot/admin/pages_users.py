@@ -150,7 +150,7 @@ async def account_password(ctx: Ctx) -> Response:
                  "display_name": user.display_name, "active": user.active}
             return ctx.render("account_edit.html", status_code=422, user=user, v=v, message="",
                               errors=[ctx.t("The password needs 10 to 256 characters.")], **choices)
-        user.password_hash = auth.hash_password(password)
+        user.password_hash = await auth.hash_password_async(password)
         await session.execute(delete(AdminSession).where(AdminSession.user_id == user.id))  # the old password's sessions end
         audit.record(session, ctx.me, "admin_user.password_reset", "admin_user", user.id, ctx.now, center_code=user.center_code,
                      user=user.username)

@@ -132,3 +132,28 @@ def test_an_admin_cannot_lock_themselves_out(client: TestClient, centers) -> Non
         return len(list((await session.execute(select(AdminSession))).scalars()))
 
     assert _db(client, sessions) >= 1
+
+
+def test_new_and_reset_passwords_are_hashed_off_the_event_loop(client: TestClient, centers, monkeypatch) -> None:
+    import threading
+
+    from argon2 import PasswordHasher
+
+    from bot.admin import auth
+
+    hashed_on: set[int] = set()
+
+    class Watched(PasswordHasher):
+        def hash(self, password, *, salt=None):  # type: ignore[no-untyped-def]
+            hashed_on.add(threading.get_ident())
+            return super().hash(password, salt=salt)
+
+    csrf = login(client, "admin")
+    monkeypatch.setattr(auth, "_hasher", Watched())
+    loop_thread = client.portal.call(threading.get_ident)  # the thread the app's event loop runs on
+    form = {"csrf": csrf, "username": "fajar", "display_name": "Fajar", "role": "consultant", "center_code": "plut-sumbar",
+            "consultant_id": "1", "password": NEW_PASSWORD}
+    assert client.post("/admin/accounts/new", data=form).status_code == 303
+    fajar = _user(client, "fajar")
+    assert client.post(f"/admin/accounts/{fajar.id}/password", data={"csrf": csrf, "password": NEW_PASSWORD + "!"}).status_code == 303
+    assert len(hashed_on) >= 1 and loop_thread not in hashed_on
