@@ -450,3 +450,25 @@ async def test_an_outcome_the_database_cannot_take_is_kept_and_the_message_not_s
         assert [r.status for r in await _rows(app)] == ["sent", "sent"]
     finally:
         await app.close()
+
+
+async def test_the_delivery_log_holds_no_name_phone_number_or_text_at_info(
+    app: FrontDesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A booking notice for a consultant with no linked channel goes to the delivery log:
+    the log says that it went and to whom, masked, not what it said."""
+    import logging
+
+    from bot.observability.logging import masked
+
+    phone = "6281234567890"
+    notice = "Booking baru: Ibu Sari Wulandari, Warung Sari Rasa, 0812-3456-7890"
+    async with app.db.transaction() as s:
+        await post(s, [Message("log", phone, {"text": notice}, key="n1", kind="booking_notice")], now=app.clock.now())
+    with caplog.at_level(logging.INFO):
+        assert await Worker(app).deliver_once() == 1
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert masked(phone) in logged and "booking_notice" in logged
+    for secret in ("Sari", "Wulandari", "Warung", phone, "0812", "3456"):
+        assert secret not in logged
+    assert masked(phone) == masked(int(phone)) and masked(phone) != masked("6281234567891")

@@ -160,12 +160,12 @@ class EmbeddedNLU:
             try:
                 ranking = model.classifier.rank(head)
             except Exception:  # never let one odd message take the bot down
-                log.exception("intent classification failed for %r", head[:80])
+                log.exception("intent classification failed for a text of %d characters", len(head))
         entities: list[dict[str, Any]] = []
         try:
             entities = model.entities.extract(head, now, tz or self.timezone)
         except Exception:
-            log.exception("entity extraction failed for %r", head[:80])
+            log.exception("entity extraction failed for a text of %d characters", len(head))
         ranking = prefer_new_booking(head, ranking, entities)
         if ranking:
             intent = {"name": ranking[0][0], "confidence": round(ranking[0][1], 4)}

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, func, or_, select, update
 
 from bot.observability import metrics
+from bot.observability.logging import masked
 from bot.outbox import notify
 from bot.outbox.core import PermanentError, Transport, TransientError, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -49,7 +50,11 @@ class LogTransport:
     consultants who have not linked Telegram or WhatsApp yet."""
 
     async def send(self, message: OutboxMessage) -> str | None:
-        log.info("outbox %s → %s:%s %s", message.kind, message.channel, message.recipient, (message.payload or {}).get("text", ""))
+        # Names, phone numbers and what was said stay out of the log at INFO (UU PDP): the
+        # recipient masked, the text only at DEBUG (a developer's terminal).
+        text = (message.payload or {}).get("text", "")
+        log.info("outbox %s → %s:%s (%d characters)", message.kind, message.channel, masked(message.recipient), len(text))
+        log.debug("outbox %s text: %s", message.id, text)
         return None
 
 
