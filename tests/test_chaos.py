@@ -105,9 +105,24 @@ class SlowBotAPI(FakeBotAPI):
     """The fake Bot API, answering each send after a second (a slow platform): about ten sends
     are in flight at any moment of the load, so some are when the fault strikes."""
 
+    in_progress = 0
+
     async def endpoint(self, request: Any) -> Any:
-        await asyncio.sleep(1.0)
-        return await super().endpoint(request)
+        SlowBotAPI.in_progress += 1
+        try:
+            await asyncio.sleep(1.0)
+            return await super().endpoint(request)
+        finally:
+            SlowBotAPI.in_progress -= 1
+
+
+async def _while_sending(api: SlowBotAPI, at_least: int = 3) -> None:
+    """Wait until the platform is answering several sends: the moment for the fault."""
+    for _ in range(300):
+        if api.in_progress >= at_least:
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail("no sends in flight to strike at")
 
 
 @pytest.fixture
@@ -211,6 +226,7 @@ async def test_a_database_outage_under_load_loses_no_reply_and_sends_none_twice(
     producing = asyncio.create_task(load.run())
     try:
         await asyncio.sleep(4)
+        await _while_sending(platform)
         await asyncio.to_thread(cluster.stop)
         await asyncio.sleep(5)
         await asyncio.to_thread(cluster.start)
@@ -247,6 +263,7 @@ async def test_a_worker_killed_under_load_repeats_only_the_sends_in_flight(
     producing = asyncio.create_task(load.run())
     try:
         await asyncio.sleep(5)
+        await _while_sending(platform)
         worker.kill()
         worker.wait(10)
         async with app.db.transaction() as s:
