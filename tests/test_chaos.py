@@ -116,13 +116,14 @@ class SlowBotAPI(FakeBotAPI):
             SlowBotAPI.in_progress -= 1
 
 
-async def _while_sending(api: SlowBotAPI, at_least: int = 3) -> None:
-    """Wait until the platform is answering several sends: the moment for the fault."""
-    for _ in range(300):
-        if api.in_progress >= at_least:
+async def _while_sending(api: SlowBotAPI, at_least: int = 2) -> None:
+    """Wait until the worker has been delivering for a while and the platform is answering
+    several sends: the moment for the fault."""
+    for _ in range(3000):
+        if len(api.sent()) >= 20 and api.in_progress >= at_least:
             return
-        await asyncio.sleep(0.02)
-    pytest.fail("no sends in flight to strike at")
+        await asyncio.sleep(0.01)
+    pytest.fail(f"no sends in flight to strike at ({len(api.sent())} sent, {api.in_progress} in progress)")
 
 
 @pytest.fixture
@@ -248,7 +249,7 @@ async def test_a_database_outage_under_load_loses_no_reply_and_sends_none_twice(
     assert not lost, f"lost after {waited:.0f}s: {lost[:10]}"
     assert not twice, twice
     assert _in_order(platform)
-    assert caught_up < 30, "a chat's replies were held back behind a lease"
+    assert caught_up < 45, "a chat's replies were held back behind a lease"
 
 
 async def test_a_worker_killed_under_load_repeats_only_the_sends_in_flight(
@@ -287,4 +288,4 @@ async def test_a_worker_killed_under_load_repeats_only_the_sends_in_flight(
     assert not lost, f"lost after {waited:.0f}s: {lost[:10]}"
     assert set(twice) <= in_flight, f"sent twice but not in flight at the kill: {set(twice) - in_flight}"
     assert _in_order(platform)
-    assert caught_up < 30, "a chat's replies were held back behind a lease"
+    assert caught_up < 45, "a chat's replies were held back behind a lease"

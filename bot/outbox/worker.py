@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timedelta
@@ -81,6 +82,9 @@ class Worker:
         """Rows this worker claimed whose outcome is not recorded yet: their lease is renewed."""
         self._unwritten: list[dict[str, Any]] = []
         """Outcomes not recorded yet (the database was unreachable): recorded before the next claim."""
+        self._writing = asyncio.Lock()
+        """Held while outcomes are written and while claiming: a claim never overtakes a write."""
+        self._renewed_at = time.monotonic()
 
     def transport(self, channel: str) -> Transport | None:
         if channel not in self._transports:
@@ -140,17 +144,27 @@ class Worker:
         first: one `UPDATE … RETURNING` (see `_claim`), so a round costs one
         statement, and rows come back as plain rows (the transports read the same
         attributes an `OutboxMessage` has). Messages to one recipient keep their order."""
-        await self._record()
-        if self._unwritten:
-            raise RuntimeError("outcomes of sent messages are not recorded yet; no new claim")
-        async with self.app.db.single_statement() as conn:
-            rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
+        async with self._writing:
+            # Outcomes kept through an outage, or being written by a round right now, go in
+            # first; and leases that lapsed while the database was away are renewed: else
+            # this claim would take back messages this worker has sent or is sending.
+            await self._record_unlocked()
+            if self._unwritten:
+                raise RuntimeError("outcomes of sent messages are not recorded yet; no new claim")
+            if self._held and time.monotonic() - self._renewed_at > self.lease.total_seconds() / 2:
+                await self.renew()
+            async with self.app.db.single_statement() as conn:
+                rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
         rows.sort(key=lambda r: r.id)
         self._held.update(r.id for r in rows)
         return rows
 
     async def _record(self) -> None:
         """Write the outcomes kept so far, in one statement; on failure they are kept again."""
+        async with self._writing:
+            await self._record_unlocked()
+
+    async def _record_unlocked(self) -> None:
         if not self._unwritten:
             return
         params, self._unwritten = self._unwritten, []
@@ -166,12 +180,14 @@ class Worker:
         """Push the lease of the rows this worker holds forward (one statement). Returns how many."""
         held = list(self._held)
         if not held:
+            self._renewed_at = time.monotonic()
             return 0
         t = cast(Table, OutboxMessage.__table__)
         stmt = (update(t).where(t.c.id.in_(held), t.c.status == SENDING)
                 .values(next_attempt_at=self.app.clock.now() + self.lease))
         async with self.app.db.single_statement() as conn:
             result = await conn.execute(stmt)
+        self._renewed_at = time.monotonic()
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
