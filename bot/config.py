@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     whatsapp_rate: float = Field(default=80.0, gt=0, alias="WHATSAPP_RATE_PER_SECOND")
 
     send_timeout: float = Field(default=10.0, gt=0, alias="CHANNEL_SEND_TIMEOUT")
+    message_log_retention_days: int = Field(default=365, ge=0, alias="MESSAGE_LOG_RETENTION_DAYS")
+    outbox_lease_seconds: float = Field(default=5.0, ge=1, le=600, alias="OUTBOX_LEASE_SECONDS")
     handoff_escalate_minutes: int = Field(default=15, ge=1, alias="HANDOFF_ESCALATE_MINUTES")
     handoff_expire_hours: int = Field(default=24, ge=1, alias="HANDOFF_EXPIRE_HOURS")
     invite_valid_hours: int = Field(default=72, ge=1, alias="CONSULTANT_INVITE_VALID_HOURS")

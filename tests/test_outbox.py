@@ -77,7 +77,23 @@ async def test_delivered_exactly_once_despite_failures_and_in_order(app: FrontDe
     assert sorted(flaky.delivered) == ["one", "other", "three", "two"]
     rows = await _rows(app)
     assert {r.status for r in rows} == {"sent"}
-    assert [r.attempts for r in rows] == [3, 1, 2, 1]
+    assert [r.attempts for r in rows] == [1, 1, 1, 1], "a rate limit (429) is no attempt"
+
+
+async def test_a_rate_limit_never_fails_a_reply_nor_lets_a_later_one_overtake_it(app: FrontDesk, flaky: FlakyTransport) -> None:
+    """Twelve 429s in a row: more than the attempts a transport's error is given. The reply
+    waits as told, still goes out, and the one after it goes out after it."""
+    flaky.failures = {"first": 12}
+    await _add(app, "first", "k1")
+    await _add(app, "second", "k2")
+    worker = Worker(app)
+    now = app.clock.now()
+    for _ in range(16):
+        await worker.deliver_once(now)
+        now += timedelta(seconds=4)
+    assert flaky.delivered == ["first", "second"]
+    rows = await _rows(app)
+    assert [(r.status, r.attempts) for r in rows] == [("sent", 1), ("sent", 1)]
 
 
 async def test_retry_after_is_honoured(app: FrontDesk, flaky: FlakyTransport) -> None:
@@ -280,7 +296,7 @@ async def test_a_retry_puts_the_recipients_later_messages_back_unsent(app: Front
     await worker.deliver_once(now)
     assert flaky.delivered == []
     first, second = await _rows(app)
-    assert (first.status, first.attempts) == ("pending", 1)
+    assert (first.status, first.attempts) == ("pending", 0), "a rate limit is no attempt"
     assert (second.status, second.attempts) == ("pending", 0), "put back behind the retry; the claim was no attempt"
     assert "waiting behind" in (second.last_error or "")
     await worker.deliver_once(now + timedelta(seconds=1))
@@ -378,3 +394,81 @@ async def test_the_running_worker_makes_no_claim_that_can_only_come_back_empty(a
     finally:
         stop.set()
         await asyncio.wait_for(runner, 10)
+
+
+async def _connections(pg_url: str, *, allow: bool) -> None:
+    """Open or close the database to new connections, and end the open ones when closing:
+    to the program, the database is down (as in a restart or a network cut)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from tests.conftest import PG_ADMIN_URL
+
+    name = pg_url.rsplit("/", 1)[1]
+    engine = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}'))
+            if not allow:
+                await conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+    finally:
+        await engine.dispose()
+
+
+async def test_an_outcome_the_database_cannot_take_is_kept_and_the_message_not_sent_again(postgres_url: str) -> None:
+    """The database goes down while replies are being sent: the platform accepted them, their
+    outcome cannot be written. The worker keeps it and writes it when the database returns,
+    before it claims again, long after the lease ran out: nothing goes out twice."""
+    from tests.conftest import make_settings
+
+    app = FrontDesk(make_settings(postgres_url))
+    await app.start(migrate=False)
+    delivered: list[str] = []
+
+    class CutsTheDatabase:
+        async def send(self, message: OutboxMessage) -> str | None:
+            if not delivered:
+                await _connections(postgres_url, allow=False)
+            delivered.append(message.payload["text"])
+            return None
+
+    register_transport("testchan", lambda app: CutsTheDatabase())
+    try:
+        await _add(app, "one", "k1")
+        await _add(app, "two", "k2")
+        worker, now = Worker(app), app.clock.now()
+        try:
+            await worker.deliver_once(now)
+            assert delivered == ["one", "two"]
+            with pytest.raises(Exception):
+                await worker.deliver_once(now + timedelta(seconds=1))  # no claim while outcomes wait
+        finally:
+            await _connections(postgres_url, allow=True)
+        assert await worker.deliver_once(now + timedelta(minutes=5)) == 0
+        assert delivered == ["one", "two"]
+        assert [r.status for r in await _rows(app)] == ["sent", "sent"]
+    finally:
+        await app.close()
+
+
+async def test_the_delivery_log_holds_no_name_phone_number_or_text_at_info(
+    app: FrontDesk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A booking notice for a consultant with no linked channel goes to the delivery log:
+    the log says that it went and to whom, masked, not what it said."""
+    import logging
+
+    from bot.observability.logging import masked
+
+    phone = "6281234567890"
+    notice = "Booking baru: Ibu Sari Wulandari, Warung Sari Rasa, 0812-3456-7890"
+    async with app.db.transaction() as s:
+        await post(s, [Message("log", phone, {"text": notice}, key="n1", kind="booking_notice")], now=app.clock.now())
+    with caplog.at_level(logging.INFO):
+        assert await Worker(app).deliver_once() == 1
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert masked(phone) in logged and "booking_notice" in logged
+    for secret in ("Sari", "Wulandari", "Warung", phone, "0812", "3456"):
+        assert secret not in logged
+    assert masked(phone) == masked(int(phone)) and masked(phone) != masked("6281234567891")

@@ -50,6 +50,24 @@ async def tick(app: FrontDesk) -> None:
 
     await handoff.escalate_due(app)
     await send_agendas(app)
+    await apply_retention(app)
+
+
+async def apply_retention(app: FrontDesk, *, rounds: int = 20) -> int:
+    """Delete message-log rows older than `MESSAGE_LOG_RETENTION_DAYS`, a batch per
+    transaction (a first run on a large log holds no long lock); the rest on the next tick."""
+    from bot.services.retention import BATCH, purge_message_log
+
+    total = 0
+    for _ in range(rounds):
+        async with app.db.transaction() as s:
+            n = await purge_message_log(s, now=app.clock.now(), days=app.settings.message_log_retention_days)
+        total += n
+        if n < BATCH:
+            break
+    if total:
+        log.info("message log: %d rows past the retention period deleted", total)
+    return total
 
 
 async def send_agendas(app: FrontDesk, *, force: bool = False) -> int:

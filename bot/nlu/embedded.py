@@ -206,12 +206,12 @@ class EmbeddedNLU:
             try:
                 ranking = model.classifier.rank(_after_greeting(head))
             except Exception:  # never let one odd message take the bot down
-                log.exception("intent classification failed for %r", head[:80])
+                log.exception("intent classification failed for a text of %d characters", len(head))
         entities: list[dict[str, Any]] = []
         try:
             entities = model.entities.extract(head, now, tz or self.timezone)
         except Exception:
-            log.exception("entity extraction failed for %r", head[:80])
+            log.exception("entity extraction failed for a text of %d characters", len(head))
         ranking = prefer_new_booking(head, ranking, entities)
         if ranking and ranking[0][0] == COMPLAINT and problem_area(head) is not None:
             # "sambel sy cepet basi, any solution?" is a problem with the owner's own business, for a

@@ -1,13 +1,17 @@
 """The delivery worker. Several can run at once (PostgreSQL `FOR UPDATE SKIP LOCKED`).
 
-A claimed row is marked `sending` with a lease; a worker that dies mid-send leaves it to be
-claimed again when the lease runs out. Messages to one recipient go out in order."""
+A claimed row is marked `sending` with a short lease that the running worker renews while
+it holds the row; a worker that dies mid-send leaves it to be claimed again when the lease
+runs out (seconds, not a minute). An outcome that cannot be recorded (the database is down)
+is kept and recorded when the database returns, before this worker claims again, so a
+message that went out is not sent a second time. Messages to one recipient go out in order."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timedelta
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import Table, bindparam, func, or_, select, update
 
 from bot.observability import metrics
+from bot.observability.logging import masked
 from bot.outbox import notify
 from bot.outbox.core import PermanentError, Transport, TransientError, transport_factories
 from bot.storage.models.outbox import CANCELLED, FAILED, PENDING, SENDING, SENT, OutboxMessage
@@ -25,8 +30,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=5)
+"""The default lease (`OUTBOX_LEASE_SECONDS`); a running worker renews it every third of it."""
 MAX_ATTEMPTS = 10
+"""Tries before a message whose transport raised an unexpected error is given up. A platform's
+refusal for now (`TransientError`) never gives a message up: only a permanent one does."""
 MAX_BACKOFF = 600.0
 RUN_PER_ROUND = 3
 """Messages to one recipient sent in one round at most (Telegram allows a burst of about 3 per chat)."""
@@ -43,7 +51,11 @@ class LogTransport:
     consultants who have not linked Telegram or WhatsApp yet."""
 
     async def send(self, message: OutboxMessage) -> str | None:
-        log.info("outbox %s → %s:%s %s", message.kind, message.channel, message.recipient, (message.payload or {}).get("text", ""))
+        # Names, phone numbers and what was said stay out of the log at INFO (UU PDP): the
+        # recipient masked, the text only at DEBUG (a developer's terminal).
+        text = (message.payload or {}).get("text", "")
+        log.info("outbox %s → %s:%s (%d characters)", message.kind, message.channel, masked(message.recipient), len(text))
+        log.debug("outbox %s text: %s", message.id, text)
         return None
 
 
@@ -75,6 +87,14 @@ class Worker:
         self.batch = batch
         self.concurrency = concurrency
         self._transports: dict[str, Transport | None] = {}
+        self.lease = timedelta(seconds=app.settings.outbox_lease_seconds)
+        self._held: set[int] = set()
+        """Rows this worker claimed whose outcome is not recorded yet: their lease is renewed."""
+        self._unwritten: list[dict[str, Any]] = []
+        """Outcomes not recorded yet (the database was unreachable): recorded before the next claim."""
+        self._writing = asyncio.Lock()
+        """Held while outcomes are written and while claiming: a claim never overtakes a write."""
+        self._renewed_at = time.monotonic()
 
     def transport(self, channel: str) -> Transport | None:
         if channel not in self._transports:
@@ -134,10 +154,63 @@ class Worker:
         first: one `UPDATE … RETURNING` (see `_claim`), so a round costs one
         statement, and rows come back as plain rows (the transports read the same
         attributes an `OutboxMessage` has). Messages to one recipient keep their order."""
-        async with self.app.db.single_statement() as conn:
-            rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + LEASE})).all())
+        async with self._writing:
+            # Outcomes kept through an outage, or being written by a round right now, go in
+            # first; and leases that lapsed while the database was away are renewed: else
+            # this claim would take back messages this worker has sent or is sending.
+            await self._record_unlocked()
+            if self._unwritten:
+                raise RuntimeError("outcomes of sent messages are not recorded yet; no new claim")
+            if self._held and time.monotonic() - self._renewed_at > self.lease.total_seconds() / 2:
+                await self.renew()
+            async with self.app.db.single_statement() as conn:
+                rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
         rows.sort(key=lambda r: r.id)
+        self._held.update(r.id for r in rows)
         return rows
+
+    async def _record(self) -> None:
+        """Write the outcomes kept so far, in one statement; on failure they are kept again."""
+        async with self._writing:
+            await self._record_unlocked()
+
+    async def _record_unlocked(self) -> None:
+        if not self._unwritten:
+            return
+        params, self._unwritten = self._unwritten, []
+        try:
+            async with self.app.db.single_statement() as conn:
+                await conn.execute(_OUTCOME, params)
+        except BaseException:
+            self._unwritten[:0] = params
+            raise
+        self._held.difference_update(p["o_id"] for p in params)
+
+    async def renew(self) -> int:
+        """Push the lease of the rows this worker holds forward (one statement). Returns how many."""
+        held = list(self._held)
+        if not held:
+            self._renewed_at = time.monotonic()
+            return 0
+        t = cast(Table, OutboxMessage.__table__)
+        stmt = (update(t).where(t.c.id.in_(held), t.c.status == SENDING)
+                .values(next_attempt_at=self.app.clock.now() + self.lease))
+        async with self.app.db.single_statement() as conn:
+            result = await conn.execute(stmt)
+        self._renewed_at = time.monotonic()
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        every = self.lease.total_seconds() / 3
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=every)
+            except TimeoutError:
+                pass
+            try:
+                await self.renew()
+            except Exception as exc:  # the database is down: the rows stay ours until it returns
+                log.warning("outbox lease renewal failed: %s", type(exc).__name__)
 
     async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
         transport = self.transport(message.channel)
@@ -152,10 +225,13 @@ class Worker:
                 return Outcome(message.id, FAILED, f"permanent: {exc}"[:1000])
             except TransientError as exc:
                 metrics.send_failed(message.channel, "transient")
-                if message.attempts >= MAX_ATTEMPTS:
-                    return Outcome(message.id, FAILED, f"gave up after {message.attempts} attempts: {exc}"[:1000])
-                wait = exc.retry_after if exc.retry_after is not None else backoff(message.attempts)
-                return Outcome(message.id, PENDING, str(exc)[:1000], retry_at=now + timedelta(seconds=wait))
+                if exc.retry_after is not None:
+                    # A rate limit: the platform said when; the try was no attempt. The message
+                    # keeps its place, so a later one to the same recipient waits behind it.
+                    return Outcome(message.id, PENDING, str(exc)[:1000],
+                                   retry_at=now + timedelta(seconds=exc.retry_after), unclaim=True)
+                return Outcome(message.id, PENDING, str(exc)[:1000],
+                               retry_at=now + timedelta(seconds=backoff(message.attempts)))
             except Exception as exc:  # a bug in a transport must not stop delivery of the others
                 log.exception("transport %s failed on outbox row %s", message.channel, message.id)
                 metrics.send_failed(message.channel, "error")
@@ -192,7 +268,11 @@ class Worker:
         Recipients are served concurrently; one recipient's ordered messages go one after
         the other. If one of them is to be retried, the ones after it are put back
         unsent (their claim does not count as an attempt) and wait behind it."""
-        cancelled = await self._cancelled_since_claim(rows)
+        try:
+            cancelled = await self._cancelled_since_claim(rows)
+        except BaseException:  # nothing was sent: the rows come back when their lease runs out
+            self._held.difference_update(r.id for r in rows)
+            raise
         gate = asyncio.Semaphore(self.concurrency)
         queues: dict[tuple[str, str], list[OutboxMessage]] = {}
         loose: list[OutboxMessage] = []
@@ -230,9 +310,14 @@ class Worker:
                 # A row cancelled while it was being sent keeps `cancelled`, unless it did go out.
                 "o_also": CANCELLED if o.status == SENT else SENDING,
             })
-        if params:
-            async with self.app.db.single_statement() as conn:
-                await conn.execute(_OUTCOME, params)
+        # Not recorded in time, the messages would be claimed and sent again: an outcome that
+        # cannot be written now is kept and written when the database returns.
+        self._held.difference_update(r.id for r in rows if r.id in cancelled)
+        self._unwritten.extend(params)
+        try:
+            await self._record()
+        except Exception as exc:
+            log.warning("outbox: %d outcomes kept until the database returns (%s)", len(self._unwritten), type(exc).__name__)
         return sum(1 for o in outcomes if o.unclaim)
 
     async def run(self, stop: asyncio.Event, *, idle: float = 0.2, rounds: int = 4) -> None:
@@ -251,6 +336,7 @@ class Worker:
         inflight: dict[asyncio.Task[int], int] = {}  # round → claims made before it started
         claims = 0
         full = False  # a wake came while every round was busy
+        leases = asyncio.create_task(self._keep_leases(stop), name="outbox-leases")
 
         def done(task: asyncio.Task[int]) -> None:
             nonlocal full
@@ -291,6 +377,16 @@ class Worker:
             await notify.unlisten(listening)
             if inflight:  # let the sends in flight finish and record their outcomes
                 await asyncio.wait(list(inflight), timeout=30)
+            for _ in range(60):  # outcomes kept through an outage: a last chance to record them
+                try:
+                    await self._record()
+                    break
+                except Exception:
+                    await asyncio.sleep(0.5)
+            if self._unwritten:
+                log.error("outbox: %d outcomes could not be recorded; those messages may be sent again", len(self._unwritten))
+            stop.set()
+            await leases
 
 
 def _put_back(row: Any, now: datetime) -> Outcome:
