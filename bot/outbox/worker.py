@@ -65,7 +65,7 @@ class InboxTransport:
     notice carries the owner's name and phone."""
 
     async def send(self, message: OutboxMessage) -> str | None:
-        log.info("outbox %s → %s:%s (ref %s)", message.kind, message.channel, message.recipient, message.ref or "-")
+        log.info("outbox %s → %s:%s (ref %s)", message.kind, message.channel, masked(message.recipient), message.ref or "-")
         return None
 
 
