@@ -18,7 +18,8 @@ from bot.admin.content import FAQ, FLOW, ContentInvalid, FaqEntry
 from bot.admin.web import Ctx, page, redirect
 from bot.engine.events import Event
 from bot.engine.flows import FlowsInvalid
-from bot.payloads import StartFlow
+from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.payloads import ByIntent, RunAction, StartFlow
 from bot.storage.models import UnansweredMessage
 
 PREVIEW_CHANNEL = "preview"
@@ -99,11 +100,51 @@ async def faq_test(ctx: Ctx) -> Response:
     return JSONResponse(result or {})
 
 
+# --- follow-up buttons: chosen by name ---------------------------------------------------------
+
+FLOW_TARGETS = (
+    # (intent, title in Indonesian, title in English): what a follow-up button can start
+    ("find_center", "Cari PLUT terdekat", "Find a center"),
+    ("book_consultation", "Booking konsultasi", "Book a consultation"),
+    ("talk_to_human", "Bicara dgn konsultan", "Talk to a consultant"),
+    ("check_booking", "Booking saya", "My bookings"),
+    ("complain", "Sampaikan keluhan", "Make a complaint"),
+    ("greet", "Menu utama", "Main menu"),
+)
+
+
+async def follow_up_targets(ctx: Ctx) -> list[tuple[str, list[dict[str, str]]]]:
+    """What a follow-up button can do, by name: the flows, a booking in each service area,
+    and every FAQ topic. Each with the payload it stands for and titles for both languages."""
+    en = ctx.lang == "en"
+    flows = [{"payload": ByIntent(intent).pack(), "id": title_id, "en": title_en, "label": title_en if en else title_id}
+             for intent, title_id, title_en in FLOW_TARGETS]
+    booking = [{"payload": ByIntent("book_consultation", {"service_area": code}).pack(),
+                "id": f"Booking {area_name(code, 'id')}", "en": f"Book: {area_name(code, 'en')}",
+                "label": area_name(code, ctx.lang)} for code in SERVICE_AREAS]
+    entries, _, _ = await _faq_entries(ctx)
+    topics = sorted(({"payload": RunAction("faq.answer", {"intent": name}).pack(), "id": e.title_id or name[4:],
+                      "en": e.title_en or name[4:], "label": (e.title_en if en else e.title_id) or name[4:]}
+                     for name, e in entries.items()), key=lambda o: o["label"].lower())
+    return [(ctx.t("What the bot can do"), flows), (ctx.t("Book a consultation in"), booking), (ctx.t("FAQ topics"), topics)]
+
+
+async def _target_errors(ctx: Ctx, entry: FaqEntry) -> list[content.FlowError]:
+    """A follow-up's target is one from the list, or one an entry already had (older content)."""
+    offered = {o["payload"] for _, options in await follow_up_targets(ctx) for o in options}
+    entries, _, _ = await _faq_entries(ctx)
+    offered |= {f.payload for e in entries.values() for f in e.follow_up}
+    if any(f.payload and f.payload not in offered for f in entry.follow_up):
+        return [content.FlowError(entry.intent, 0, "choose each follow-up button's target from the list")]
+    return []
+
+
 @page("/faq/new", allow=CONTENT)
 async def faq_new_form(ctx: Ctx) -> Response:
     examples = ctx.request.query_params.getlist("example")
     entry = FaqEntry(intent="faq/", examples=examples, answer_id="", answer_en="")
-    return ctx.render("faq_edit.html", entry=entry, topic="", is_new=True, errors=[], versions=[], current=None, draft=None, test=None)
+    return ctx.render("faq_edit.html", entry=entry, topic="", is_new=True, errors=[], versions=[], current=None, draft=None, test=None,
+                      targets=await follow_up_targets(ctx))
 
 
 @page("/faq/new", allow=CONTENT, methods=("POST",))
@@ -116,8 +157,10 @@ async def faq_create(ctx: Ctx) -> Response:
         errors.append(content.FlowError(entry.intent, 1, ctx.t("The name is lower case letters, digits and _.")))
     elif entry.intent in entries or entry.intent in drafts:
         errors.append(content.FlowError(entry.intent, 1, ctx.t("An entry with this name exists already.")))
+    errors += await _target_errors(ctx, entry)
     if errors:
         return ctx.render("faq_edit.html", status_code=422, entry=entry, topic=topic, is_new=True, errors=errors,
+                          targets=await follow_up_targets(ctx),
                           versions=[], current=None, draft=None, test=None)
     async with ctx.app.db.transaction() as session:
         await content.save_draft(session, ctx.me, FAQ, entry.intent, entry.to_yaml(), ctx.now, note=ctx.t("New entry"))
@@ -159,7 +202,7 @@ async def _faq_editor(ctx: Ctx, topic: str, *, entry: FaqEntry | None = None, er
         errors = entry.errors()
     return ctx.render("faq_edit.html", status_code=status, entry=entry, topic=topic, is_new=False, errors=errors or [],
                       versions=versions, current=current, draft=draft, message=message,
-                      test=await _test_question(ctx, ctx.query("test")))
+                      test=await _test_question(ctx, ctx.query("test")), targets=await follow_up_targets(ctx))
 
 
 @page("/faq/{topic}", allow=CONTENT)
@@ -174,6 +217,9 @@ async def faq_save(ctx: Ctx) -> Response:
     name = f"faq/{topic}"
     defaults = content.file_faq_entries(ctx.app.content_dir)
     entry = _entry_from_form(ctx, name)
+    target_errors = await _target_errors(ctx, entry)
+    if target_errors:  # a hand-made target is not saved, not even as a draft
+        return await _faq_editor(ctx, topic, entry=entry, errors=target_errors, status=422)
     async with ctx.app.db.transaction() as session:
         if name not in defaults and not await content.history(session, FAQ, name):
             raise NotFound()

@@ -49,6 +49,13 @@ TABLE: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("/bookings/{id}", "GET"): ("/bookings/1", ALL_STAFF),
     ("/bookings/{id}/attendance", "POST"): ("/bookings/1/attendance", ALL_STAFF),
     ("/handoffs", "GET"): ("/handoffs", ALL_STAFF),
+    ("/inbox", "GET"): ("/inbox", ALL_STAFF),
+    ("/inbox/events", "GET"): ("/inbox/events", ALL_STAFF),
+    ("/inbox/bookings/{id}/accept", "POST"): ("/inbox/bookings/1/accept", {CONS}),
+    ("/inbox/bookings/{id}/decline", "POST"): ("/inbox/bookings/1/decline", {CONS}),
+    ("/inbox/handoffs/{id}/take", "POST"): ("/inbox/handoffs/1/take", {CONS}),
+    ("/inbox/handoffs/{id}/answer", "POST"): ("/inbox/handoffs/1/answer", {CONS}),
+    ("/inbox/handoffs/{id}/end", "POST"): ("/inbox/handoffs/1/end", {CONS}),
     ("/consultants", "GET"): ("/consultants", {ADMIN, CADMIN}),
     ("/consultants/new", "GET"): ("/consultants/new", {ADMIN, CADMIN}),
     ("/consultants/new", "POST"): ("/consultants/new", {ADMIN, CADMIN}),
@@ -67,6 +74,11 @@ TABLE: dict[tuple[str, str], tuple[str, set[str]]] = {
     ("/centers/{id}", "GET"): ("/centers/1", {ADMIN, CADMIN}),
     ("/centers/{id}", "POST"): ("/centers/1", {ADMIN, CADMIN}),
     ("/centers/{id}/active", "POST"): ("/centers/1/active", {ADMIN}),
+    ("/accounts", "GET"): ("/accounts", {ADMIN}),
+    ("/accounts/new", "POST"): ("/accounts/new", {ADMIN}),
+    ("/accounts/{id}", "GET"): ("/accounts/1", {ADMIN}),
+    ("/accounts/{id}", "POST"): ("/accounts/1", {ADMIN}),
+    ("/accounts/{id}/password", "POST"): ("/accounts/1/password", {ADMIN}),
 }
 STATIC = "/static"
 
