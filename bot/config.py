@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     whatsapp_reminder_template: str | None = Field(default=None, alias="WHATSAPP_REMINDER_TEMPLATE")
     whatsapp_rate: float = Field(default=80.0, gt=0, alias="WHATSAPP_RATE_PER_SECOND")
 
+    web_chat_secret: str | None = Field(default=None, alias="WEB_CHAT_SECRET")
+    web_chat_origins: str = Field(default="*", alias="WEB_CHAT_ORIGINS")
+
     send_timeout: float = Field(default=10.0, gt=0, alias="CHANNEL_SEND_TIMEOUT")
     handoff_escalate_minutes: int = Field(default=15, ge=1, alias="HANDOFF_ESCALATE_MINUTES")
     handoff_expire_hours: int = Field(default=24, ge=1, alias="HANDOFF_EXPIRE_HOURS")
