@@ -46,7 +46,7 @@
     ':host{all:initial}',
     '*{box-sizing:border-box}',
     '.panel{position:fixed;z-index:2147483000;display:flex;flex-direction:column;background:#f2f5f3;color:#1d1d1d;',
-    ' font:16px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;overflow:hidden}',
+    ' font:16px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif,"Apple Color Emoji","Segoe UI Emoji","Noto Color Emoji";overflow:hidden}',
     '.page{inset:0}',
     '.bubble{right:16px;bottom:84px;width:380px;height:min(620px,calc(100vh - 110px));border-radius:12px;box-shadow:0 6px 24px #0004}',
     '@media (max-width:480px){.bubble{inset:0;width:auto;height:auto;border-radius:0}}',
@@ -78,7 +78,7 @@
     '.typing span:nth-child(2){animation-delay:.2s}.typing span:nth-child(3){animation-delay:.4s}',
     '@keyframes b{50%{opacity:.2}}',
     '@media (prefers-reduced-motion:reduce){.typing span{animation:none}}',
-    'form.composer{display:flex;gap:6px;padding:8px;background:#fff;border-top:1px solid #ccc}',
+    'form.composer{display:flex;gap:6px;padding:8px max(8px,calc((100% - 44rem) / 2));background:#fff;border-top:1px solid #ccc}',
     'form.composer input{flex:1;min-width:0;font:inherit;padding:10px;border:1px solid #767676;border-radius:8px}',
     'form.composer button{font:inherit;font-size:15px;border-radius:8px;padding:0 12px;min-height:44px;cursor:pointer}',
     '.loc{background:#fff;color:#0a5c42;border:1px solid #0b6e4f}',
@@ -178,7 +178,7 @@
 
   function phoneControl(d) {
     var row = el('div', {'class': 'row'});
-    var open = el('button', {type: 'button'}, '📞 ' + T.phone);
+    var open = el('button', {type: 'button'}, T.phone);
     row.appendChild(open);
     d.appendChild(row);
     open.onclick = function () {
@@ -193,7 +193,7 @@
         var v = tel.value.trim();
         if (!/^\+?[0-9 ()-]{6,20}$/.test(v)) { tel.setCustomValidity(T.badPhone); tel.reportValidity(); return; }
         tel.setCustomValidity('');
-        send({contact: {phone: v}, shown: '📞 ' + v});
+        send({contact: {phone: v}, shown: v});
         f.remove();
       };
       tel.oninput = function () { tel.setCustomValidity(''); };
@@ -211,7 +211,7 @@
       var r = bubble('bot');
       if (m.relay.kind === 'location') {
         var a = el('a', {href: 'https://www.openstreetmap.org/?mlat=' + m.relay.latitude + '&mlon=' + m.relay.longitude,
-                         target: '_blank', rel: 'noopener noreferrer', 'class': 'btn'}, '📍 ' + T.map);
+                         target: '_blank', rel: 'noopener noreferrer', 'class': 'btn'}, T.map);
         r.appendChild(a);
       } else { r.textContent = '📎 ' + (m.relay.filename || m.relay.kind); }
       lastBot = r;
@@ -225,7 +225,7 @@
       d.appendChild(el('h3', {}, m.card.title));
       if (m.card.address) d.appendChild(el('p', {}, m.card.address));
       var cr = el('div', {'class': 'row'});
-      cr.appendChild(el('a', {href: m.card.map_url, target: '_blank', rel: 'noopener noreferrer', 'class': 'btn'}, '🗺 ' + T.map));
+      cr.appendChild(el('a', {href: m.card.map_url, target: '_blank', rel: 'noopener noreferrer', 'class': 'btn'}, T.map));
       d.appendChild(cr);
     }
     if (m.options_title) d.appendChild(el('div', {'class': 'opt'}, m.options_title));
@@ -241,7 +241,7 @@
     if (m.input === 'phone') phoneControl(d);
     if (m.input === 'location') {
       var lr = el('div', {'class': 'row'});
-      var lb = el('button', {type: 'button'}, '📍 ' + T.shareLocation);
+      var lb = el('button', {type: 'button'}, T.shareLocation);
       lb.onclick = shareLocation;
       lr.appendChild(lb); d.appendChild(lr);
     }
@@ -281,7 +281,7 @@
   function shareLocation() {
     if (!navigator.geolocation) { note(T.noLocation); return; }
     navigator.geolocation.getCurrentPosition(function (p) {
-      send({location: {latitude: p.coords.latitude, longitude: p.coords.longitude}, shown: '📍 ' + T.location});
+      send({location: {latitude: p.coords.latitude, longitude: p.coords.longitude}, shown: T.location});
     }, function () { note(T.noLocation); input.focus(); }, {timeout: 15000});
   }
 
