@@ -45,7 +45,17 @@ KINDS = (FLOW, FAQ, INTENT)
 CHECK_INTERVAL = 1.0
 """Seconds between two looks at the content counter in one process."""
 
+ARCHIVED = "archived: true\n"
+"""The body of a version that archives a flow or an FAQ entry: published like any version
+(validated, audited, rolled back to restore it), it takes the name out of the content in force."""
+KEPT_FLOWS = frozenset({"main_menu"})
+"""Flows the engine starts by name: never archived."""
+
 FLOW_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def is_archived(body: str | None) -> bool:
+    return (body or "").strip() == ARCHIVED.strip()
 FAQ_NAME = re.compile(r"^faq/[a-z0-9_]+$")
 
 
@@ -74,7 +84,7 @@ def flow_texts(content_dir: Path, published: dict[str, str], replace: dict[str, 
     texts = {name: text for name, (_, text) in flow_files(content_dir).items()}
     texts.update(published)
     texts.update(replace or {})
-    return {f"flows/{name}.yml": text for name, text in sorted(texts.items())}
+    return {f"flows/{name}.yml": text for name, text in sorted(texts.items()) if not is_archived(text)}
 
 
 def build_flows(content_dir: Path, published: dict[str, str], replace: dict[str, str] | None = None) -> FlowRegistry:
@@ -218,14 +228,16 @@ def intent_examples(body: str) -> list[str]:
     return [str(x) for x in (data.get("examples") or [])] if isinstance(data, dict) else []
 
 
-async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry], extra_examples: dict[str, list[str]] | None = None) -> None:
+async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry], extra_examples: dict[str, list[str]] | None = None,
+                    archived: set[str] | None = None) -> None:
     """Put the FAQ content in force: answers into the FAQ store, example questions into
-    the NLU's training data (it retrains only when the examples changed)."""
+    the NLU's training data (it retrains only when the examples changed). Archived entries
+    lose their answer and their example questions."""
     from bot.admin import faq_files
 
     nlu = app.nlu
     if getattr(nlu, "faq", None) is not None and "faq_texts" in inspect.signature(nlu.reload).parameters:
-        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries, extra_examples or {})
+        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries, extra_examples or {}, archived)
         kwargs: dict[str, Any] = {"faq_texts": faq_texts}
         if "training_texts" in inspect.signature(nlu.reload).parameters:
             kwargs["training_texts"] = training_texts
@@ -276,6 +288,8 @@ async def save_draft(session: AsyncSession, principal: Principal, kind: str, nam
 
 
 async def validate(app: FrontDesk, session: AsyncSession, kind: str, name: str, body: str) -> list[FlowError]:
+    if is_archived(body):
+        return await _archive_errors(app, session, kind, name)
     if kind == FLOW:
         return check_flow(app.content_dir, await published_bodies(session, FLOW), name, body)
     if kind == INTENT:
@@ -288,6 +302,29 @@ async def validate(app: FrontDesk, session: AsyncSession, kind: str, name: str, 
     if entry.intent != name:
         errors.append(FlowError(name, 1, f"the entry is named {entry.intent!r}, expected {name!r}"))
     return errors
+
+
+async def _archive_errors(app: FrontDesk, session: AsyncSession, kind: str, name: str) -> list[FlowError]:
+    """Archiving a flow must leave every other flow valid (none may lead to it)."""
+    if kind == INTENT:
+        return [FlowError(name, 0, "example sets are rolled back, not archived")]
+    if kind != FLOW:
+        return []
+    if name in KEPT_FLOWS:
+        return [FlowError(f"flows/{name}.yml", 0, "the main menu cannot be archived")]
+    try:
+        build_flows(app.content_dir, await published_bodies(session, FLOW), {name: ARCHIVED})
+    except FlowsInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
+async def archive(app: FrontDesk, session: AsyncSession, principal: Principal, kind: str, name: str, now: datetime) -> ContentVersion:
+    """Take a flow or an FAQ entry out of the content in force, as a new published version
+    (its history stays; rolling back the archiving restores it). `ContentInvalid` when
+    other flows still lead to the flow."""
+    row = await save_draft(session, principal, kind, name, ARCHIVED, now, note="archived")
+    return await publish(app, session, principal, kind, name, row.id, now, action="archive")
 
 
 async def publish(app: FrontDesk, session: AsyncSession, principal: Principal, kind: str, name: str, version_id: int, now: datetime, *, action: str = "publish") -> ContentVersion:
@@ -378,13 +415,17 @@ class ContentStore:
         except FlowsInvalid as exc:  # e.g. a deploy removed an action a published flow calls
             log.error("published flows do not validate; keeping the flows in force:\n%s", exc)
         entries = file_faq_entries(self.app.content_dir)
+        archived = {name for name, body in faqs.items() if is_archived(body)}
         for name, body in faqs.items():
+            if name in archived:
+                entries.pop(name, None)
+                continue
             try:
                 entries[name] = FaqEntry.from_yaml(body)
             except yaml.YAMLError:
                 log.error("published FAQ %s is not valid YAML; keeping the default", name)
         try:
-            await apply_faq(self.app, entries, {name: intent_examples(body) for name, body in intents.items()})
+            await apply_faq(self.app, entries, {name: intent_examples(body) for name, body in intents.items()}, archived)
         except Exception:  # invalid content leaves the FAQ store serving what it had
             log.exception("the FAQ content could not be put in force")
         self.loaded_version = current

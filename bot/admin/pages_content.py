@@ -50,7 +50,10 @@ async def _faq_entries(ctx: Ctx) -> tuple[dict[str, FaqEntry], dict[str, Any], d
                 if draft is not None:
                     drafts[name] = draft
     for name, row in pub.items():
-        entries[name] = FaqEntry.from_yaml(row.body)
+        if content.is_archived(row.body):
+            entries.pop(name, None)  # listed apart, as archived
+        else:
+            entries[name] = FaqEntry.from_yaml(row.body)
     return entries, pub, drafts
 
 
@@ -89,8 +92,9 @@ async def faq_list(ctx: Ctx) -> Response:
     entries, pub, drafts = await _faq_entries(ctx)
     q = ctx.query("q")
     shown = sorted((e for e in entries.values() if not q or _matches(e, q)), key=lambda e: e.intent)
-    new_only = sorted(n for n in drafts if n not in entries)
-    return ctx.render("faq_list.html", entries=shown, pub=pub, drafts=drafts, new_only=new_only, q=q,
+    archived = sorted(n for n, row in pub.items() if content.is_archived(row.body))
+    new_only = sorted(n for n in drafts if n not in entries and n not in archived)
+    return ctx.render("faq_list.html", entries=shown, pub=pub, drafts=drafts, new_only=new_only, q=q, archived=archived,
                       test=await _test_question(ctx, ctx.query("test")))
 
 
@@ -191,17 +195,21 @@ async def _faq_editor(ctx: Ctx, topic: str, *, entry: FaqEntry | None = None, er
     if not versions and name not in defaults:
         raise NotFound()
     draft = versions[0] if versions and versions[0].status == "draft" else None
+    archived = current is not None and content.is_archived(current.body)
     if entry is None:
+        earlier = next((v for v in versions if not content.is_archived(v.body)), None)
         if draft is not None:
             entry = FaqEntry.from_yaml(draft.body)
-        elif current is not None:
+        elif current is not None and not archived:
             entry = FaqEntry.from_yaml(current.body)
+        elif earlier is not None:
+            entry = FaqEntry.from_yaml(earlier.body)
         else:
             entry = defaults[name]
     if errors is None and draft is not None:
         errors = entry.errors()
     return ctx.render("faq_edit.html", status_code=status, entry=entry, topic=topic, is_new=False, errors=errors or [],
-                      versions=versions, current=current, draft=draft, message=message,
+                      versions=versions, current=current, draft=draft, message=message, archived=archived,
                       test=await _test_question(ctx, ctx.query("test")), targets=await follow_up_targets(ctx))
 
 
@@ -308,7 +316,9 @@ async def flow_list(ctx: Ctx) -> Response:
     for name in sorted(names):
         flow = ctx.app.flows.get(name)
         rows.append({"name": name, "description": flow.description if flow else "", "published": pub.get(name),
-                     "draft": drafts.get(name), "file": name in files, "live": flow is not None})
+                     "draft": drafts.get(name), "file": name in files, "live": flow is not None,
+                     "archived": name in pub and content.is_archived(pub[name].body)})
+    rows.sort(key=lambda r: bool(r["archived"]))
     return ctx.render("flows_list.html", rows=rows)
 
 
@@ -335,11 +345,14 @@ async def _flow_editor(ctx: Ctx, name: str, *, text: str | None = None, errors: 
         raise NotFound()
     draft = versions[0] if versions and versions[0].status == "draft" else None
     if text is None:
-        text = draft.body if draft else current.body if current else files[name][1]
+        earlier = next((v.body for v in versions if not content.is_archived(v.body)), None)
+        live = current.body if current and not content.is_archived(current.body) else None
+        text = draft.body if draft else live or earlier or files[name][1]
     if errors is None and draft is not None:
         errors = content.check_flow(ctx.app.content_dir, published, name, text)
     return ctx.render("flow_edit.html", status_code=status, name=name, text=text, errors=errors or [], versions=versions,
-                      current=current, draft=draft, in_file=name in files, message=message)
+                      current=current, draft=draft, in_file=name in files, message=message,
+                      archived=current is not None and content.is_archived(current.body))
 
 
 @page("/flows/{name}", allow=CONTENT)
@@ -504,3 +517,35 @@ async def unanswered_add(ctx: Ctx) -> Response:
 
 def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+# --- archiving ---------------------------------------------------------------------------------
+
+
+async def _archive(ctx: Ctx, kind: str, name: str, back: str, exists: bool) -> Response:
+    if not exists:
+        raise NotFound()
+    try:
+        async with ctx.app.db.transaction() as session:
+            await content.archive(ctx.app, session, ctx.me, kind, name, ctx.now)
+    except ContentInvalid as exc:
+        if kind == FAQ:
+            return await _faq_editor(ctx, name.removeprefix("faq/"), errors=exc.errors, status=422)
+        return await _flow_editor(ctx, name, errors=exc.errors, status=422)
+    await content.store_for(ctx.app).reload()
+    return redirect(f"{back}?done=archived")
+
+
+@page("/faq/{topic}/archive", allow=CONTENT, methods=("POST",))
+async def faq_archive(ctx: Ctx) -> Response:
+    """Take the entry out of the answers (restored by rolling back the archiving)."""
+    topic = ctx.request.path_params["topic"]
+    entries, _, _ = await _faq_entries(ctx)
+    return await _archive(ctx, FAQ, f"faq/{topic}", f"/faq/{topic}", f"faq/{topic}" in entries)
+
+
+@page("/flows/{name}/archive", allow=CONTENT, methods=("POST",))
+async def flow_archive(ctx: Ctx) -> Response:
+    """Take the flow out of the registry, if no other flow leads to it."""
+    name = ctx.request.path_params["name"]
+    return await _archive(ctx, FLOW, name, f"/flows/{name}", ctx.app.flows.get(name) is not None)

@@ -169,12 +169,13 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
 
 DYNAMIC_MSGIDS = (
     # messages after an action (?done=...) and version states, translated with t(variable)
-    "saved", "published", "rolled_back", "examples_added", "draft", "retired", "activated", "deactivated",
+    "saved", "published", "rolled_back", "archived", "examples_added", "draft", "retired", "activated", "deactivated",
     # FAQ entry errors (bot.admin.content.FaqEntry.errors), shown with t(error.message)
     "the name is faq/ followed by lower case letters, digits and _", "give at least two example questions",
     "the Indonesian answer is empty", "the English answer is empty",
     "a follow-up button needs a title in both languages", "a follow-up button needs a target (e.g. intent:book_consultation)",
-    "choose each follow-up button's target from the list",
+    "choose each follow-up button's target from the list", "the main menu cannot be archived",
+    "example sets are rolled back, not archived",
     "at most three follow-up buttons",
     # booking and handoff states, figures and charts of the dashboard (bot.admin.ops_models)
     "pending", "confirmed", "cancelled", "declined", "attended", "no_show", "open", "connected", "closed", "expired", "deleted",

@@ -116,3 +116,52 @@ def test_faq_follow_ups_are_chosen_by_name(client: TestClient) -> None:
     assert chosen.status_code == 303 and count() == before + 1
     page = client.get("/admin/faq/cost").text
     assert re.search(r'<option value="intent:find_center"[^>]*selected>Cari PLUT terdekat</option>', page)
+
+
+def test_an_faq_entry_is_archived_and_restored(client: TestClient) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import AuditEntry
+
+    from .test_admin_content import COST_QUESTION, _ask
+
+    csrf = login(client, "admin")
+    answer = _ask(client, COST_QUESTION)
+    assert "gratis" in answer
+    assert client.post("/admin/faq/cost/archive", data={"csrf": "wrong"}).status_code == 403
+    assert client.post("/admin/faq/no_such_entry/archive", data={"csrf": csrf}).status_code == 404
+    res = client.post("/admin/faq/cost/archive", data={"csrf": csrf})
+    assert res.status_code == 303 and "done=archived" in res.headers["location"]
+    assert _ask(client, COST_QUESTION) != answer  # no longer answered from the entry
+    listed = client.get("/admin/faq").text
+    assert 'id="archived"' in listed and 'href="/admin/faq/cost"' in listed.split('id="archived"', 1)[1].split("</p>", 1)[0]
+    editor = client.get("/admin/faq/cost").text
+    assert 'id="archived-note"' in editor and "Konsultasi" in editor  # its last content is shown, to restore
+    assert client.post("/admin/faq/cost/rollback", data={"csrf": csrf}).status_code == 303  # restore
+    assert _ask(client, COST_QUESTION) == answer
+
+    async def trail(session):
+        return [a.action for a in (await session.execute(select(AuditEntry).where(AuditEntry.target_id == "faq/cost")
+                                                         .order_by(AuditEntry.id))).scalars()]
+
+    assert client.portal.call(lambda: _in_session(client, trail)) == ["faq.save_draft", "faq.archive", "faq.rollback"]
+
+
+async def _in_session(client: TestClient, fn):
+    async with client.app.state.frontdesk.db.sessions() as session:
+        return await fn(session)
+
+
+def test_a_flow_is_archived_only_when_no_other_flow_leads_to_it(client: TestClient) -> None:
+    csrf = login(client, "admin")
+    refused = client.post("/admin/flows/find_center/archive", data={"csrf": csrf})
+    assert refused.status_code == 422 and "find_center" in refused.text  # the main menu leads to it
+    assert client.post("/admin/flows/main_menu/archive", data={"csrf": csrf}).status_code == 422
+    assert client.app.state.frontdesk.flows.get("find_center") is not None
+    assert client.post("/admin/flows/no_such_flow/archive", data={"csrf": csrf}).status_code == 404
+    res = client.post("/admin/flows/smalltalk_goodbye/archive", data={"csrf": csrf})
+    assert res.status_code == 303
+    assert client.app.state.frontdesk.flows.get("smalltalk_goodbye") is None
+    assert "diarsipkan" in client.get("/admin/flows").text
+    assert client.post("/admin/flows/smalltalk_goodbye/rollback", data={"csrf": csrf}).status_code == 303
+    assert client.app.state.frontdesk.flows.get("smalltalk_goodbye") is not None
