@@ -30,6 +30,7 @@ from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.slots import days_with_slots, free_times, nearest_times
 from bot.domain.when import When, in_period, parse_when
 from bot.domain.zones import DEFAULT_ZONE
+from bot.dialogue.consultation import request_button
 from bot.dialogue.notices import calendar_reply
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
@@ -133,13 +134,20 @@ async def start(turn: Turn) -> Any:
     text = turn.event.text or v.pop("_start_payload", None) or ""
     centers = await svc.bookable_centers(turn.session)
     if v.get("center") and not any(c.code == v["center"] for c in centers):
-        v.pop("center")
+        # An old "Book here" button, or a center named in the message: say why it is not booked there.
+        code = str(v.pop("center"))
+        other = await svc.center_info(turn.session, code)
+        if other is not None:
+            turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
+                           buttons=[request_button(other.code, turn.t)]))
     if not v.get("center"):
         city = _entity_value(turn, "city")
         found = svc.match_center(centers, str(city)) if city else None
         found = found or _center_in_text(centers, text)
         if found is not None:
             v["center"] = found.code
+        elif city:
+            await _say_takes_no_bookings(turn, str(city))
     if v.get("area") not in SERVICE_AREAS:
         v.pop("area", None)
         area = _entity_value(turn, "service_area")
@@ -151,6 +159,16 @@ async def start(turn: Turn) -> Any:
         when = read_when(turn, center.tz if center else DEFAULT_ZONE, text=text)
         _remember_when(v, when)
     return None
+
+
+async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
+    """The owner named a center that takes no bookings here ("booking di plut jembrana"): say so."""
+    from bot.services.centers import list_centers
+
+    other = svc.match_center(await list_centers(turn.session), place)
+    if other is not None:
+        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
+                       buttons=[request_button(other.code, turn.t)]))
 
 
 def _center_in_text(centers: list[Center], text: str) -> Center | None:

@@ -17,6 +17,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.dialogue import needs
+from bot.domain.areas import problem_area
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
 from bot.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -104,7 +106,7 @@ async def _knowledge(turn: Turn) -> KnowledgeBase | None:
         return None
 
 
-async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
+async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None = None) -> bool:
     """Answer from the knowledge base (docs/knowledge.md) when the message asks for a topic's aspect,
     or for the sources of the last answer. False when the knowledge base has nothing to say."""
     text = (turn.event.text or "").strip() if turn.params.get("intent") is None else ""
@@ -119,6 +121,9 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
         found = kb.answer(text, turn.lang, remembered_topic=topic or None)
         if found is None or (not overview and found.aspect == "overview"):
             return False
+        topic_area = getattr(kb.kb.topics.get(found.topic or ""), "service_area", None)
+        if area is not None and topic_area is not None and topic_area != area:
+            return False  # a problem of one field ("cepet basi": production) answered from another
         reply = found
         turn.values[KB_LAST] = f"{reply.topic}/{reply.aspect if not reply.unanswered else 'overview'}"
     buttons = [Button(title=f.title, payload=p) for f in reply.follow_ups if (p := resolve_payload(turn.app, f.payload))]
@@ -134,6 +139,10 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
 
 @action("faq.answer")
 async def answer(turn: Turn) -> Next:
+    intent = turn.params.get("intent") or ((turn.parse or {}).get("intent") or {}).get("name") or ""
+    if intent == "faq/opening_hours" and _names_a_place(turn):
+        # "plut sleman niku bukak dinten sabtu?": that center's own hours, not the general answer
+        return "center_details"
     # A specific aspect ("bunga KUR berapa persen") is the knowledge base's; the FAQ keeps the general answers.
     if await knowledge_reply(turn):
         return None
@@ -163,8 +172,16 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
-    if await knowledge_reply(turn):
+    if await knowledge_reply(turn, area=problem_area(turn.event.text or "")):
+        turn.fell_back = False
+        topic = str(turn.values.get(KB_LAST) or "").partition("/")[0]
+        await needs.offer_other_needs(turn, f"faq/{topic}" if topic else None)
         return None
+    if await _clear_part(turn) or needs.problem_reply(turn):
+        turn.fell_back = False
+        turn.values.pop("_fallback_turn", None)
+        return None
+    turn.fell_back = True
     store = faq_store(turn.app)
     content = store.fallback
     text = (turn.event.text or "").strip()
@@ -192,6 +209,28 @@ async def fallback(turn: Turn) -> Next:
     if _HAS_LETTER.search(text):
         _record_unanswered(turn, text, ranking, top)
     return None
+
+
+def _names_a_place(turn: Turn) -> bool:
+    return any(e.get("entity") == "city" for e in (turn.parse or {}).get("entities") or [])
+
+
+async def _clear_part(turn: Turn) -> bool:
+    """A long message unclear as a whole: answer its first clear need, offer the others."""
+    found = await needs.clause_intents(turn)
+    main = needs.main_need(found)
+    if main is None:
+        return False
+    if main.startswith("faq/"):
+        turn.params["intent"] = main
+        await answer(turn)
+    else:
+        flow = turn.app.flows.by_intent(main) or turn.app.flows.get(FLOW_FOR_INTENT.get(main, ""))
+        if flow is None:
+            return False
+        await turn.app.engine.start_flow(turn, flow.flow)
+    await needs.offer_other_needs(turn, main)
+    return True
 
 
 def _record_unanswered(turn: Turn, text: str, ranking: list[dict[str, Any]], top: dict[str, Any] | None = None) -> None:
