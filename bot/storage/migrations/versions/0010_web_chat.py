@@ -1,15 +1,15 @@
 """outbox: an index for the web chat's reads of one browser's messages
 
-Revision ID: 0009_web_chat
-Revises: 0008_outbox_indexes
+Revision ID: 0010_web_chat
+Revises: 0009_consultation_requests
 Create Date: 2026-11-30 13:05:00
 """
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0009_web_chat'
-down_revision: str | Sequence[str] | None = '0008_outbox_indexes'
+revision: str = '0010_web_chat'
+down_revision: str | Sequence[str] | None = '0009_consultation_requests'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
