@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     whatsapp_reminder_template: str | None = Field(default=None, alias="WHATSAPP_REMINDER_TEMPLATE")
     whatsapp_rate: float = Field(default=80.0, gt=0, alias="WHATSAPP_RATE_PER_SECOND")
 
+    web_chat_secret: str | None = Field(default=None, alias="WEB_CHAT_SECRET")
+    web_chat_origins: str = Field(default="*", alias="WEB_CHAT_ORIGINS")
+
     send_timeout: float = Field(default=10.0, gt=0, alias="CHANNEL_SEND_TIMEOUT")
     message_log_retention_days: int = Field(default=365, ge=0, alias="MESSAGE_LOG_RETENTION_DAYS")
     outbox_lease_seconds: float = Field(default=5.0, ge=1, le=600, alias="OUTBOX_LEASE_SECONDS")

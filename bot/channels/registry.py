@@ -1,9 +1,9 @@
 """The channels the outbox can deliver to, registered by the composition root (`FrontDesk`).
 
 Each platform channel brings its transport (the API calls), its renderer (the one place a
-`Reply` becomes the platform's parts) and its button-payload limit. The terminal, the
-try-it page cannot be reached after the conversation: what would be pushed to them is
-written to the delivery log. Consultants without a linked account read theirs in the
+`Reply` becomes the platform's parts) and its button-payload limit. The web chat's rows
+are read by the browser (`bot/channels/web.py`). The terminal cannot be reached after the
+conversation: what would be pushed to it is written to the delivery log. Consultants without a linked account read theirs in the
 inbox of `/admin` (channel `inbox`).
 
 The platform modules are imported when first used, not here: aiogram's and pywa's models
@@ -15,6 +15,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from bot.channels import web
+from bot.channels.web import WebTransport
 from bot.channels.transports import telegram_factory, whatsapp_factory
 from bot.outbox import ChannelSpec, register_channel, register_transport
 from bot.outbox.worker import InboxTransport, LogTransport
@@ -56,6 +58,7 @@ def register_channels() -> None:
                                              payload_fits=_telegram_fits))
     register_channel("whatsapp", ChannelSpec(transport=whatsapp_factory, render=_whatsapp_parts,
                                              payload_fits=_whatsapp_fits))
-    for name in ("log", "cli", "web"):
+    register_channel("web", ChannelSpec(transport=lambda app: WebTransport(), render=web.reply_parts))
+    for name in ("log", "cli"):
         register_transport(name, lambda app: LogTransport())
     register_transport(INBOX_CHANNEL, lambda app: InboxTransport())

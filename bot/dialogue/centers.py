@@ -92,15 +92,35 @@ def center_card(rec: Center, km: float | None, n: int | None, now: datetime, lan
     elif km is not None:
         head += " — " + t("±{km} km in a straight line", km=km_text(km, lang))
     lines = [head]
-    lines.append(t("Address: {address}", address=rec.address) if rec.address else t("Address: not yet available"))
-    lines.append(hours_today(rec, now, lang, t))
-    lines += contact_lines(rec, t)
+    if rec.address:
+        lines.append(t("Address: {address}", address=rec.address))
+    if rec.hours.known:
+        lines.append(hours_today(rec, now, lang, t))
+    if rec.has_contact:
+        lines += contact_lines(rec, t)
     if rec.coord_precision == "regency_seat":
         lines.append(t("Map point: centre of {regency} (approximate; the building's exact location is not yet recorded)", regency=rec.regency or rec.province))
     lines.append(t("Directions: {url}", url=rec.maps_url))
     if not bookable:
         lines.append(t("This center does not take bookings through this chat yet; you can ask it to contact you."))
     return Reply(text="\n".join(lines), buttons=center_buttons(rec, t, bookable=bookable))
+
+
+def unknown_note(centers: list[Center], t: Translate) -> str | None:
+    """One line for what is not recorded of these centers (hours, contact), and how to reach
+    them through the bot; None when everything is known. Said once, not on every card."""
+    no_hours = any(not rec.hours.known for rec in centers)
+    no_contact = any(not rec.has_contact for rec in centers)
+    if no_hours and no_contact:
+        return t("Opening hours and contact details are not recorded yet. To reach the center, use "
+                 "its buttons below, or ask here to talk with a consultant.")
+    if no_hours:
+        return t("Opening hours are not recorded yet. To reach the center, use its buttons below, "
+                 "or ask here to talk with a consultant.")
+    if no_contact:
+        return t("Contact details are not recorded yet. To reach the center, use its buttons below, "
+                 "or ask here to talk with a consultant.")
+    return None
 
 
 def venue(rec: Center) -> Reply:
@@ -110,7 +130,8 @@ def venue(rec: Center) -> Reply:
 def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate, bookable: frozenset[str]) -> list[Reply]:
     if not found.results:
         return [Reply(text=t("No PLUT centers are recorded yet. Please try again later."))]
-    out = [Reply(text=header)]
+    note = unknown_note([rec for rec, _ in found.results], t)
+    out = [Reply(text=header + ("\n" + note if note else ""))]
     if found.outside:
         out.append(Reply(text=t("Your location seems to be outside Indonesia or at sea. These are still the nearest PLUT centers, with the honest straight-line distance.")))
     out += [center_card(rec, km, i, now, lang, t, bookable=rec.code in bookable) for i, (rec, km) in enumerate(found.results, 1)]
@@ -121,7 +142,8 @@ def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Tra
 def details_replies(rec: Center, now: datetime, lang: str, t: Translate, *, bookable: bool) -> list[Reply]:
     abbr = zone_abbreviation(rec.timezone)
     lines = [rec.name]
-    lines.append(t("Address: {address}", address=rec.address) if rec.address else t("Address: not yet available"))
+    if rec.address:
+        lines.append(t("Address: {address}", address=rec.address))
     if rec.regency:
         lines.append(t("Area: {regency}, {province}", regency=rec.regency, province=rec.province))
     hours = rec.hours
@@ -129,9 +151,11 @@ def details_replies(rec: Center, now: datetime, lang: str, t: Translate, *, book
         lines.append(t("Opening hours:"))
         lines += ["  " + line for line in format_week(hours, lang, abbr)]
         lines.append(hours_today(rec, now, lang, t))
-    else:
-        lines.append(t("Opening hours: not yet available"))
-    lines += contact_lines(rec, t)
+    if rec.has_contact:
+        lines += contact_lines(rec, t)
+    note = unknown_note([rec], t)
+    if note:
+        lines.append(note)
     if rec.services:
         lines.append(t("Services reported at this center: {services}", services=", ".join(rec.services)))
     lines.append(t("PLUT centers offer free mentoring in {fields}.", fields=t(PROGRAM_SERVICES)))

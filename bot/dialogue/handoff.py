@@ -34,7 +34,7 @@ from bot.payloads import PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.outbox import Message, post
 from bot.services import consultant_link
 from bot.services import handoff as svc
-from bot.services.handoff import CONNECTED, OPEN, RELAY_CHANNELS, prefetch
+from bot.services.handoff import CONNECTED, OPEN, USER_CHANNELS, prefetch
 from bot.storage.models import HandoffRequest, InboundMessage, User
 from bot.storage.upsert import insert_ignore
 
@@ -80,7 +80,7 @@ async def intercept(turn: Turn) -> bool:
     event = turn.event
     if event.button is not None and _consultant_action(event.button):
         return False  # Take / Accept / Decline / rating: the actions handle them
-    if event.channel not in RELAY_CHANNELS:
+    if event.channel not in USER_CHANNELS:
         return False
     session = turn.session
     if svc.is_quiet(session, event.channel, event.user_id, turn.user.id):
@@ -230,7 +230,7 @@ async def _notify(app: FrontDesk, session: AsyncSession, req: HandoffRequest, ow
 async def open_request(turn: Turn, *, area: str | None, question: str | None) -> HandoffRequest | None:
     """Open a request for this user (None if one is already active: they are told)."""
     session, now = turn.session, turn.now
-    if turn.event.channel not in RELAY_CHANNELS:
+    if turn.event.channel not in USER_CHANNELS:
         turn.say(turn.t("Chatting with a consultant works on Telegram and WhatsApp. Please write to us there, "
                         "or book a consultation here."))
         return None
@@ -361,7 +361,7 @@ async def rate(turn: Turn) -> Any:
 async def after_fallback(turn: Turn) -> bool:
     """Count fallbacks in a row; the second one in a row opens a handoff request.
     Call it from the NLU fallback action; True when the request was opened."""
-    if turn.event.channel not in RELAY_CHANNELS or not re.search(r"\w", turn.event.text or ""):
+    if turn.event.channel not in USER_CHANNELS or not re.search(r"\w", turn.event.text or ""):
         turn.values.pop("_fallback_turn", None)
         return False
     this_turn = int(turn.values.get("_turn_no", 0))

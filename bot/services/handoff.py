@@ -26,6 +26,9 @@ from bot.storage.models import Booking, Center, HandoffMessage, HandoffRequest
 from bot.storage.models.handoff import ACTIVE, CLOSED, CONNECTED, EXPIRED, OPEN
 
 RELAY_CHANNELS = frozenset({"telegram", "whatsapp"})
+"""Where consultants are reached (besides their inbox in /admin)."""
+USER_CHANNELS = RELAY_CHANNELS | {"web"}
+"""Where a user can chat with a consultant: the platforms and the web chat."""
 """Where a conversation can be relayed: the terminal and the try-it page cannot be reached later."""
 DEFAULT_HOURS = "Mon-Fri 08:00-16:00"
 """The consultants' hours when a center gives none."""
@@ -235,7 +238,7 @@ def next_opening(hours: OpeningHours, now: datetime, tz: str) -> datetime | None
 
 
 __all__ = [
-    "ACTIVE", "CLOSED", "CONNECTED", "DEFAULT_HOURS", "EXPIRED", "OPEN", "RELAY_CHANNELS", "active_for_user",
+    "ACTIVE", "CLOSED", "CONNECTED", "DEFAULT_HOURS", "EXPIRED", "OPEN", "RELAY_CHANNELS", "USER_CHANNELS", "active_for_user",
     "candidates", "center_hours", "close_request", "connected_as_consultant", "due_for_escalation", "escalate",
     "is_quiet", "last_booking_center", "next_opening", "open_request", "prefetch", "rate_request", "record_message",
     "requests_of", "stirred", "take_request", "waiting_messages",

@@ -20,6 +20,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.admin.routes import routes as admin_routes
 from bot.channels import jobs as channel_jobs
+from bot.channels import web as web_chat
 from bot.channels.cli import BadLine, event_from_json
 from bot.edge import BodyRefused, parse_json, read_body
 from bot.nlu.http import routes as nlu_routes
@@ -59,7 +60,8 @@ def whatsapp_routes(frontdesk: FrontDesk) -> list[BaseRoute]:
     return whatsapp.routes(frontdesk)
 
 
-ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram_routes, whatsapp_routes, admin_routes)
+ROUTE_PROVIDERS: tuple[RouteProvider, ...] = (nlu_routes, telegram_routes, whatsapp_routes, web_chat.routes,
+                                              admin_routes)
 """What adds routes; a channel that is not configured adds none."""
 BACKGROUND_JOBS: tuple[Job, ...] = (run_embedded, channel_jobs.run)
 """Started with the server: the outbox worker, the channels' periodic work."""

@@ -27,6 +27,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_waiting", "channel", "recipient", "id",
               postgresql_where=text(WAITING_SQL), sqlite_where=text(WAITING_SQL)),
         Index("ix_outbox_ref", "ref"),
+        # The web chat reads one browser's messages (`bot/channels/web.py`).
+        Index("ix_outbox_recipient", "recipient", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
