@@ -20,11 +20,11 @@ app.add_typer(flows_app, name="flows")
 
 def _add_subcommands() -> None:
     # Imported here, after `app` exists: the sub-apps import `make_app` from this module.
-    from bot.cli import admin, bookings, centers, consultants, knowledge, nlu, outbox, telegram, whatsapp
+    from bot.cli import admin, bookings, centers, consultants, knowledge, nlu, outbox, telegram, testing, whatsapp
 
     for name, module in (("nlu", nlu), ("knowledge", knowledge), ("centers", centers), ("consultants", consultants),
                          ("bookings", bookings), ("outbox", outbox), ("telegram", telegram), ("whatsapp", whatsapp),
-                         ("admin", admin)):
+                         ("admin", admin), ("test", testing)):
         app.add_typer(module.app, name=name)
 
 

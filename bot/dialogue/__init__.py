@@ -13,7 +13,7 @@ from bot.i18n import I18n
 
 def register_actions() -> None:
     """Import every module that registers flow actions (`@action`)."""
-    from bot.dialogue import booking, centers, consultants, faq, handoff  # noqa: F401
+    from bot.dialogue import booking, centers, consultants, consultation, faq, handoff  # noqa: F401
 
 
 def install_notifier(i18n: I18n) -> None:
@@ -40,6 +40,11 @@ class HandoffHooks:
         from bot.dialogue import handoff
 
         return await handoff.after_fallback(turn)
+
+    async def after_understood(self, turn: Turn, intent: str) -> None:
+        from bot.dialogue import needs
+
+        await needs.offer_other_needs(turn, intent)
 
 
 def dialogue_hooks() -> HandoffHooks:

@@ -30,6 +30,7 @@ from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.slots import days_with_slots, free_times, nearest_times
 from bot.domain.when import When, in_period, parse_when
 from bot.domain.zones import DEFAULT_ZONE
+from bot.dialogue.consultation import request_button
 from bot.dialogue.notices import calendar_reply
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
@@ -133,7 +134,12 @@ async def start(turn: Turn) -> Any:
     text = turn.event.text or v.pop("_start_payload", None) or ""
     centers = await svc.bookable_centers(turn.session)
     if v.get("center") and not any(c.code == v["center"] for c in centers):
-        v.pop("center")
+        # An old "Book here" button, or a center named in the message: say why it is not booked there.
+        code = str(v.pop("center"))
+        other = await svc.center_info(turn.session, code)
+        if other is not None:
+            turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
+                           buttons=[request_button(other.code, turn.t)]))
     if not v.get("center"):
         city = _entity_value(turn, "city")
         found = svc.match_center(centers, str(city)) if city else None

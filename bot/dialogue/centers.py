@@ -27,10 +27,14 @@ from bot.services.centers import (
     centers_for_place,
     nearest_centers,
 )
+from bot.services.consultation import bookable_codes
 from bot.services.gazetteer import Gazetteer, Place, Resolution
+from bot.dialogue.consultation import request_button
 
 Translate = Callable[..., str]
 NEAREST_K = 3
+FAR_KM = 100
+"""Past this, the nearest center is too far for a visit: what can be done from afar is offered."""
 PROGRAM_SERVICES = (
     "human resources, production, financing, marketing, institutions, IT development and business networks"
 )
@@ -69,17 +73,18 @@ def contact_lines(rec: Center, t: Translate) -> list[str]:
     return lines
 
 
-def center_buttons(rec: Center, t: Translate, *, details: bool = True) -> list[Button]:
-    buttons = [
-        Button(t("Book here"), StartFlow("book_consultation", {"center": rec.code}).pack()),
-        Button(t("Directions"), RunAction("centers.directions", {"center": rec.code}).pack()),
-    ]
+def center_buttons(rec: Center, t: Translate, *, bookable: bool, details: bool = True) -> list[Button]:
+    """"Book here" only where the center takes bookings through the bot; elsewhere a
+    consultation request to that center's people."""
+    first = (Button(t("Book here"), StartFlow("book_consultation", {"center": rec.code}).pack()) if bookable
+             else request_button(rec.code, t))
+    buttons = [first, Button(t("Directions"), RunAction("centers.directions", {"center": rec.code}).pack())]
     if details:
         buttons.append(Button(t("Details"), RunAction("centers.details", {"center": rec.code}).pack()))
     return buttons
 
 
-def center_card(rec: Center, km: float | None, n: int | None, now: datetime, lang: str, t: Translate) -> Reply:
+def center_card(rec: Center, km: float | None, n: int | None, now: datetime, lang: str, t: Translate, *, bookable: bool) -> Reply:
     """One center in a results list: name, distance, address, today's hours, contact, map link."""
     head = f"{n}. {rec.name}" if n is not None else rec.name
     if km is not None and km < 1:
@@ -93,25 +98,27 @@ def center_card(rec: Center, km: float | None, n: int | None, now: datetime, lan
     if rec.coord_precision == "regency_seat":
         lines.append(t("Map point: centre of {regency} (approximate; the building's exact location is not yet recorded)", regency=rec.regency or rec.province))
     lines.append(t("Directions: {url}", url=rec.maps_url))
-    return Reply(text="\n".join(lines), buttons=center_buttons(rec, t))
+    if not bookable:
+        lines.append(t("This center does not take bookings through this chat yet; you can ask it to contact you."))
+    return Reply(text="\n".join(lines), buttons=center_buttons(rec, t, bookable=bookable))
 
 
 def venue(rec: Center) -> Reply:
     return Reply(venue=Venue(rec.latitude, rec.longitude, rec.name, rec.address or rec.regency or rec.province, rec.maps_url))
 
 
-def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate) -> list[Reply]:
+def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate, bookable: frozenset[str]) -> list[Reply]:
     if not found.results:
         return [Reply(text=t("No PLUT centers are recorded yet. Please try again later."))]
     out = [Reply(text=header)]
     if found.outside:
         out.append(Reply(text=t("Your location seems to be outside Indonesia or at sea. These are still the nearest PLUT centers, with the honest straight-line distance.")))
-    out += [center_card(rec, km, i, now, lang, t) for i, (rec, km) in enumerate(found.results, 1)]
+    out += [center_card(rec, km, i, now, lang, t, bookable=rec.code in bookable) for i, (rec, km) in enumerate(found.results, 1)]
     out.append(venue(found.results[0][0]))
     return out
 
 
-def details_replies(rec: Center, now: datetime, lang: str, t: Translate) -> list[Reply]:
+def details_replies(rec: Center, now: datetime, lang: str, t: Translate, *, bookable: bool) -> list[Reply]:
     abbr = zone_abbreviation(rec.timezone)
     lines = [rec.name]
     lines.append(t("Address: {address}", address=rec.address) if rec.address else t("Address: not yet available"))
@@ -131,7 +138,9 @@ def details_replies(rec: Center, now: datetime, lang: str, t: Translate) -> list
     if rec.coord_precision == "regency_seat":
         lines.append(t("Map point: centre of {regency} (approximate; the building's exact location is not yet recorded)", regency=rec.regency or rec.province))
     lines.append(t("Directions: {url}", url=rec.maps_url))
-    return [Reply(text="\n".join(lines), buttons=center_buttons(rec, t, details=False)), venue(rec)]
+    if not bookable:
+        lines.append(t("This center does not take bookings through this chat yet; you can ask it to contact you."))
+    return [Reply(text="\n".join(lines), buttons=center_buttons(rec, t, bookable=bookable, details=False)), venue(rec)]
 
 
 def place_header(place: Place, t: Translate) -> list[str]:
@@ -171,16 +180,30 @@ async def _directory(turn: Turn) -> CenterDirectory:
 async def _answer_point(turn: Turn, lat: float, lon: float) -> None:
     directory = await _directory(turn)
     found = nearest_centers(directory, lat, lon, k=NEAREST_K, gazetteer=_gazetteer(turn))
-    for r in results_replies(found, turn.t("PLUT centers nearest to your location:"), turn.now, turn.lang, turn.t):
+    bookable = await bookable_codes(turn.session)
+    for r in results_replies(found, turn.t("PLUT centers nearest to your location:"), turn.now, turn.lang, turn.t, bookable):
         turn.say(r)
 
 
 async def _answer_place(turn: Turn, place: Place) -> None:
     directory = await _directory(turn)
     found = centers_for_place(directory, place, k=NEAREST_K)
+    bookable = await bookable_codes(turn.session)
+    here = directory.in_region(place.code if place.kind != "provinsi" else place.province_code)
     header = place_header(place, turn.t)[0]
-    for r in results_replies(found, header, turn.now, turn.lang, turn.t):
+    if not here and found.results:
+        nearest, km = found.results[0]
+        header = turn.t("There is no PLUT center in {place} yet; the nearest is {center}, ±{km} km away in a straight line.",
+                        place=place.name, center=nearest.name, km=km_text(km, turn.lang))
+    turn.values["_place"] = place.code
+    for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable):
         turn.say(r)
+    if not here and found.results and found.results[0][1] >= FAR_KM:
+        nearest = found.results[0][0]
+        turn.say(Reply(
+            text=turn.t("From where you are, you can also ask {center} to contact you (a consultation request), or talk to a consultant here in the chat.", center=nearest.name),
+            buttons=[request_button(nearest.code, turn.t), Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant").pack())],
+        ))
 
 
 async def _answer_resolution(turn: Turn, res: Resolution, raw: str = "") -> Next:
@@ -317,7 +340,7 @@ async def details(turn: Turn) -> Next:
         if rec is None:
             turn.say(turn.t("Sorry, I could not find that center any more."))
             return END
-        for r in details_replies(rec, turn.now, turn.lang, turn.t):
+        for r in details_replies(rec, turn.now, turn.lang, turn.t, bookable=rec.code in await bookable_codes(turn.session)):
             turn.say(r)
         return END
     gaz = _gazetteer(turn)
@@ -333,13 +356,12 @@ async def details(turn: Turn) -> Next:
         place = res.place
         here = directory.in_region(place.code if place.kind != "provinsi" else place.province_code)
         if len(here) == 1:
-            for r in details_replies(here[0], turn.now, turn.lang, turn.t):
+            for r in details_replies(here[0], turn.now, turn.lang, turn.t, bookable=here[0].code in await bookable_codes(turn.session)):
                 turn.say(r)
             return END
         if len(here) > 1:
             turn.say(Reply(text=turn.t("Which center do you mean?"), options=[Button(c.name, RunAction("centers.details", {"center": c.code}).pack()) for c in here[:10]], options_title=turn.t("Choose")))
             return END
-        turn.say(turn.t("There is no PLUT center recorded in {place} yet.", place=place.name))
         await _answer_place(turn, place)
         return END
     return "find_center"

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.dialogue import needs
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
 from bot.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -134,6 +135,10 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
 
 @action("faq.answer")
 async def answer(turn: Turn) -> Next:
+    intent = turn.params.get("intent") or ((turn.parse or {}).get("intent") or {}).get("name") or ""
+    if intent == "faq/opening_hours" and _names_a_place(turn):
+        # "plut sleman niku bukak dinten sabtu?": that center's own hours, not the general answer
+        return "center_details"
     # A specific aspect ("bunga KUR berapa persen") is the knowledge base's; the FAQ keeps the general answers.
     if await knowledge_reply(turn):
         return None
@@ -164,7 +169,13 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
     if await knowledge_reply(turn):
+        turn.fell_back = False
         return None
+    if await _clear_part(turn) or needs.problem_reply(turn):
+        turn.fell_back = False
+        turn.values.pop("_fallback_turn", None)
+        return None
+    turn.fell_back = True
     store = faq_store(turn.app)
     content = store.fallback
     text = (turn.event.text or "").strip()
@@ -192,6 +203,28 @@ async def fallback(turn: Turn) -> Next:
     if _HAS_LETTER.search(text):
         _record_unanswered(turn, text, ranking, top)
     return None
+
+
+def _names_a_place(turn: Turn) -> bool:
+    return any(e.get("entity") == "city" for e in (turn.parse or {}).get("entities") or [])
+
+
+async def _clear_part(turn: Turn) -> bool:
+    """A long message unclear as a whole: answer its first clear need, offer the others."""
+    found = await needs.clause_intents(turn)
+    main = needs.main_need(found)
+    if main is None:
+        return False
+    if main.startswith("faq/"):
+        turn.params["intent"] = main
+        await answer(turn)
+    else:
+        flow = turn.app.flows.by_intent(main) or turn.app.flows.get(FLOW_FOR_INTENT.get(main, ""))
+        if flow is None:
+            return False
+        await turn.app.engine.start_flow(turn, flow.flow)
+    await needs.offer_other_needs(turn, main)
+    return True
 
 
 def _record_unanswered(turn: Turn, text: str, ranking: list[dict[str, Any]], top: dict[str, Any] | None = None) -> None:

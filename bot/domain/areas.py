@@ -155,3 +155,34 @@ def find_service_area(text: str) -> str | None:
         return "it"
     found = find_service_areas(text)
     return max(found, key=lambda e: e.end - e.start).code if found else None
+
+
+# --- problems owners describe instead of naming a field ------------------------------------------
+
+_PROBLEMS: dict[str, tuple[str, ...]] = {
+    # "sambel sy cepet basi", "keripiknya melempem", "my cakes go mouldy in two days"
+    "production": (r"basi", r"busuk", r"berjamur", r"jamuran", r"tengik", r"melempem", r"cepe?t rusak", r"gampang rusak",
+                   r"ga(?:k)? awet", r"tidak awet", r"nggak awet", r"kurang awet", r"biar awet", r"supaya awet",
+                   r"tahan lama", r"daya tahan", r"masa simpan", r"umur simpan", r"(?:go(?:es)?|went) (?:bad|off|stale)",
+                   r"spoil\w*", r"mou?ldy", r"shelf life", r"rasa(?:nya)? berubah", r"produksi(?:nya)? lambat"),
+    # "gaji karyawan", "payroll", "BPJS", "lembur", "THR"
+    "hr": (r"gaji\w*", r"payroll", r"bpjs", r"lembur", r"pesangon", r"thr", r"upah", r"salar(?:y|ies)", r"wages?",
+           r"karyawan(?:nya)? (?:keluar|resign|malas|sering bolos)", r"cari karyawan", r"rekrut\w*", r"my (?:staff|employees?)",
+           r"hire|hiring"),
+    # "ga laku di marketplace", "sepi pembeli", "omzet turun"
+    "marketing": (r"(?:ga|gak|nggak|ngga|tidak|kurang|kagak|ora|mboten|teu) laku", r"sepi (?:pembeli|order|orderan|pesanan|banget|bgt)",
+                  r"jualan(?:nya)? sepi", r"omz?s?et(?:nya)? (?:turun|anjlok|menurun)", r"nobody buys", r"no (?:customers|buyers|sales)",
+                  r"(?:sales|orders) (?:are )?(?:dropping|down|slow)", r"not selling"),
+    "financing": (r"butuh (?:modal|dana|uang)", r"kurang modal", r"(?:kehabisan|habis) modal", r"utang", r"hutang", r"cicilan",
+                  r"pinjol", r"need (?:money|capital|funding)", r"cash ?flow"),
+    "it": (r"pembukuan(?:nya)? (?:berantakan|manual|kacau)", r"catat(?:an)? keuangan", r"qris", r"website", r"aplikasi kasir"),
+    "partnership": (r"cari (?:supplier|pemasok|mitra|reseller|distributor)", r"(?:find|looking for) (?:a )?(?:supplier|partner|distributor)"),
+}
+_PROBLEM = re.compile("|".join(rf"(?P<{code}>\b(?:{'|'.join(words)})\b)" for code, words in _PROBLEMS.items()), re.I)
+
+
+def problem_area(text: str) -> str | None:
+    """The service area of a problem described in plain words ("sambel sy cepet basi" →
+    production, "BPJS karyawan" → hr, "ga laku di marketplace" → marketing), or None."""
+    m = _PROBLEM.search((text or "")[:2000])
+    return m.lastgroup if m is not None else None

@@ -61,6 +61,10 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     first_call: bool = True
     """False when the action runs again on the user's answer after returning WAIT."""
+    flows: list[str] = field(default_factory=list)
+    """The flows this turn ran, in order (for the message log's readers and the conversation tests)."""
+    fell_back: bool = False
+    """True when the bot did not understand and answered with its fallback."""
 
     @property
     def now(self) -> datetime:

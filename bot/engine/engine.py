@@ -78,6 +78,10 @@ class TurnHooks(Protocol):
     async def after_fallback(self, turn: Turn) -> bool:
         """True when the dialogue took over after the bot did not understand."""
 
+    async def after_understood(self, turn: Turn, intent: str) -> None:
+        """Free text started the flow of `intent`: the dialogue may add to the replies
+        (the other needs of a long message)."""
+
 
 class NoHooks:
     async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
@@ -89,6 +93,9 @@ class NoHooks:
     async def after_fallback(self, turn: Turn) -> bool:
         return False
 
+    async def after_understood(self, turn: Turn, intent: str) -> None:
+        return None
+
 
 class Engine:
     def __init__(self, app: FrontDesk, hooks: TurnHooks | None = None) -> None:
@@ -96,6 +103,7 @@ class Engine:
         self.hooks: TurnHooks = hooks or NoHooks()
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._before_event: list[Callable[[], Awaitable[None]]] = []
+        self._observers: list[Callable[[Turn], None]] = []
         self.intake = Intake(self)
         """Webhooks hand their events here: concurrent ones share a transaction (`intake.py`)."""
 
@@ -104,6 +112,12 @@ class Engine:
         A failing hook is logged; the event is still answered with what is in force."""
         if hook not in self._before_event:
             self._before_event.append(hook)
+
+    def observe(self, observer: Callable[[Turn], None]) -> None:
+        """Call `observer` with each turn once it is answered, inside its transaction (the
+        conversation tests read the intent, the flows run and the fallback from it)."""
+        if observer not in self._observers:
+            self._observers.append(observer)
 
     def _lock(self, key: tuple[str, str]) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -284,6 +298,8 @@ class Engine:
             turn.say(turn.t("Your message is very long, so I read only the first part of it."))
         await self._dispatch(turn)
         conv.values = turn.values
+        for observer in self._observers:
+            observer(turn)
         return inbound_log, turn.replies
 
     def _settle_language(self, user: User, conv: Conversation, text: str | None) -> str:
@@ -354,11 +370,13 @@ class Engine:
                 target = self.app.flows.by_intent(intent.split("/", 1)[0])
             if target is not None:
                 await self.start_flow(turn, target.flow)
+                await self.hooks.after_understood(turn, intent)
                 return
         await self.fallback(turn)
 
     async def fallback(self, turn: Turn) -> None:
         metrics.fallback(turn.event.channel)
+        turn.fell_back = True  # the `nlu.fallback` action clears it when the knowledge base answers
         if await self.hooks.after_fallback(turn):  # two fallbacks in a row: a consultant takes over
             return
         fn = get_action("nlu.fallback")

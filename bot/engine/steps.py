@@ -65,6 +65,8 @@ async def run_from(engine: Engine, turn: Turn, flow: Flow, idx: int) -> None:
             return
         step = flow.steps[idx]
         conv.flow, conv.step = flow.flow, _step_key(flow, idx)
+        if not turn.flows or turn.flows[-1] != flow.flow:
+            turn.flows.append(flow.flow)
         kind = step.kind
         if kind == "say":
             assert step.say is not None
@@ -163,6 +165,8 @@ async def run_action_detached(engine: Engine, turn: Turn, name: str) -> None:
 
 async def resume(engine: Engine, turn: Turn, flow: Flow, idx: int) -> None:
     """The user answered the step at `idx`, which was waiting for input."""
+    if not turn.flows or turn.flows[-1] != flow.flow:
+        turn.flows.append(flow.flow)
     step = flow.steps[idx]
     kind = step.kind
     if kind == "ask":

@@ -37,6 +37,32 @@ MAX_PARSE_CHARS = 1000
 FALLBACK_INTENT = "nlu_fallback"
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
+PLACE_INTENT = "find_center"
+PLACE_CONFIDENCE = 0.9
+# What owners write around a place when the place is the whole message ("saya di bantul",
+# "sy dr malang kak", "I'm in Garut", "kulo saking sleman"): such a message asks where to go.
+_AROUND_A_PLACE = frozenset(
+    """saya sy aku aq gue gw gua kami kita abdi kulo dalem ane i im i'm i’m am we are we're live living based
+    di dr dari ke in at from near around sekitar daerah wilayah asal posisi lokasi domisili tinggal tinggalnya
+    lagi skrg sekarang now currently here sini kab kabupaten kota kec kecamatan regency city province provinsi
+    min kak kakak mas mbak mba pak bu bang gan admin teh akang sis bro
+    nih ni ya yah yaa dong deh sih kok loh lho nggih njih mas'e
+    halo hallo hai hi hello pagi siang sore malam punten permisi assalamualaikum salam
+    ok oke plut""".split()
+)
+_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+def mainly_a_place(text: str, entities: list[dict[str, Any]]) -> bool:
+    """True when the message is a place and the words people put around one, nothing else."""
+    cities = [e for e in entities if e.get("entity") == "city"]
+    if not cities or len(text) > 120:
+        return False
+    rest = text
+    for e in sorted(cities, key=lambda e: -int(e["start"])):
+        rest = rest[: int(e["start"])] + " " + rest[int(e["end"]) :]
+    return all(w.lower() in _AROUND_A_PLACE for w in _WORDS.findall(rest))
+
 
 @dataclass(frozen=True)
 class Model:
@@ -167,6 +193,9 @@ class EmbeddedNLU:
         except Exception:
             log.exception("entity extraction failed for %r", head[:80])
         ranking = prefer_new_booking(head, ranking, entities)
+        if ranking and mainly_a_place(head, entities):
+            ranking = [(PLACE_INTENT, max(PLACE_CONFIDENCE, dict(ranking).get(PLACE_INTENT, 0.0))),
+                       *((n, c) for n, c in ranking if n != PLACE_INTENT)]
         if ranking:
             intent = {"name": ranking[0][0], "confidence": round(ranking[0][1], 4)}
         else:

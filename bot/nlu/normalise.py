@@ -83,6 +83,24 @@ ABBREVIATIONS: dict[str, str] = {
     "ok": "oke", "okay": "oke", "okey": "oke", "okee": "oke", "okeh": "oke",
     "wanna": "want to", "gonna": "going to", "dont": "don't", "cant": "can't", "whats": "what's",
     "im": "i'm", "abt": "about", "appt": "appointment", "hv": "have",
+    # regional polite words and slang: Javanese (krama and ngoko), Sundanese, Betawi
+    "niku": "itu", "punika": "itu", "iki": "ini", "niki": "ini", "menika": "ini",
+    "mboten": "tidak", "mboten2": "tidak", "ora": "tidak", "nggak2": "tidak", "teu": "tidak", "henteu": "tidak",
+    "kaga": "tidak", "kage": "tidak",
+    "nggih": "ya", "njih": "ya", "enggih": "ya", "muhun": "ya", "heeh": "ya",
+    "dinten": "hari", "dino": "hari", "poe": "hari", "bukak": "buka", "bikak": "buka",
+    "kulo": "saya", "kula": "saya", "abdi": "saya", "ane": "saya",
+    "panjenengan": "kamu", "sampeyan": "kamu", "ente": "kamu",
+    "badhe": "mau", "bade": "mau", "arep": "mau", "pengin": "ingin", "hoyong": "ingin",
+    "saking": "dari", "teko": "dari", "pripun": "bagaimana", "piye": "bagaimana", "kumaha": "bagaimana",
+    "pinten": "berapa", "piro": "berapa", "sabaraha": "berapa", "iraha": "kapan", "kapan2": "kapan",
+    "wonten": "ada", "enten": "ada", "aya": "ada", "sampun": "sudah", "wis": "sudah", "atos": "sudah",
+    "dereng": "belum", "durung": "belum", "acan": "belum",
+    "nuwun": "terima kasih", "nuhun": "terima kasih", "hatur": "terima", "matur": "terima",
+    "punten": "permisi", "nyuwun": "mohon", "sewu": "permisi",
+    "akang": "kak", "kang": "kak", "aa": "kak", "teteh": "kak", "mas'e": "mas", "mbakyu": "mbak",
+    "gimana2": "bagaimana", "ape": "apa", "kenape": "kenapa", "udeh": "sudah", "kagak2": "tidak",
+    "nyari": "cari", "nyariin": "cari", "ngurus": "urus", "ngurusin": "urus", "bikin": "buat", "bikinin": "buat",
 }
 
 # laughter and keyboard mash fold to one word ("wkwkwk", "hahaha", "hehehe", "xixixi")

@@ -198,9 +198,14 @@ class Gazetteer:
         # A province named after a regency narrows it down ("malang jawa timur").
         province, words = self._split_province(words)
         phrases = _phrases(words)
-        for phrase in phrases:
+        for i, phrase in enumerate(phrases):
             entries = self._index.get(phrase)
             if entries:
+                if all(e.place.kind == "provinsi" for e in entries) and kind != "provinsi":
+                    # A regency wins over its province: "aceh tngah" is Aceh Tengah, mistyped.
+                    closer = self._fuzzy_region(phrases[:i], phrase)
+                    if closer is not None:
+                        return self._decide(query, closer, kind, province)
                 return self._decide(query, entries, kind, province)
         # Typos: the closest keys for the whole query, then for its parts.
         for phrase in phrases:
@@ -216,6 +221,18 @@ class Gazetteer:
         if province is not None:
             return Resolution("match", query, province)
         return Resolution("unknown", query)
+
+    def _fuzzy_region(self, longer: list[str], within: str) -> list[_Entry] | None:
+        """Regencies whose name is a near-miss of a phrase longer than `within` that contains it."""
+        for phrase in longer:
+            if within not in phrase or len(phrase) < 6:
+                continue
+            hits = process.extract(phrase, self._keys, scorer=fuzz.ratio, score_cutoff=85, limit=4)
+            regions = [e for key, _, _ in hits for e in self._index[key] if e.place.kind != "provinsi"]
+            if regions:
+                best = max(fuzz.ratio(phrase, normalise(e.place.name)) for e in regions)
+                return [e for e in regions if fuzz.ratio(phrase, normalise(e.place.name)) >= best - 0.01] or regions
+        return None
 
     def _split_province(self, words: list[str]) -> tuple[Place | None, list[str]]:
         for n in range(min(4, len(words) - 1), 0, -1):

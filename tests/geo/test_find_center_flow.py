@@ -27,10 +27,12 @@ async def test_shared_location_gets_three_nearest_with_buttons_and_a_venue(front
     assert "Jam buka: belum tersedia" in cards[0].text
     assert "Kontak belum tersedia" in cards[0].text
     assert "±54,3 km (garis lurus)" in cards[1].text  # Gianyar, Indonesian decimal comma
+    # No consultant works at Buleleng here, so no "Book here": a consultation request instead.
     assert [b.payload for b in cards[0].buttons][:2] == [
-        "flow:book_consultation?center=plut-buleleng",
+        "flow:request_consultation?center=plut-buleleng",
         "act:centers.directions?center=plut-buleleng",
     ]
+    assert [b.title for b in cards[0].buttons][0] == "Minta konsultasi"
     venues = [r.venue for r in replies if r.venue]
     assert venues and venues[0].title == "PLUT-KUMKM Kabupaten Buleleng"
     assert venues[0].url.startswith("https://www.google.com/maps/dir/")
@@ -49,7 +51,7 @@ async def test_typed_place_with_ambiguity_menu(frontdesk: FrontDesk) -> None:
 async def test_ambiguity_answered_with_a_button(frontdesk: FrontDesk) -> None:
     await say(frontdesk, "u3", text="/plut malang")
     answer = await say(frontdesk, "u3", button="place:35.73")
-    assert "PLUT terdekat dari Kota Malang" in texts(answer)
+    assert "Belum ada PLUT di Kota Malang; yang terdekat PLUT-KUMKM Kabupaten Malang, ±17,9 km" in texts(answer)
     assert "1. PLUT-KUMKM Kabupaten Malang" in texts(answer)
 
 
@@ -103,3 +105,41 @@ async def test_english_user(frontdesk: FrontDesk) -> None:
     body = texts(replies)
     assert "PLUT centers nearest to Kabupaten Buleleng, Bali:" in body
     assert "Contact details not yet available" in body
+
+
+async def _add_consultant(app: FrontDesk, center: str) -> None:
+    from bot.storage.models import Consultant
+
+    async with app.db.transaction() as session:
+        session.add(Consultant(center_code=center, name="Konsultan Uji", areas=["marketing"], active=True,
+                               created_at=app.clock.now()))
+
+
+async def test_book_here_only_on_centers_that_take_bookings(frontdesk: FrontDesk) -> None:
+    await _add_consultant(frontdesk, "plut-buleleng")
+    replies = await say(frontdesk, "u10", location=Location(-8.1150, 115.0900))  # Singaraja
+    cards = [r for r in replies if r.text and r.text[:2] in ("1.", "2.", "3.")]
+    assert cards[0].buttons[0].payload == "flow:book_consultation?center=plut-buleleng"
+    assert "belum melayani booking" not in cards[0].text
+    assert cards[1].buttons[0].payload.startswith("flow:request_consultation?center=")  # Gianyar: nobody books there
+    assert "belum melayani booking lewat chat ini" in cards[1].text
+
+
+async def test_a_message_that_is_mainly_a_place_gets_the_nearest_centers(frontdesk: FrontDesk) -> None:
+    for user, text, head in (("u11", "saya di bantul", "Belum ada PLUT di Kabupaten Bantul; yang terdekat PLUT-KUMKM Kabupaten Sleman"),
+                             ("u12", "sy di malang", "Malang"),
+                             ("u13", "sy di aceh tngah", "Kabupaten Aceh Tengah")):
+        body = texts(await say(frontdesk, user, text=text))
+        assert head in body and "1. " in body and "(garis lurus)" in body, (text, body)
+    assert "Provinsi Aceh" not in texts(await say(frontdesk, "u14", text="sy di aceh tngah"))
+
+
+async def test_a_place_without_a_center_is_said_plainly_with_what_can_be_done_from_afar(frontdesk: FrontDesk) -> None:
+    replies = await say(frontdesk, "u15", text="sy di merauke")
+    body = texts(replies)
+    assert body.startswith("Belum ada PLUT di Kabupaten Merauke; yang terdekat PLUT-KUMKM Kabupaten Biak Numfor, ±945 km")
+    last = replies[-1]
+    assert [b.title for b in last.buttons] == ["Minta konsultasi", "Bicara dengan konsultan"]
+    assert last.buttons[0].payload == "flow:request_consultation?center=plut-biak-numfor"
+    # a regency that has a center is not told there is none
+    assert "Belum ada PLUT" not in texts(await say(frontdesk, "u16", text="sy di sleman"))

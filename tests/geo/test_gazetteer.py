@@ -104,6 +104,8 @@ def test_time_zones_follow_the_province() -> None:
         ("Padang", "13.71"),
         ("Tangsel", "36.74"),
         ("malang jawa timur kota", "35.73"),
+        ("sy di aceh tngah", "11.04"),  # a regency with a typo wins over its province
+        ("aceh besar", "11.06"),
     ],
 )
 def test_typed_places_resolve_to_the_right_regency(text: str, code: str) -> None:

@@ -12,6 +12,7 @@ from bot.nlu.normalise import normalise
 from tests.nlu.conftest import CORE_INTENTS, FAQ_INTENTS, NOW, ROOT
 
 HELDOUT = load_test_examples(ROOT / "tests" / "nlu" / "heldout.yml")
+HELDOUT_EN = load_test_examples(ROOT / "tests" / "nlu" / "heldout_en.yml")
 
 
 def test_heldout_covers_every_label_and_is_not_training_data() -> None:
@@ -36,7 +37,21 @@ def test_heldout_accuracy(nlu: EmbeddedNLU) -> None:
     assert not weak, wrong
 
 
+def test_english_heldout_is_not_training_data_and_reaches_95_percent(nlu: EmbeddedNLU) -> None:
+    assert {e.intent for e in HELDOUT_EN} == set(CORE_INTENTS + FAQ_INTENTS)
+    trained = {normalise(e.text) for e in load_training_data(ROOT / "nlu").examples}
+    assert not [e.text for e in HELDOUT_EN if normalise(e.text) in trained]
+    wrong = [(e.text, e.intent, got) for e in HELDOUT_EN
+             if (got := nlu.parse_sync(e.text, now=NOW)["intent"]["name"]) != e.intent]
+    assert 1 - len(wrong) / len(HELDOUT_EN) >= 0.95, wrong
+
+
 @pytest.mark.parametrize(("text", "intent"), [
+    ("can I see my booking?", "check_booking"),
+    ("do I have any appointments?", "check_booking"),
+    ("can you help me sell online?", "faq/marketing"),
+    ("plut sleman niku bukak dinten sabtu mboten nggih", "faq/opening_hours"),
+    ("hatur nuhun akang, punten ngerepotkeun", "thanks"),
     ("min mau nanya dong, NIB buat usaha keripik gmn caranya", "faq/business_permit"),
     ("brp biaya konsul di plut", "faq/cost"),
     ("where is the nearest PLUT in Makassar", "find_center"),

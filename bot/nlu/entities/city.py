@@ -42,6 +42,13 @@ class CityExtractor:
         self.common = common_words
         self._fuzzy_keys = [k for k in names if len(k) >= 5 and k not in _NEEDS_PREFIX]
         self._max_words = max((k.count(" ") + 1 for k in names), default=1)
+        # Two-word names with a typo in the second word ("aceh tngah"): tried only after a word
+        # that starts such a name, so ordinary messages cost nothing.
+        self._pairs: dict[str, list[str]] = {}
+        for k in names:
+            first, _, second = k.partition(" ")
+            if second and " " not in second and len(k) >= 8:
+                self._pairs.setdefault(first, []).append(k)
 
     @classmethod
     def build(cls, lookup: list[str], synonyms: dict[str, str], regions_csv: Path | None,
@@ -94,6 +101,10 @@ class CityExtractor:
                 score = 100.0
                 if places is None and len(key) >= 5 and n == 1 and key not in self.common and not key.isdigit():
                     hit = process.extractOne(key, self._fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                    if hit is not None:
+                        places, score = self.names[hit[0]], hit[1]
+                if places is None and n == 2 and span[0][0] in self._pairs and span[1][0] not in self.common:
+                    hit = process.extractOne(key, self._pairs[span[0][0]], scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                     if hit is not None:
                         places, score = self.names[hit[0]], hit[1]
                 if places is None:

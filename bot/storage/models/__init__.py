@@ -4,6 +4,7 @@ from bot.storage.models.admin import AdminSession, AdminUser, AuditEntry, Conten
 from bot.storage.models.base import Base, UTCDateTime
 from bot.storage.models.booking import Booking, Closure, Consultant, SlotHold, WeeklyAvailability
 from bot.storage.models.centers import Center
+from bot.storage.models.consultation import ConsultationRequest
 from bot.storage.models.channels import CallbackPayload, ConsultantInvite, WhatsAppStatus
 from bot.storage.models.core import Conversation, InboundMessage, MessageLog, User
 from bot.storage.models.handoff import HandoffMessage, HandoffRequest
@@ -13,6 +14,6 @@ from bot.storage.models.outbox import OutboxMessage
 __all__ = [
     "Base", "UTCDateTime", "User", "Conversation", "InboundMessage", "MessageLog", "OutboxMessage", "Center",
     "UnansweredMessage", "Consultant", "WeeklyAvailability", "Closure", "SlotHold", "Booking",
-    "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage",
+    "WhatsAppStatus", "CallbackPayload", "ConsultantInvite", "HandoffRequest", "HandoffMessage", "ConsultationRequest",
     "AdminUser", "AdminSession", "LoginAttempt", "AuditEntry", "ContentVersion", "ContentState",
 ]

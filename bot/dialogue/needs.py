@@ -1,0 +1,95 @@
+"""Messages with several needs, and problems told in plain words.
+
+An owner dictating a voice note writes one long message: "halo min, usaha sy keripik di
+sleman, mau urus pirt, trus mau booking konsul pemasaran jg, bayar ga ya?". The main need
+(what the whole message is classified as) is answered; the other needs, read clause by
+clause, are offered as buttons so none is lost.
+
+"sambel sy cepet basi" names no field, but a production consultant is who helps: a
+problem the NLU could not place is routed to the consultant of its service area."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain.areas import area_name, problem_area
+from bot.engine.actions import Turn
+from bot.engine.events import Button, Reply
+from bot.payloads import ByIntent, StartFlow
+
+MIN_WORDS = 10
+"""Shorter messages carry one need."""
+MAX_EXTRA = 3
+_CLAUSES = re.compile(
+    r"[.!?\n;]+|,|\b(?:trus|terus|trs|tapi|tp|sama|sm|juga|jg|dan juga|lalu|kemudian|selain itu|satu lagi|oh iya|oiya|btw|"
+    r"and also|also|plus|then|another thing)\b",
+    re.I,
+)
+_SKIP = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "out_of_scope", "nlu_fallback",
+                   "help", "change_language"})
+_FAMILY = {"check_booking": "booking", "reschedule_booking": "booking", "cancel_booking": "booking"}
+
+
+def clauses(text: str) -> list[str]:
+    return [c.strip() for c in _CLAUSES.split(text[:1000]) if len(c.split()) >= 2]
+
+
+async def clause_intents(turn: Turn) -> list[tuple[str, float]]:
+    """The confident intents of the message's clauses, in reading order, each once."""
+    text = turn.event.text or ""
+    if len(text.split()) < MIN_WORDS:
+        return []
+    out: list[tuple[str, float]] = []
+    for clause in clauses(text):
+        parse = await turn.app.nlu.parse(clause, now=turn.now, lang=turn.lang)
+        top = parse.get("intent") or {}
+        name, conf = top.get("name"), float(top.get("confidence") or 0.0)
+        if name and name not in _SKIP and conf >= turn.app.nlu_threshold and all(n != name for n, _ in out):
+            out.append((name, conf))
+    return out
+
+
+async def offer_other_needs(turn: Turn, main: str | None) -> None:
+    """After the main need was answered: the others as buttons ("Also: …")."""
+    from bot.dialogue.faq import faq_store, resolve_payload
+
+    found = await clause_intents(turn)
+    seen = {main, _FAMILY.get(main or "", main)}
+    store = faq_store(turn.app)
+    buttons: list[Button] = []
+    for name, _ in found:
+        if name in seen or _FAMILY.get(name, name) in seen:
+            continue
+        seen.add(name)
+        title = store.topic_title(name, turn.lang)
+        payload = resolve_payload(turn.app, ByIntent(name).pack())
+        if title and payload and len(buttons) < MAX_EXTRA:
+            buttons.append(Button(title, payload))
+    area = problem_area(turn.event.text or "")
+    if area is not None and len(buttons) < MAX_EXTRA and not any(area in b.payload for b in buttons):
+        buttons.append(Button(turn.t("{area} consultation", area=area_name(area, turn.lang)),
+                              StartFlow("book_consultation", {"area": area}).pack()))
+    if buttons:
+        turn.say(Reply(text=turn.t("You also mentioned these; tap one when you are ready:"), buttons=buttons))
+
+
+def main_need(found: list[tuple[str, float]]) -> str | None:
+    """When the whole message was unclear: the first clear need in it."""
+    return found[0][0] if found else None
+
+
+def problem_reply(turn: Turn) -> bool:
+    """A problem in plain words, routed to its consultant. False when none is recognised."""
+    area = problem_area(turn.event.text or "")
+    if area is None:
+        return False
+    name = area_name(area, turn.lang)
+    turn.say(Reply(
+        text=turn.t("A PLUT {area} consultant can help with this, free of charge. Shall I book you a {area} consultation, or would you rather ask a consultant first?", area=name),
+        buttons=[Button(turn.t("Book a {area} consultation", area=name), StartFlow("book_consultation", {"area": area}).pack()),
+                 Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant", {"service_area": area}).pack())],
+    ))
+    return True
+
+
+__all__ = ["clauses", "clause_intents", "offer_other_needs", "main_need", "problem_reply"]
