@@ -118,6 +118,12 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
         reply = kb.sources(topic or None, aspect or None, turn.lang)
     else:
         found = kb.answer(text, turn.lang, remembered_topic=topic or None)
+        if topic and _elliptical(kb, text, found, topic, aspect):
+            # "klo gk ada jaminan bisa ga" after KUR, "hrs punya nib dulu ga" after halal: the
+            # question is about the topic being discussed, read with its name added
+            again = kb.answer(f"{text} {kb.kb.topics[topic].names[0]}", turn.lang, remembered_topic=topic)
+            if again is not None and again.topic == topic and not again.unanswered:
+                found = again
         if found is None or (not overview and found.aspect == "overview"):
             return False
         reply = found
@@ -131,6 +137,27 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
         # that opens after two fallbacks in a row (bot/services/handoff.py, after_fallback)
         turn.values.pop("_fallback_turn", None)
     return True
+
+
+FOLLOW_UP_MAX_WORDS = 7
+
+
+def _elliptical(kb: KnowledgeBase, text: str, found: Any, topic: str, aspect: str) -> bool:
+    """A short message that is not plainly about a new topic: nothing matched on its own, or
+    the topic it matched is one the last answer itself named (the halal steps say "urus NIB
+    dulu"; "hrs punya nib dulu ga" asks about that step of halal, not about NIB in general)."""
+    if topic not in kb.kb.topics or len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return False
+    if found is None or found.topic is None or found.unanswered:
+        return True
+    if found.topic == topic:
+        return False
+    other = kb.kb.topics.get(found.topic)
+    entry = kb.kb.topics[topic].entries.get(aspect or "overview")
+    if other is None or entry is None:
+        return False
+    said = f"{entry.id} {entry.en}".lower()
+    return any(name.lower() in said for name in other.names)
 
 
 @action("faq.answer")
