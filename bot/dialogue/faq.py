@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogue import needs
+from bot.dialogue import context, needs
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
 from bot.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -174,9 +174,20 @@ async def answer(turn: Turn) -> Next:
     if entry is None:
         log.warning("no FAQ answer for %r", intent)
         return await fallback(turn)
-    turn.values.pop(KB_LAST, None)
+    await _remember_topic(turn)
     turn.say(Reply(text=entry.text(turn.lang), buttons=_buttons(turn, entry.follow_up)))
     return None
+
+
+async def _remember_topic(turn: Turn) -> None:
+    """A general answer about a topic the knowledge base knows ("min mau tanya soal KUR dong")
+    still sets the topic, so the follow-up ("bunganya brp persen") is read against it."""
+    turn.values.pop(KB_LAST, None)
+    text = (turn.event.text or "").strip()
+    kb = await _knowledge(turn) if text else None
+    found = kb.match(text) if kb is not None else None
+    if found is not None and found.topic is not None:
+        turn.values[KB_LAST] = f"{found.topic.name}/overview"
 
 
 def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> list[Button]:
@@ -196,6 +207,9 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
     if await knowledge_reply(turn):
+        turn.fell_back = False
+        return None
+    if await _book_there(turn):
         turn.fell_back = False
         return None
     if await _clear_part(turn) or needs.problem_reply(turn):
@@ -230,6 +244,19 @@ async def fallback(turn: Turn) -> Next:
     if _HAS_LETTER.search(text):
         _record_unanswered(turn, text, ranking, top)
     return None
+
+
+async def _book_there(turn: Turn) -> bool:
+    """"can I book a consultation there?" right after a center was shown: book at that center,
+    though the wording alone was not clear enough to start the booking."""
+    text = turn.event.text or ""
+    shown = context.recall(turn, "center")
+    ranking = (turn.parse or {}).get("intent_ranking") or []
+    leaning = any(r.get("name") == "book_consultation" for r in ranking[:3])
+    if not (shown and leaning and context.points_back(text)):
+        return False
+    await turn.app.engine.start_flow(turn, "book_consultation", prefill={"center": shown})
+    return True
 
 
 def _names_a_place(turn: Turn) -> bool:

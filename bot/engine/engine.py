@@ -404,7 +404,11 @@ class Engine:
         before = (turn.conversation.flow, turn.conversation.step)
         await step_runner.run_action_detached(self, turn, "faq.answer")
         if (turn.conversation.flow, turn.conversation.step) == before:
+            said = len(turn.replies)
             await step_runner.run_from(self, turn, flow, idx)  # the pending question again
+            if len(turn.replies) > said and turn.replies[said].text:
+                first = turn.replies[said]
+                turn.replies[said] = replace(first, text=turn.t("Back to where we were: {question}", question=first.text))
         return True
 
     async def understand(self, turn: Turn) -> None:

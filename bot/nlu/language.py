@@ -27,7 +27,8 @@ EN_WORDS = frozenset(
     """hello hi hey good morning afternoon evening thanks thank you thx ty please yes yeah yep no
     nope not i me my we our you your what where when how who why which is are am do does can
     could would will want need the a an to of for with and or bye goodbye see later ok okay
-    sure fine great help book booking center centre consultation loan permit business""".split()
+    sure fine great help book booking center centre consultation loan permit business there in at on
+    this that it from near nearest centers centres these those here""".split()
 )
 NEUTRAL = frozenset({"ok", "oke", "okay", "p", "plut", "umkm", "nib", "kur", "halal", "haki", "menu", "booking", "book", "status"})
 
