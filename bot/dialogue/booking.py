@@ -154,6 +154,8 @@ async def start(turn: Turn) -> Any:
                 return await start(turn)
         if found is not None:
             v["center"] = found.code
+        elif city:
+            await _say_takes_no_bookings(turn, str(city))
     if v.get("area") not in SERVICE_AREAS:
         v.pop("area", None)
         area = _entity_value(turn, "service_area")
@@ -165,6 +167,16 @@ async def start(turn: Turn) -> Any:
         when = read_when(turn, center.tz if center else DEFAULT_ZONE, text=text)
         _remember_when(v, when)
     return None
+
+
+async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
+    """The owner named a center that takes no bookings here ("booking di plut jembrana"): say so."""
+    from bot.services.centers import list_centers
+
+    other = svc.match_center(await list_centers(turn.session), place)
+    if other is not None:
+        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
+                       buttons=[request_button(other.code, turn.t)]))
 
 
 def _center_in_text(centers: list[Center], text: str) -> Center | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.dialogue import context, needs
+from bot.domain.areas import problem_area
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
 from bot.payloads import ByIntent, PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -105,7 +106,7 @@ async def _knowledge(turn: Turn) -> KnowledgeBase | None:
         return None
 
 
-async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
+async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None = None) -> bool:
     """Answer from the knowledge base (docs/knowledge.md) when the message asks for a topic's aspect,
     or for the sources of the last answer. False when the knowledge base has nothing to say."""
     text = (turn.event.text or "").strip() if turn.params.get("intent") is None else ""
@@ -126,6 +127,9 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True) -> bool:
                 found = again
         if found is None or (not overview and found.aspect == "overview"):
             return False
+        topic_area = getattr(kb.kb.topics.get(found.topic or ""), "service_area", None)
+        if area is not None and topic_area is not None and topic_area != area:
+            return False  # a problem of one field ("cepet basi": production) answered from another
         reply = found
         turn.values[KB_LAST] = f"{reply.topic}/{reply.aspect if not reply.unanswered else 'overview'}"
     buttons = [Button(title=f.title, payload=p) for f in reply.follow_ups if (p := resolve_payload(turn.app, f.payload))]
@@ -206,8 +210,10 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
-    if await knowledge_reply(turn):
+    if await knowledge_reply(turn, area=problem_area(turn.event.text or "")):
         turn.fell_back = False
+        topic = str(turn.values.get(KB_LAST) or "").partition("/")[0]
+        await needs.offer_other_needs(turn, f"faq/{topic}" if topic else None)
         return None
     if await _book_there(turn):
         turn.fell_back = False

@@ -436,8 +436,8 @@ class Engine:
         await self.fallback(turn)
 
     async def fallback(self, turn: Turn) -> None:
-        metrics.fallback(turn.event.channel)
         turn.fell_back = True  # the `nlu.fallback` action clears it when the knowledge base answers
+        metrics.fallback(turn.event.channel)
         if await self.hooks.after_fallback(turn):  # two fallbacks in a row: a consultant takes over
             return
         fn = get_action("nlu.fallback")

@@ -21,7 +21,9 @@ _CONSULT = re.compile(r"\b(?:konsultasi|konsul|konsultan|consultation|consult|co
 _EXISTING = re.compile(
     r"\b(?:booking(?:an)?\s*(?:saya|sy|ku|aku|gue|gw|sya)|(?:my|our|the)\s+booking|bookingku|bookinganku|"
     r"cek|check|status|lihat|liat|kode|code|reference|ref|batal\w*|cancel\w*|pindah\w*|resched\w*|ganti|ubah|geser|"
-    r"undur|majukan|move|change|konfirmasi|confirm\w*)\b|\bplut-[0-9a-z]{4,}")
+    r"undur|majukan|move|change|konfirmasi|confirm\w*|"
+    # "what have I got booked?": a booking made already
+    r"(?:have|did|had)\s+(?:i|we)\s+(?:got\s+)?booked)\b|\bplut-[0-9a-z]{4,}")
 _NEW_BOOKING_ENTITIES = frozenset({"service_area", "datetime", "city"})
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.domain.areas import problem_area
 from bot.nlu.booking_intent import prefer_new_booking
 from bot.nlu.classifier import VERSION, CompactModel
 from bot.nlu.data import TrainingData, content_hash, from_texts, load_texts
@@ -37,20 +38,39 @@ MAX_PARSE_CHARS = 1000
 FALLBACK_INTENT = "nlu_fallback"
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 
+COMPLAINT = "complain"
 PLACE_INTENT = "find_center"
 PLACE_CONFIDENCE = 0.9
 # What owners write around a place when the place is the whole message ("saya di bantul",
 # "sy dr malang kak", "I'm in Garut", "kulo saking sleman"): such a message asks where to go.
 _AROUND_A_PLACE = frozenset(
-    """saya sy aku aq gue gw gua kami kita abdi kulo dalem ane i im i'm i’m am we are we're live living based
+    """saya sy aku aq gue gw gua kami kita abdi kulo kula dalem ane saking teko wonten i im i'm i’m am we are we're live living based
     di dr dari ke in at from near around sekitar daerah wilayah asal posisi lokasi domisili tinggal tinggalnya
     lagi skrg sekarang now currently here sini kab kabupaten kota kec kecamatan regency city province provinsi
     min kak kakak mas mbak mba pak bu bang gan admin teh akang sis bro
     nih ni ya yah yaa dong deh sih kok loh lho nggih njih mas'e
     halo hallo hai hi hello pagi siang sore malam punten permisi assalamualaikum salam
-    ok oke plut""".split()
+    ok oke plut pusat layanan ada adakah ga gak nggak enggak tidak apa apakah kah mana dimana dmn where is there a an the
+    any center centre office kantor terdekat deket dekat nearest closest paling yang yg cari carikan find""".split()
 )
 _WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+_GREETING = re.compile(
+    r"^(?:(?:hello|hallo|halo|hai|hi|hey|hiya|good (?:morning|afternoon|evening)|selamat (?:pagi|siang|sore|malam)|"
+    r"pagi|siang|sore|malam|assalamu'?alaikum|permisi|punten|there|min|kak|admin|gan|pak|bu)\b[\s,!.]*)+",
+    re.I,
+)
+
+
+def _after_greeting(text: str) -> str:
+    """"Good afternoon, what have I got booked?" is a question, not a greeting: a greeting in
+    front of at least three more words is left out of the intent."""
+    m = _GREETING.match(text)
+    if m is None:
+        return text
+    rest = text[m.end():]
+    return rest if len(rest.split()) >= 3 else text
 
 
 def mainly_a_place(text: str, entities: list[dict[str, Any]]) -> bool:
@@ -184,7 +204,7 @@ class EmbeddedNLU:
         ranking: list[tuple[str, float]] = []
         if _HAS_LETTER.search(head):
             try:
-                ranking = model.classifier.rank(head)
+                ranking = model.classifier.rank(_after_greeting(head))
             except Exception:  # never let one odd message take the bot down
                 log.exception("intent classification failed for %r", head[:80])
         entities: list[dict[str, Any]] = []
@@ -193,6 +213,10 @@ class EmbeddedNLU:
         except Exception:
             log.exception("entity extraction failed for %r", head[:80])
         ranking = prefer_new_booking(head, ranking, entities)
+        if ranking and ranking[0][0] == COMPLAINT and problem_area(head) is not None:
+            # "sambel sy cepet basi, any solution?" is a problem with the owner's own business, for a
+            # consultant of that area; a complaint is about PLUT's service.
+            ranking = sorted(((n, c * 0.3 if n == COMPLAINT else c) for n, c in ranking), key=lambda x: -x[1])
         if ranking and mainly_a_place(head, entities):
             ranking = [(PLACE_INTENT, max(PLACE_CONFIDENCE, dict(ranking).get(PLACE_INTENT, 0.0))),
                        *((n, c) for n, c in ranking if n != PLACE_INTENT)]

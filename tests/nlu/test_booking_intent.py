@@ -27,6 +27,7 @@ def test_booking_with_what_a_new_one_needs_starts_one(text: str, entities: list)
     ("batalkan booking jumat", DAY),
     ("pindah booking ke jumat", DAY),
     ("my booking on friday", DAY),
+    ("what have I got booked with you on friday?", DAY),
     ("jumat pagi", DAY),  # no booking word: left to the classifier
 ])
 def test_words_about_an_existing_booking_keep_the_classifier(text: str, entities: list) -> None:  # type: ignore[type-arg]
