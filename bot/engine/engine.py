@@ -547,7 +547,8 @@ def _no_repeat(turn: Turn) -> None:
     sums: list[int] = []
     conv = turn.conversation
     if conv.step is not None and conv.flow not in (None, "main_menu"):
-        _no_repeated_prompt(turn, last)
+        # a flow's question asked again after an answer it could not use is the way forward
+        turn.values.pop("_last_out", None)
         return
     for i, reply in enumerate(turn.replies):
         text = reply.text or ""
@@ -567,20 +568,6 @@ def _no_repeat(turn: Turn) -> None:
         sums.append(crc)
     if turn.replies:
         turn.values["_last_out"] = sums
-
-
-def _no_repeated_prompt(turn: Turn, last: set[int]) -> None:
-    """A flow's question asked again after an answer it could not use: the note before it
-    already says what to type ("Sorry, that does not look like a phone number. Please type
-    it like 0812 3456 7890 …"), so the note goes out with the question's buttons and keyboard
-    instead of the same question word for word."""
-    replies = turn.replies
-    for i in range(len(replies) - 1, 0, -1):
-        reply, note = replies[i], replies[i - 1]
-        plain = note.text and not note.buttons and not note.options and note.venue is None and note.document is None
-        if reply.text and plain and zlib.crc32(reply.text.encode()) in last:
-            replies[i - 1 : i + 1] = [replace(reply, text=note.text)]
-    turn.values["_last_out"] = [zlib.crc32(r.text.encode()) for r in replies if r.text]
 
 
 def _reply_kind(reply: Reply) -> str:
