@@ -546,6 +546,8 @@ def _no_repeat(turn: Turn) -> None:
     last = set(turn.values.get("_last_out") or [])
     sums: list[int] = []
     conv = turn.conversation
+    if turn.fell_back:
+        return  # "I can read text, locations and buttons" twice for two emoji-only messages is the clear answer
     if conv.step is not None and conv.flow not in (None, "main_menu"):
         # a flow's question asked again after an answer it could not use is the way forward
         turn.values.pop("_last_out", None)
