@@ -56,6 +56,7 @@ async def _prepare_bookings(url: str, n: int) -> list[tuple[int, datetime]]:
     from bot.app import FrontDesk
     from bot.config import load_settings
     from bot.services import booking as svc
+    from bot.services.centers import seed_centers
     from bot.storage.models import User
 
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
@@ -72,6 +73,7 @@ async def _prepare_bookings(url: str, n: int) -> list[tuple[int, datetime]]:
     await app.start(migrate=True, seed=False)
     every_day = parse_availability("Mon-Sun 07:00-19:00")
     async with app.db.transaction() as s:
+        await seed_centers(s, app.content_dir)  # the shipped centers only: the bench brings its own consultants
         consultants = [
             await svc.add_consultant(s, center_code="plut-sleman", name=f"bench {i}", areas=["marketing"], windows=every_day, now=NOW)
             for i in range(7)

@@ -23,6 +23,7 @@ from bot.storage.db import Database
 
 if TYPE_CHECKING:
     from bot.admin.content import ContentStore, FaqEntry
+    from bot.knowledge import KnowledgeBase
     from bot.nlu.base import NLUBackend
     from bot.outbox.notify import Notifier
 
@@ -39,7 +40,7 @@ class FrontDesk:
     `__slots__` refuses an attribute that is not declared)."""
 
     __slots__ = ("settings", "clock", "db", "content_dir", "i18n", "flows", "nlu", "engine", "telegram_polling",
-                 "whatsapp_inbound", "outbox_wake", "outbox_notifier", "admin_content", "admin_faq")
+                 "whatsapp_inbound", "outbox_wake", "outbox_notifier", "admin_content", "admin_faq", "knowledge")
 
     settings: Settings
     clock: Clock
@@ -61,6 +62,8 @@ class FrontDesk:
     """Published flows and FAQ, checked before each event (`bot.admin.content.install`)."""
     admin_faq: dict[str, FaqEntry] | None
     """The FAQ entries in force, when admins published some."""
+    knowledge: KnowledgeBase | None
+    """The knowledge base in force when admins published topics (None: the files in `knowledge/`)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -80,6 +83,7 @@ class FrontDesk:
         self.outbox_notifier = None
         self.admin_content = None
         self.admin_faq = None
+        self.knowledge = None
 
     @property
     def nlu_threshold(self) -> float:

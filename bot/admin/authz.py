@@ -28,6 +28,8 @@ CENTER_STAFF = frozenset({ADMIN, CENTER_ADMIN})
 """Centers, consultants, availability, closures, dashboard: admins, and center admins for their center."""
 BOOKING_STAFF = frozenset({ADMIN, CENTER_ADMIN, CONSULTANT})
 """Bookings and handoffs: consultants see their own."""
+CONSULTANTS = frozenset({CONSULTANT})
+"""Answering in the inbox (accept, decline, take, answer): a booking or a chat is a consultant's own."""
 
 S = TypeVar("S", bound=Select)  # any Select, whatever its columns
 

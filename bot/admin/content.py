@@ -30,6 +30,8 @@ from bot.admin import audit
 from bot.admin.authz import Principal
 from bot.engine.actions import action_names
 from bot.engine.flows import FlowError, FlowRegistry, FlowsInvalid, build_registry
+from bot.knowledge import KnowledgeInvalid, parse_texts, topic_files, with_published, with_published_base
+from bot.knowledge import topic_of as knowledge_topic_of
 from bot.storage.models import ContentState, ContentVersion
 
 if TYPE_CHECKING:
@@ -41,12 +43,25 @@ FLOW = "flow"
 FAQ = "faq"
 INTENT = "intent"
 """Extra example questions for an intent (from the unanswered questions), on top of nlu/*.yml."""
-KINDS = (FLOW, FAQ, INTENT)
+KNOWLEDGE = "knowledge"
+"""A knowledge topic: the YAML of one `knowledge/<topic>.yml` (all its entries, both languages, sources)."""
+KINDS = (FLOW, FAQ, INTENT, KNOWLEDGE)
 CHECK_INTERVAL = 1.0
 """Seconds between two looks at the content counter in one process."""
 
+ARCHIVED = "archived: true\n"
+"""The body of a version that archives a flow or an FAQ entry: published like any version
+(validated, audited, rolled back to restore it), it takes the name out of the content in force."""
+KEPT_FLOWS = frozenset({"main_menu"})
+"""Flows the engine starts by name: never archived."""
+
 FLOW_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def is_archived(body: str | None) -> bool:
+    return (body or "").strip() == ARCHIVED.strip()
 FAQ_NAME = re.compile(r"^faq/[a-z0-9_]+$")
+TOPIC_NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
 
 class ContentInvalid(Exception):
@@ -74,7 +89,7 @@ def flow_texts(content_dir: Path, published: dict[str, str], replace: dict[str, 
     texts = {name: text for name, (_, text) in flow_files(content_dir).items()}
     texts.update(published)
     texts.update(replace or {})
-    return {f"flows/{name}.yml": text for name, text in sorted(texts.items())}
+    return {f"flows/{name}.yml": text for name, text in sorted(texts.items()) if not is_archived(text)}
 
 
 def build_flows(content_dir: Path, published: dict[str, str], replace: dict[str, str] | None = None) -> FlowRegistry:
@@ -96,6 +111,53 @@ def check_flow(content_dir: Path, published: dict[str, str], name: str, text: st
             errors.append(FlowError(f"flows/{name}.yml", 1, f"flow: must be `{name}` (the name of this flow), not `{declared}`"))
     mine = f"flows/{name}.yml"
     return sorted(errors, key=lambda e: (e.file != mine, e.file, e.line))
+
+
+# --- knowledge topics ---------------------------------------------------------------------
+
+_KNOWLEDGE_ERROR = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<message>.*)$", re.S)
+
+
+def knowledge_dir(content_dir: Path) -> Path:
+    return Path(content_dir) / "knowledge"
+
+
+def knowledge_files(content_dir: Path) -> dict[str, tuple[str, str]]:
+    """Topic -> (file, YAML) of the knowledge defaults in `knowledge/`."""
+    return topic_files(knowledge_dir(content_dir))
+
+
+def check_knowledge(content_dir: Path, published: dict[str, str], name: str, text: str) -> list[FlowError]:
+    """Errors of the whole knowledge base with `text` in place of topic `name` (as
+    `frontdesk knowledge check` reports them); the draft's own first."""
+    mine = f"knowledge/{name}.yml"
+    if not TOPIC_NAME.match(name):
+        return [FlowError(mine, 1, "a topic name is lower case letters, digits and _")]
+    folder = knowledge_dir(content_dir)
+    errors: list[FlowError] = []
+    try:
+        parse_texts(with_published(folder, {**published, name: text}))
+    except KnowledgeInvalid as exc:
+        for raw in exc.errors:
+            m = _KNOWLEDGE_ERROR.match(raw)
+            file, line, message = (m["file"], int(m["line"]), m["message"]) if m else (mine, 1, raw)
+            errors.append(FlowError(f"knowledge/{Path(file).name}", line, message))
+    declared = knowledge_topic_of(text)
+    if declared is not None and declared != name:
+        errors.append(FlowError(mine, 1, f"topic: must be `{name}` (the topic of this page), not `{declared}`"))
+    files = knowledge_files(content_dir)
+    own = f"knowledge/{Path(files[name][0]).name}" if name in files else mine
+    return sorted(errors, key=lambda e: (e.file != own, e.file, e.line))
+
+
+async def apply_knowledge(app: FrontDesk, published: dict[str, str]) -> None:
+    """Put the knowledge files with the published topics in place in force in this front desk
+    (none published: the files). Retraining, when the questions it learns from changed, takes
+    seconds in a child process: a worker thread waits for it, not the event loop."""
+    if not published:
+        app.knowledge = None
+        return
+    app.knowledge = await asyncio.to_thread(with_published_base, Path(app.settings.content_dir), published)
 
 
 # --- FAQ entries ---------------------------------------------------------------------------
@@ -218,14 +280,16 @@ def intent_examples(body: str) -> list[str]:
     return [str(x) for x in (data.get("examples") or [])] if isinstance(data, dict) else []
 
 
-async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry], extra_examples: dict[str, list[str]] | None = None) -> None:
+async def apply_faq(app: FrontDesk, entries: dict[str, FaqEntry], extra_examples: dict[str, list[str]] | None = None,
+                    archived: set[str] | None = None) -> None:
     """Put the FAQ content in force: answers into the FAQ store, example questions into
-    the NLU's training data (it retrains only when the examples changed)."""
+    the NLU's training data (it retrains only when the examples changed). Archived entries
+    lose their answer and their example questions."""
     from bot.admin import faq_files
 
     nlu = app.nlu
     if getattr(nlu, "faq", None) is not None and "faq_texts" in inspect.signature(nlu.reload).parameters:
-        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries, extra_examples or {})
+        faq_texts, training_texts = faq_files.texts_for(Path(app.content_dir), entries, extra_examples or {}, archived)
         kwargs: dict[str, Any] = {"faq_texts": faq_texts}
         if "training_texts" in inspect.signature(nlu.reload).parameters:
             kwargs["training_texts"] = training_texts
@@ -276,10 +340,14 @@ async def save_draft(session: AsyncSession, principal: Principal, kind: str, nam
 
 
 async def validate(app: FrontDesk, session: AsyncSession, kind: str, name: str, body: str) -> list[FlowError]:
+    if is_archived(body):
+        return await _archive_errors(app, session, kind, name)
     if kind == FLOW:
         return check_flow(app.content_dir, await published_bodies(session, FLOW), name, body)
     if kind == INTENT:
         return [] if intent_examples(body) else [FlowError(name, 0, "give at least two example questions")]
+    if kind == KNOWLEDGE:
+        return check_knowledge(app.content_dir, await published_bodies(session, KNOWLEDGE), name, body)
     try:
         entry = FaqEntry.from_yaml(body)
     except yaml.YAMLError as exc:
@@ -288,6 +356,29 @@ async def validate(app: FrontDesk, session: AsyncSession, kind: str, name: str, 
     if entry.intent != name:
         errors.append(FlowError(name, 1, f"the entry is named {entry.intent!r}, expected {name!r}"))
     return errors
+
+
+async def _archive_errors(app: FrontDesk, session: AsyncSession, kind: str, name: str) -> list[FlowError]:
+    """Archiving a flow must leave every other flow valid (none may lead to it)."""
+    if kind == INTENT:
+        return [FlowError(name, 0, "example sets are rolled back, not archived")]
+    if kind != FLOW:
+        return []
+    if name in KEPT_FLOWS:
+        return [FlowError(f"flows/{name}.yml", 0, "the main menu cannot be archived")]
+    try:
+        build_flows(app.content_dir, await published_bodies(session, FLOW), {name: ARCHIVED})
+    except FlowsInvalid as exc:
+        return list(exc.errors)
+    return []
+
+
+async def archive(app: FrontDesk, session: AsyncSession, principal: Principal, kind: str, name: str, now: datetime) -> ContentVersion:
+    """Take a flow or an FAQ entry out of the content in force, as a new published version
+    (its history stays; rolling back the archiving restores it). `ContentInvalid` when
+    other flows still lead to the flow."""
+    row = await save_draft(session, principal, kind, name, ARCHIVED, now, note="archived")
+    return await publish(app, session, principal, kind, name, row.id, now, action="archive")
 
 
 async def publish(app: FrontDesk, session: AsyncSession, principal: Principal, kind: str, name: str, version_id: int, now: datetime, *, action: str = "publish") -> ContentVersion:
@@ -348,6 +439,8 @@ class ContentStore:
     def __init__(self, app: FrontDesk) -> None:
         self.app = app
         self.loaded_version: int | None = None
+        self.knowledge_in_force: dict[str, str] | None = None
+        """The published knowledge topics this process put in force (None: the files, untouched)."""
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
 
@@ -373,20 +466,32 @@ class ContentStore:
             flows = await published_bodies(session, FLOW)
             faqs = await published_bodies(session, FAQ)
             intents = await published_bodies(session, INTENT)
+            knowledge = await published_bodies(session, KNOWLEDGE)
         try:
             self.app.flows = build_flows(self.app.content_dir, flows)
         except FlowsInvalid as exc:  # e.g. a deploy removed an action a published flow calls
             log.error("published flows do not validate; keeping the flows in force:\n%s", exc)
         entries = file_faq_entries(self.app.content_dir)
+        archived = {name for name, body in faqs.items() if is_archived(body)}
         for name, body in faqs.items():
+            if name in archived:
+                entries.pop(name, None)
+                continue
             try:
                 entries[name] = FaqEntry.from_yaml(body)
             except yaml.YAMLError:
                 log.error("published FAQ %s is not valid YAML; keeping the default", name)
         try:
-            await apply_faq(self.app, entries, {name: intent_examples(body) for name, body in intents.items()})
+            await apply_faq(self.app, entries, {name: intent_examples(body) for name, body in intents.items()}, archived)
         except Exception:  # invalid content leaves the FAQ store serving what it had
             log.exception("the FAQ content could not be put in force")
+        if knowledge != (self.knowledge_in_force or {}):
+            try:
+                await apply_knowledge(self.app, knowledge)
+            except KnowledgeInvalid as exc:  # e.g. a deploy changed the files under a published topic
+                log.error("published knowledge does not validate; keeping the knowledge in force:\n%s", exc)
+            else:
+                self.knowledge_in_force = knowledge
         self.loaded_version = current
         self._checked_at = time.monotonic()
 

@@ -1,7 +1,9 @@
 """How the front desk is doing: the queries behind the dashboard and its charts.
 
 Charts are drawn on the server with matplotlib as inline SVG: no JavaScript, no CDN,
-readable on a phone. Days are counted in WIB (UTC+7), where most centers are.
+readable on a phone. Booking and handoff figures count each row's day at its own
+center (WIB, WITA or WIT); message charts, which belong to no center, count days in the
+chosen center's zone, else in WIB, where most centers are.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from bot.domain.zones import WIB
 from bot.storage.models import MessageLog
 
 DAY_ZONE = ZoneInfo(WIB)
-"""Days on the dashboard are counted in WIB."""
+"""Days of the message charts when no center is chosen."""
 EXCLUDED_CHANNELS = ("preview",)
 FALLBACK_INTENTS = ("nlu_fallback", "out_of_scope")
 
@@ -36,14 +38,21 @@ class Filters:
     center_code: str | None
     start: date
     end: date
+    zones: dict[str, str] = field(default_factory=dict)
+    """Each center's zone: booking and handoff rows count their own center's days."""
+
+    @property
+    def tz(self) -> str:
+        """The zone of the message charts' days: the chosen center's, else WIB."""
+        return self.zones.get(self.center_code or "", WIB)
 
     @property
     def since(self) -> datetime:
-        return datetime.combine(self.start, time.min, DAY_ZONE)
+        return datetime.combine(self.start, time.min, ZoneInfo(self.tz))
 
     @property
     def until(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min, DAY_ZONE)
+        return datetime.combine(self.end + timedelta(days=1), time.min, ZoneInfo(self.tz))
 
 
 @dataclass
@@ -61,17 +70,19 @@ class Stats:
         return self.fallbacks / self.inbound_texts if self.inbound_texts else None
 
 
-def _wib_day(session: AsyncSession, column: Any) -> Any:
+def _local_day(session: AsyncSession, column: Any, tz: str) -> Any:
     if session.bind is not None and session.bind.dialect.name == "postgresql":
-        return func.to_char(func.timezone(WIB, column), "YYYY-MM-DD")
-    return func.date(column, literal_column("'+7 hours'"))
+        return func.to_char(func.timezone(tz, column), "YYYY-MM-DD")
+    offset = ZoneInfo(tz).utcoffset(datetime(2000, 1, 1))  # Indonesia keeps no summer time
+    hours = int(offset.total_seconds() // 3600) if offset is not None else 7
+    return func.date(column, literal_column(f"'{hours:+d} hours'"))
 
 
 async def message_stats(session: AsyncSession, f: Filters, threshold: float) -> Stats:
     base = and_(MessageLog.at >= f.since, MessageLog.at < f.until, MessageLog.channel.not_in(EXCLUDED_CHANNELS))
     inbound = and_(base, MessageLog.direction == "in")
     stats = Stats()
-    day = _wib_day(session, MessageLog.at)
+    day = _local_day(session, MessageLog.at, f.tz)
     rows = await session.execute(
         select(day.label("day"), func.count(func.distinct(MessageLog.user_id))).where(inbound).group_by(day).order_by(day)
     )
@@ -138,21 +149,22 @@ def _parse_date(value: str, default: date) -> date:
         return default
 
 
-def filters_from(ctx: Ctx) -> Filters:
-    today = ctx.now.astimezone(DAY_ZONE).date()
+def filters_from(ctx: Ctx, zones: dict[str, str] | None = None) -> Filters:
+    zones = zones or {}
+    center = chosen_center_filter(ctx.me, ctx.query("center") or None)
+    today = ctx.now.astimezone(ZoneInfo(zones.get(center or "", WIB))).date()
     start = _parse_date(ctx.query("from"), today - timedelta(days=29))
     end = _parse_date(ctx.query("to"), today)
     if end < start:
         start, end = end, start
-    requested = ctx.query("center") or None
-    return Filters(chosen_center_filter(ctx.me, requested), start, end)
+    return Filters(center, start, end, zones)
 
 
 @page("/dashboard", allow=CENTER_STAFF)
 async def dashboard(ctx: Ctx) -> Response:
-    f = filters_from(ctx)
     threshold = float(getattr(ctx.app.nlu, "threshold", 0.5))
     async with ctx.app.db.sessions() as session:
+        f = filters_from(ctx, await ops_models.center_zones(session))
         stats = await message_stats(session, f, threshold)
         ops = await ops_models.dashboard_stats(session, ctx.me, f)
         centers = await ops_models.center_choices(session, ctx.me)

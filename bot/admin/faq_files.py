@@ -60,7 +60,8 @@ def read_entries(content_dir: Path) -> dict[str, FaqEntry]:
     return entries
 
 
-def texts_for(content_dir: Path, entries: dict[str, FaqEntry], extra: dict[str, list[str]] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+def texts_for(content_dir: Path, entries: dict[str, FaqEntry], extra: dict[str, list[str]] | None = None,
+              archived: set[str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """(FAQ store texts, NLU training texts) for the entries in force, with `extra`
     examples for other intents (added from the unanswered questions)."""
     faq_dir = content_dir / "flows" / "faq"
@@ -71,6 +72,7 @@ def texts_for(content_dir: Path, entries: dict[str, FaqEntry], extra: dict[str, 
 
     defaults = file_examples(content_dir)
     changed = {i: e.examples for i, e in entries.items() if e.examples != defaults.get(i, [])}
+    changed |= {i: [] for i in archived or ()}  # an archived entry's questions are no longer learned
     training = _nlu_texts(content_dir)
     placed: set[str] = set()
     for name, text in list(training.items()):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
-from bot.admin import audit, auth
+from bot.admin import audit, auth, ops_models
 from bot.admin.authz import ADMIN, CENTER_STAFF, CONSULTANT, EVERYONE, PUBLIC, scope_to_center
 from bot.admin.web import LANG_COOKIE, PREFIX, Ctx, page, redirect
 from bot.storage.models import AuditEntry
@@ -77,7 +77,7 @@ async def switch_language(ctx: Ctx) -> Response:
 @page("/", allow=EVERYONE)
 async def home(ctx: Ctx) -> Response:
     if ctx.me.role == CONSULTANT:
-        return redirect("/bookings")
+        return redirect("/inbox")
     return redirect("/dashboard")
 
 
@@ -89,4 +89,5 @@ async def audit_log(ctx: Ctx) -> Response:
         stmt = stmt.where(AuditEntry.action.startswith(ctx.query("action")))
     async with ctx.app.db.sessions() as session:
         rows = list((await session.execute(stmt)).scalars())
-    return ctx.render("audit.html", rows=rows, action=ctx.query("action"), is_admin=ctx.me.role == ADMIN)
+        zones = await ops_models.center_zones(session)
+    return ctx.render("audit.html", rows=rows, zones=zones, action=ctx.query("action"), is_admin=ctx.me.role == ADMIN)

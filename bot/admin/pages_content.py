@@ -18,7 +18,8 @@ from bot.admin.content import FAQ, FLOW, ContentInvalid, FaqEntry
 from bot.admin.web import Ctx, page, redirect
 from bot.engine.events import Event
 from bot.engine.flows import FlowsInvalid
-from bot.payloads import StartFlow
+from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.payloads import ByIntent, RunAction, StartFlow
 from bot.storage.models import UnansweredMessage
 
 PREVIEW_CHANNEL = "preview"
@@ -49,7 +50,10 @@ async def _faq_entries(ctx: Ctx) -> tuple[dict[str, FaqEntry], dict[str, Any], d
                 if draft is not None:
                     drafts[name] = draft
     for name, row in pub.items():
-        entries[name] = FaqEntry.from_yaml(row.body)
+        if content.is_archived(row.body):
+            entries.pop(name, None)  # listed apart, as archived
+        else:
+            entries[name] = FaqEntry.from_yaml(row.body)
     return entries, pub, drafts
 
 
@@ -88,8 +92,9 @@ async def faq_list(ctx: Ctx) -> Response:
     entries, pub, drafts = await _faq_entries(ctx)
     q = ctx.query("q")
     shown = sorted((e for e in entries.values() if not q or _matches(e, q)), key=lambda e: e.intent)
-    new_only = sorted(n for n in drafts if n not in entries)
-    return ctx.render("faq_list.html", entries=shown, pub=pub, drafts=drafts, new_only=new_only, q=q,
+    archived = sorted(n for n, row in pub.items() if content.is_archived(row.body))
+    new_only = sorted(n for n in drafts if n not in entries and n not in archived)
+    return ctx.render("faq_list.html", entries=shown, pub=pub, drafts=drafts, new_only=new_only, q=q, archived=archived,
                       test=await _test_question(ctx, ctx.query("test")))
 
 
@@ -99,11 +104,51 @@ async def faq_test(ctx: Ctx) -> Response:
     return JSONResponse(result or {})
 
 
+# --- follow-up buttons: chosen by name ---------------------------------------------------------
+
+FLOW_TARGETS = (
+    # (intent, title in Indonesian, title in English): what a follow-up button can start
+    ("find_center", "Cari PLUT terdekat", "Find a center"),
+    ("book_consultation", "Booking konsultasi", "Book a consultation"),
+    ("talk_to_human", "Bicara dgn konsultan", "Talk to a consultant"),
+    ("check_booking", "Booking saya", "My bookings"),
+    ("complain", "Sampaikan keluhan", "Make a complaint"),
+    ("greet", "Menu utama", "Main menu"),
+)
+
+
+async def follow_up_targets(ctx: Ctx) -> list[tuple[str, list[dict[str, str]]]]:
+    """What a follow-up button can do, by name: the flows, a booking in each service area,
+    and every FAQ topic. Each with the payload it stands for and titles for both languages."""
+    en = ctx.lang == "en"
+    flows = [{"payload": ByIntent(intent).pack(), "id": title_id, "en": title_en, "label": title_en if en else title_id}
+             for intent, title_id, title_en in FLOW_TARGETS]
+    booking = [{"payload": ByIntent("book_consultation", {"service_area": code}).pack(),
+                "id": f"Booking {area_name(code, 'id')}", "en": f"Book: {area_name(code, 'en')}",
+                "label": area_name(code, ctx.lang)} for code in SERVICE_AREAS]
+    entries, _, _ = await _faq_entries(ctx)
+    topics = sorted(({"payload": RunAction("faq.answer", {"intent": name}).pack(), "id": e.title_id or name[4:],
+                      "en": e.title_en or name[4:], "label": (e.title_en if en else e.title_id) or name[4:]}
+                     for name, e in entries.items()), key=lambda o: o["label"].lower())
+    return [(ctx.t("What the bot can do"), flows), (ctx.t("Book a consultation in"), booking), (ctx.t("FAQ topics"), topics)]
+
+
+async def _target_errors(ctx: Ctx, entry: FaqEntry) -> list[content.FlowError]:
+    """A follow-up's target is one from the list, or one an entry already had (older content)."""
+    offered = {o["payload"] for _, options in await follow_up_targets(ctx) for o in options}
+    entries, _, _ = await _faq_entries(ctx)
+    offered |= {f.payload for e in entries.values() for f in e.follow_up}
+    if any(f.payload and f.payload not in offered for f in entry.follow_up):
+        return [content.FlowError(entry.intent, 0, "choose each follow-up button's target from the list")]
+    return []
+
+
 @page("/faq/new", allow=CONTENT)
 async def faq_new_form(ctx: Ctx) -> Response:
     examples = ctx.request.query_params.getlist("example")
     entry = FaqEntry(intent="faq/", examples=examples, answer_id="", answer_en="")
-    return ctx.render("faq_edit.html", entry=entry, topic="", is_new=True, errors=[], versions=[], current=None, draft=None, test=None)
+    return ctx.render("faq_edit.html", entry=entry, topic="", is_new=True, errors=[], versions=[], current=None, draft=None, test=None,
+                      targets=await follow_up_targets(ctx))
 
 
 @page("/faq/new", allow=CONTENT, methods=("POST",))
@@ -116,8 +161,10 @@ async def faq_create(ctx: Ctx) -> Response:
         errors.append(content.FlowError(entry.intent, 1, ctx.t("The name is lower case letters, digits and _.")))
     elif entry.intent in entries or entry.intent in drafts:
         errors.append(content.FlowError(entry.intent, 1, ctx.t("An entry with this name exists already.")))
+    errors += await _target_errors(ctx, entry)
     if errors:
         return ctx.render("faq_edit.html", status_code=422, entry=entry, topic=topic, is_new=True, errors=errors,
+                          targets=await follow_up_targets(ctx),
                           versions=[], current=None, draft=None, test=None)
     async with ctx.app.db.transaction() as session:
         await content.save_draft(session, ctx.me, FAQ, entry.intent, entry.to_yaml(), ctx.now, note=ctx.t("New entry"))
@@ -148,18 +195,22 @@ async def _faq_editor(ctx: Ctx, topic: str, *, entry: FaqEntry | None = None, er
     if not versions and name not in defaults:
         raise NotFound()
     draft = versions[0] if versions and versions[0].status == "draft" else None
+    archived = current is not None and content.is_archived(current.body)
     if entry is None:
+        earlier = next((v for v in versions if not content.is_archived(v.body)), None)
         if draft is not None:
             entry = FaqEntry.from_yaml(draft.body)
-        elif current is not None:
+        elif current is not None and not archived:
             entry = FaqEntry.from_yaml(current.body)
+        elif earlier is not None:
+            entry = FaqEntry.from_yaml(earlier.body)
         else:
             entry = defaults[name]
     if errors is None and draft is not None:
         errors = entry.errors()
     return ctx.render("faq_edit.html", status_code=status, entry=entry, topic=topic, is_new=False, errors=errors or [],
-                      versions=versions, current=current, draft=draft, message=message,
-                      test=await _test_question(ctx, ctx.query("test")))
+                      versions=versions, current=current, draft=draft, message=message, archived=archived,
+                      test=await _test_question(ctx, ctx.query("test")), targets=await follow_up_targets(ctx))
 
 
 @page("/faq/{topic}", allow=CONTENT)
@@ -174,6 +225,9 @@ async def faq_save(ctx: Ctx) -> Response:
     name = f"faq/{topic}"
     defaults = content.file_faq_entries(ctx.app.content_dir)
     entry = _entry_from_form(ctx, name)
+    target_errors = await _target_errors(ctx, entry)
+    if target_errors:  # a hand-made target is not saved, not even as a draft
+        return await _faq_editor(ctx, topic, entry=entry, errors=target_errors, status=422)
     async with ctx.app.db.transaction() as session:
         if name not in defaults and not await content.history(session, FAQ, name):
             raise NotFound()
@@ -262,7 +316,9 @@ async def flow_list(ctx: Ctx) -> Response:
     for name in sorted(names):
         flow = ctx.app.flows.get(name)
         rows.append({"name": name, "description": flow.description if flow else "", "published": pub.get(name),
-                     "draft": drafts.get(name), "file": name in files, "live": flow is not None})
+                     "draft": drafts.get(name), "file": name in files, "live": flow is not None,
+                     "archived": name in pub and content.is_archived(pub[name].body)})
+    rows.sort(key=lambda r: bool(r["archived"]))
     return ctx.render("flows_list.html", rows=rows)
 
 
@@ -289,11 +345,14 @@ async def _flow_editor(ctx: Ctx, name: str, *, text: str | None = None, errors: 
         raise NotFound()
     draft = versions[0] if versions and versions[0].status == "draft" else None
     if text is None:
-        text = draft.body if draft else current.body if current else files[name][1]
+        earlier = next((v.body for v in versions if not content.is_archived(v.body)), None)
+        live = current.body if current and not content.is_archived(current.body) else None
+        text = draft.body if draft else live or earlier or files[name][1]
     if errors is None and draft is not None:
         errors = content.check_flow(ctx.app.content_dir, published, name, text)
     return ctx.render("flow_edit.html", status_code=status, name=name, text=text, errors=errors or [], versions=versions,
-                      current=current, draft=draft, in_file=name in files, message=message)
+                      current=current, draft=draft, in_file=name in files, message=message,
+                      archived=current is not None and content.is_archived(current.body))
 
 
 @page("/flows/{name}", allow=CONTENT)
@@ -458,3 +517,35 @@ async def unanswered_add(ctx: Ctx) -> Response:
 
 def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+# --- archiving ---------------------------------------------------------------------------------
+
+
+async def _archive(ctx: Ctx, kind: str, name: str, back: str, exists: bool) -> Response:
+    if not exists:
+        raise NotFound()
+    try:
+        async with ctx.app.db.transaction() as session:
+            await content.archive(ctx.app, session, ctx.me, kind, name, ctx.now)
+    except ContentInvalid as exc:
+        if kind == FAQ:
+            return await _faq_editor(ctx, name.removeprefix("faq/"), errors=exc.errors, status=422)
+        return await _flow_editor(ctx, name, errors=exc.errors, status=422)
+    await content.store_for(ctx.app).reload()
+    return redirect(f"{back}?done=archived")
+
+
+@page("/faq/{topic}/archive", allow=CONTENT, methods=("POST",))
+async def faq_archive(ctx: Ctx) -> Response:
+    """Take the entry out of the answers (restored by rolling back the archiving)."""
+    topic = ctx.request.path_params["topic"]
+    entries, _, _ = await _faq_entries(ctx)
+    return await _archive(ctx, FAQ, f"faq/{topic}", f"/faq/{topic}", f"faq/{topic}" in entries)
+
+
+@page("/flows/{name}/archive", allow=CONTENT, methods=("POST",))
+async def flow_archive(ctx: Ctx) -> Response:
+    """Take the flow out of the registry, if no other flow leads to it."""
+    name = ctx.request.path_params["name"]
+    return await _archive(ctx, FLOW, name, f"/flows/{name}", ctx.app.flows.get(name) is not None)

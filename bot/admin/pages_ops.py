@@ -25,7 +25,7 @@ from bot.domain.booking import ACTIVE_STATUSES, BookingStatus, InvalidTransition
 from bot.domain.booking import Booking as BookingEntity
 from bot.domain.areas import SERVICE_AREAS
 from bot.domain.slots import format_availability, parse_availability
-from bot.domain.zones import DEFAULT_ZONE, WIB
+from bot.domain.zones import DEFAULT_ZONE
 from bot.services import booking as booking_svc
 from bot.storage.models import Booking, Center, Closure, Consultant, WeeklyAvailability
 
@@ -50,7 +50,7 @@ async def _center_names(ctx: Ctx) -> list[tuple[str, str]]:
 
 
 async def _zones(session: Any) -> dict[str, str]:
-    return {c: z for c, z in await session.execute(select(Center.code, Center.timezone))}
+    return await ops_models.center_zones(session)
 
 
 def _local(dt: datetime | None, tz: str) -> str:
@@ -345,7 +345,7 @@ def _booking_filters(ctx: Ctx) -> dict[str, Any]:
             "status": ctx.query("status"), "from": day("from"), "to": day("to")}
 
 
-def _bookings_query(principal: Principal, f: dict[str, Any]) -> Select[Any]:
+def _bookings_query(principal: Principal, f: dict[str, Any], zones: dict[str, str] | None = None) -> Select[Any]:
     stmt = scope_to_consultant(principal, select(Booking).order_by(Booking.starts_at.desc(), Booking.id.desc()),
                                Booking.center_code, Booking.consultant_id)
     if f["center"]:
@@ -354,12 +354,9 @@ def _bookings_query(principal: Principal, f: dict[str, Any]) -> Select[Any]:
         stmt = stmt.where(Booking.service_area == f["area"])
     if f["status"] in STATUSES:
         stmt = stmt.where(Booking.status == f["status"])
-    # dates are WIB days; a center in WITA/WIT is at most two hours off at the edges
-    wib = ZoneInfo(WIB)
-    if f["from"]:
-        stmt = stmt.where(Booking.starts_at >= datetime.combine(f["from"], time.min, wib))
-    if f["to"]:
-        stmt = stmt.where(Booking.starts_at < datetime.combine(f["to"] + timedelta(days=1), time.min, wib))
+    # dates are days at each booking's own center (WIB, WITA or WIT)
+    if f["from"] or f["to"]:
+        stmt = stmt.where(ops_models.within_local_days(Booking.starts_at, Booking.center_code, f["from"], f["to"], zones or {}))
     return stmt
 
 
@@ -367,8 +364,8 @@ def _bookings_query(principal: Principal, f: dict[str, Any]) -> Select[Any]:
 async def bookings(ctx: Ctx) -> Response:
     f = _booking_filters(ctx)
     async with ctx.app.db.sessions() as session:
-        rows = list((await session.execute(_bookings_query(ctx.me, f).limit(500))).scalars())
         zones = await _zones(session)
+        rows = list((await session.execute(_bookings_query(ctx.me, f, zones).limit(500))).scalars())
         names = {i: n for i, n in await session.execute(select(Consultant.id, Consultant.name))}
     return ctx.render("bookings.html", rows=rows, zones=zones, names=names, f=f, areas=SERVICE_AREAS, statuses=STATUSES,
                       centers=await _center_names(ctx), local=_local, default_zone=DEFAULT_ZONE)
@@ -378,8 +375,8 @@ async def bookings(ctx: Ctx) -> Response:
 async def bookings_export(ctx: Ctx) -> Response:
     f = _booking_filters(ctx)
     async with ctx.app.db.sessions() as session:
-        rows = list((await session.execute(_bookings_query(ctx.me, f))).scalars())
         zones = await _zones(session)
+        rows = list((await session.execute(_bookings_query(ctx.me, f, zones))).scalars())
         names = {i: n for i, n in await session.execute(select(Consultant.id, Consultant.name))}
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -451,8 +448,9 @@ async def handoffs(ctx: Ctx) -> Response:
     async with ctx.app.db.sessions() as session:
         rows = list((await session.execute(stmt.limit(500))).scalars())
         names = {i: n for i, n in await session.execute(select(Consultant.id, Consultant.name))}
+        zones = await _zones(session)
     waits = {r.id: ((r.taken_at or (ctx.now if r.status == "open" else r.closed_at or ctx.now)) - r.created_at) for r in rows}
-    return ctx.render("handoffs.html", rows=rows, waits=waits, names=names, status=status, fmt_wait=_fmt_wait)
+    return ctx.render("handoffs.html", rows=rows, waits=waits, names=names, zones=zones, status=status, fmt_wait=_fmt_wait)
 
 
 def _fmt_wait(delta: timedelta) -> str:

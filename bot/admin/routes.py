@@ -15,7 +15,7 @@ from bot.admin import content
 from bot.admin.web import HERE, TABLE, guarded
 
 # Importing the page modules fills the route table.
-from bot.admin import pages_account, pages_content, pages_centers, pages_ops, dashboard  # noqa: E402,F401  isort: skip
+from bot.admin import pages_account, pages_content, pages_centers, pages_inbox, pages_knowledge, pages_ops, pages_users, dashboard  # noqa: E402,F401  isort: skip
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk

@@ -28,6 +28,22 @@ PREFIX = "/admin"
 _env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
+def local_time(moment: datetime | None, tz: str | None = None, *, seconds: bool = False) -> str:
+    """A stored (UTC) time as people at the center read it: `2026-11-30 14:05 WITA`.
+    Without a zone (content versions, sign-ins): the default zone, WIB."""
+    if moment is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    from bot.domain.zones import DEFAULT_ZONE, zone_abbreviation
+
+    zone = tz or DEFAULT_ZONE
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M" + (":%S" if seconds else "")) + " " + zone_abbreviation(zone)
+
+
+_env.globals["when"] = local_time
+
+
 @dataclass
 class Ctx:
     """One admin request: who asks, in which language, on which front desk."""
@@ -153,16 +169,21 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
 
 DYNAMIC_MSGIDS = (
     # messages after an action (?done=...) and version states, translated with t(variable)
-    "saved", "published", "rolled_back", "examples_added", "draft", "retired", "activated", "deactivated",
+    "saved", "published", "rolled_back", "archived", "examples_added", "draft", "retired", "activated", "deactivated",
     # FAQ entry errors (bot.admin.content.FaqEntry.errors), shown with t(error.message)
     "the name is faq/ followed by lower case letters, digits and _", "give at least two example questions",
     "the Indonesian answer is empty", "the English answer is empty",
     "a follow-up button needs a title in both languages", "a follow-up button needs a target (e.g. intent:book_consultation)",
+    "choose each follow-up button's target from the list", "the main menu cannot be archived",
+    "example sets are rolled back, not archived",
     "at most three follow-up buttons",
     # booking and handoff states, figures and charts of the dashboard (bot.admin.ops_models)
     "pending", "confirmed", "cancelled", "declined", "attended", "no_show", "open", "connected", "closed", "expired", "deleted",
-    "Bookings per center", "Bookings per service area", "Bookings", "No-show rate", "Median handoff waiting time", "Ratings",
+    "Bookings made per center", "Bookings made per service area", "Bookings made in the period",
+    "Consultations scheduled in the period", "No-show rate", "Median handoff waiting time", "Ratings",
     "Average rating",
+    # account roles (bot.admin.pages_users)
+    "admin", "center_admin", "consultant",
 )
 
 

@@ -2,8 +2,9 @@
 
 Each platform channel brings its transport (the API calls), its renderer (the one place a
 `Reply` becomes the platform's parts) and its button-payload limit. The terminal, the
-try-it page and consultants without a linked account cannot be reached after the
-conversation: what would be pushed to them is written to the delivery log.
+try-it page cannot be reached after the conversation: what would be pushed to them is
+written to the delivery log. Consultants without a linked account read theirs in the
+inbox of `/admin` (channel `inbox`).
 
 The platform modules are imported when first used, not here: aiogram's and pywa's models
 take seconds to import and leave a large heap, which `frontdesk chat`, the CLI and a
@@ -16,7 +17,8 @@ from typing import Any
 
 from bot.channels.transports import telegram_factory, whatsapp_factory
 from bot.outbox import ChannelSpec, register_channel, register_transport
-from bot.outbox.worker import LogTransport
+from bot.outbox.worker import InboxTransport, LogTransport
+from bot.services.consultant_link import INBOX_CHANNEL
 
 
 def _telegram() -> ModuleType:
@@ -56,3 +58,4 @@ def register_channels() -> None:
                                              payload_fits=_whatsapp_fits))
     for name in ("log", "cli", "web"):
         register_transport(name, lambda app: LogTransport())
+    register_transport(INBOX_CHANNEL, lambda app: InboxTransport())

@@ -89,7 +89,7 @@ def list_(
             schedules, _ = await schedules_for(session, code)
             hours.update({s.consultant_id: format_availability(s.windows) for s in schedules})
         for r in rows:
-            linked = f"{r.channel}:{r.external_id}" if r.channel and r.external_id else "log"
+            linked = f"{r.channel}:{r.external_id}" if r.channel and r.external_id else "inbox"
             if as_json:
                 typer.echo(json.dumps({"id": r.id, "center": r.center_code, "name": r.name, "areas": r.areas, "active": r.active,
                                        "demo": r.demo, "hours": hours.get(r.id, ""), "notify": linked}, ensure_ascii=False))

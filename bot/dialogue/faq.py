@@ -98,6 +98,10 @@ KB_LAST = "_kb_last"
 
 
 async def _knowledge(turn: Turn) -> KnowledgeBase | None:
+    """The topics admins published (`bot.admin.content`), else the files' knowledge base."""
+    published = getattr(turn.app, "knowledge", None)
+    if isinstance(published, KnowledgeBase):
+        return published
     try:
         # the first call trains the two small models (seconds, in a child process): not on the event loop
         return await asyncio.to_thread(knowledge_base, Path(turn.app.settings.content_dir))

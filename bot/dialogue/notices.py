@@ -4,7 +4,7 @@ messages in the same transaction.
 
 The use cases gather whom to tell (`BookingNews`) and hand it to the notifier the
 composition root installed (`install`); this module is that notifier. Consultants read
-their notices in Indonesian, on their linked channel, else the delivery log; owners in the
+their notices in Indonesian, on their linked channel, else in their inbox in `/admin`; owners in the
 language of their booking.
 """
 
@@ -26,6 +26,7 @@ from bot.payloads import RunAction, StartFlow
 from bot.i18n import I18n, format_datetime
 from bot.outbox import Message, post
 from bot.services import booking as svc
+from bot.services import consultant_link
 from bot.storage.models import Booking
 
 Translate = Callable[..., str]
@@ -98,7 +99,7 @@ def _to_consultant(
     news: svc.BookingNews, change: str, consultant_id: int, *, now: datetime, translate: Translate,
     starts_at: datetime | None = None, previous_start: datetime | None = None,
 ) -> list[Message]:
-    """The consultant's notice of a change, on their linked channel, else the delivery log."""
+    """The consultant's notice of a change, on their linked channel, else in their inbox in `/admin`."""
     contact = news.consultants.get(consultant_id)
     if contact is None:  # the consultant is gone
         return []
@@ -121,8 +122,8 @@ def _to_consultant(
         text = translate(lang, "Booking {ref} on {when} was cancelled.\n{area}: {who}", **details)
     linked = bool(contact.channel and contact.external_id)
     return [Message(
-        channel=contact.channel if linked and contact.channel else "log",
-        recipient=contact.external_id if linked and contact.external_id else f"consultant:{consultant_id}",
+        channel=contact.channel if linked and contact.channel else consultant_link.INBOX_CHANNEL,
+        recipient=contact.external_id if linked and contact.external_id else consultant_link.inbox_address(consultant_id),
         body=Reply(text=text, buttons=buttons).to_dict(),
         key=f"booking:{booking.ref}:v{booking.version}:{change}:consultant:{consultant_id}",
         kind=f"booking.{change}", ref=booking.ref,

@@ -115,11 +115,21 @@ class TopicFile(_Strict):
 
 class AspectsFile(_Strict):
     aspects: dict[str, list[str]]
+    cues: dict[str, list[str]] = Field(default_factory=dict)
+    """Words that point at an aspect whatever the sentence around them ("biaya", "syarat", "how long")."""
     no_topic: list[str] = Field(default_factory=list)
 
     @field_validator("aspects")
     @classmethod
     def _known(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(v) - set(ASPECTS))
+        if unknown:
+            raise ValueError(f"unknown aspects {unknown}; use {', '.join(ASPECTS)}")
+        return v
+
+    @field_validator("cues")
+    @classmethod
+    def _known_cues(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         unknown = sorted(set(v) - set(ASPECTS))
         if unknown:
             raise ValueError(f"unknown aspects {unknown}; use {', '.join(ASPECTS)}")
@@ -146,6 +156,7 @@ class Topic:
 class Knowledge:
     topics: dict[str, Topic] = field(default_factory=dict)
     aspect_phrases: dict[str, list[str]] = field(default_factory=dict)
+    aspect_cues: dict[str, list[str]] = field(default_factory=dict)
     no_topic: list[str] = field(default_factory=list)
 
     def get(self, topic: str, aspect: str) -> Entry | None:
@@ -225,6 +236,7 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
             continue
         if isinstance(parsed, AspectsFile):
             kb.aspect_phrases = parsed.aspects
+            kb.aspect_cues = parsed.cues
             kb.no_topic = parsed.no_topic
             continue
         assert isinstance(parsed, TopicFile)

@@ -52,6 +52,15 @@ AVAILABLE_MIN = 0.10
 """Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
+CUE_BONUS = 0.5
+"""Added to an aspect's probability when the message holds one of its cue words (`cues:` in
+`_aspects.yml`): a question word the phrasings never paired with this topic still counts."""
+OVERVIEW_CUED = 0.8
+"""The overview's probability is multiplied by this when a specific aspect's cue word is present."""
+RELATED_MIN = 0.30
+"""An aspect the topic has no entry for gives way to a runner-up the topic answers, if this likely."""
+NAME_BONUS = 0.30
+"""Added to a topic's probability when the message names it (one of its `names`, whole words)."""
 
 _SOURCE_WORDS = re.compile(
     r"\b(sumber\w*|source\w*|referensi\w*|rujukan\w*|dasar hukum\w*|reference\w*|citation\w*|"
@@ -103,12 +112,19 @@ class Match:
     aspect_confidence: float
     asked_aspect: str | None = None
 
+    def __post_init__(self) -> None:
+        # a cue word or a name adds a bonus to a probability: shown as a score of at most 1
+        self.topic_confidence = min(1.0, self.topic_confidence)
+        self.aspect_confidence = min(1.0, self.aspect_confidence)
+
 
 class Retriever:
     def __init__(self, kb: Knowledge, cache_dir: Path | None = None) -> None:
         self.kb = kb
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
         self.topic_model, self.aspect_model = self._models()
+        self.cues = {aspect: _words_pattern(words, suffixes=True) for aspect, words in kb.aspect_cues.items() if words}
+        self.names = {t.name: _words_pattern(t.names, suffixes=False) for t in kb.topics.values()}
 
     def _models(self) -> tuple[CompactModel, CompactModel]:
         texts, topics, aspects = training_data(self.kb)
@@ -146,9 +162,28 @@ class Retriever:
         except OSError as exc:
             log.warning("knowledge model cache not written: %s", exc)
 
+    def topic_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
+        """Topics by probability, plus NAME_BONUS for each topic the message names."""
+        rank = self.topic_model.rank(text, top=64)
+        named = {t for t, pattern in self.names.items() if pattern.search(norm)}
+        if not named:
+            return rank
+        return sorted(((n, c + NAME_BONUS * (n in named)) for n, c in rank), key=lambda x: -x[1])
+
+    def aspect_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
+        """Aspects by probability, plus CUE_BONUS for each aspect one of whose cue words the message holds."""
+        rank = self.aspect_model.rank(text, top=16)
+        cued = {a for a, pattern in self.cues.items() if pattern.search(norm)}
+        if not cued:
+            return rank
+        # a cue word is evidence for a specific aspect: "in general" weighs less beside it
+        damp = OVERVIEW_CUED if cued - {"overview"} else 1.0
+        return sorted(((n, (c * damp if n == "overview" else c) + CUE_BONUS * (n in cued)) for n, c in rank), key=lambda x: -x[1])
+
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
-        trank = self.topic_model.rank(text, top=3)
-        arank = self.aspect_model.rank(text, top=16)
+        norm = normalise(text)
+        trank = self.topic_rank(text, norm)
+        arank = self.aspect_rank(text, norm)
         tname, tconf = trank[0] if trank else (NO_TOPIC, 0.0)
         aname, aconf = arank[0] if arank else ("overview", 0.0)
         topic = self.kb.topics.get(tname) if tname != NO_TOPIC and tconf >= TOPIC_MIN else None
@@ -163,6 +198,11 @@ class Retriever:
                 aname, aconf = specific[0]
         if aname in topic.entries and aconf >= ASPECT_MIN:
             return Match("answer", topic, aname, topic.entries[aname], tconf, aconf, asked_aspect=aname)
+        if aname not in topic.entries:
+            # a close second the topic answers ("berapa persen MDR QRIS": figures asked, cost answered) wins
+            related = [(n, c) for n, c in arank[1:] if n in topic.entries and n != "overview" and c >= RELATED_MIN]
+            if related:
+                return Match("answer", topic, related[0][0], topic.entries[related[0][0]], tconf, related[0][1], asked_aspect=related[0][0])
         if aname not in topic.entries and aconf >= MISSING_MIN:
             # clearly asks for something this topic has no checked answer on: say so, do not guess
             return Match("missing", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect=aname)
@@ -171,6 +211,14 @@ class Retriever:
             if name in topic.entries and conf >= AVAILABLE_MIN:
                 return Match("answer", topic, name, topic.entries[name], tconf, conf, asked_aspect=name)
         return Match("overview", topic, "overview", topic.entries["overview"], tconf, aconf, asked_aspect="overview")
+
+
+def _words_pattern(words: list[str], *, suffixes: bool) -> re.Pattern[str]:
+    """Any of `words` (normalised) as whole words; with `suffixes`, also with an ending
+    ("biaya" finds "biayanya", "syarat" finds "syaratnya")."""
+    forms = sorted({normalise(w) for w in words if normalise(w)}, key=len, reverse=True)
+    tail = r"\w*" if suffixes else ""
+    return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")" + tail + r"\b")
 
 
 def default_cache_dir() -> Path | None:

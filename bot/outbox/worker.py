@@ -47,6 +47,16 @@ class LogTransport:
         return None
 
 
+class InboxTransport:
+    """A consultant's inbox in `/admin`: the row itself is the message (the inbox page reads
+    it), so delivering it only marks it sent. The log names the row, never its text: a
+    notice carries the owner's name and phone."""
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        log.info("outbox %s → %s:%s (ref %s)", message.kind, message.channel, message.recipient, message.ref or "-")
+        return None
+
+
 
 @dataclass
 class Outcome:

@@ -26,6 +26,15 @@ if TYPE_CHECKING:
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on phones
 CODE_LENGTH = 8
 
+INBOX_CHANNEL = "inbox"
+"""Where a consultant without a linked account is reached: the inbox page of `/admin`
+(`bot/admin/pages_inbox.py`) reads these outbox rows; nothing is sent anywhere."""
+
+
+def inbox_address(consultant_id: int) -> str:
+    """The outbox recipient of a consultant's inbox."""
+    return f"consultant:{consultant_id}"
+
 
 class InviteError(Exception):
     """The consultant does not exist; the message says so."""

@@ -213,6 +213,15 @@ def test_dashboard_counts_questions_and_fallbacks(client: TestClient) -> None:
 COST_QUESTION = "berapa biayanya?"
 
 
+def selected_options(page: str) -> dict[str, str]:
+    """The chosen option of each <select> of a page, as the browser would send it."""
+    out = {}
+    for name, body in re.findall(r'<select name="([a-z0-9_]+)"[^>]*>(.*?)</select>', page, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*\bselected\b', body)
+        out[name] = html.unescape(chosen.group(1)) if chosen else ""
+    return out
+
+
 def _ask(client: TestClient, text: str) -> str:
     client.get("/")
     res = client.post("/api/try", json={"text": text})
@@ -225,7 +234,7 @@ def test_edit_an_faq_answer_publish_and_roll_back(client: TestClient, backend: s
     old = _ask(client, COST_QUESTION)
     assert "gratis" in old
     page = client.get("/admin/faq/cost").text
-    form = {k: v for k, v in re.findall(r'<input name="([a-z0-9_]+)" value="([^"]*)"', page)}
+    form = {k: v for k, v in re.findall(r'<input name="([a-z0-9_]+)" value="([^"]*)"', page)} | selected_options(page)
     examples = re.search(r'<textarea name="examples"[^>]*>(.*?)</textarea>', page, re.S).group(1)
     new_answer = "Konsultasi di PLUT tetap gratis (jawaban baru dari admin)."
     res = client.post("/admin/faq/cost", data=form | {"csrf": csrf, "examples": html.unescape(examples), "answer_id": new_answer,

@@ -154,12 +154,14 @@ def test_bookings_by_role_filters_detail_attendance_and_export(client: TestClien
     assert {r["ref"]: r["status"] for r in export} == {"PLUT-T0X0": "attended", "PLUT-T1X1": "no_show", "PLUT-T3X3": "confirmed"}
 
     dash = client.get("/admin/dashboard?center=plut-sumut").text  # a center admin's dashboard stays on their center
-    assert 'id="fig-bookings">2<' in dash and 'id="fig-no_show_rate">50%' in dash
+    assert 'id="fig-bookings_scheduled">2<' in dash and 'id="fig-no_show_rate">50%' in dash
+    assert 'id="fig-bookings_made">3<' in dash  # the booking for the day after tomorrow was made today
     client.cookies.clear()
 
     login(client, "admin")
-    assert 'id="fig-bookings">3<' in client.get("/admin/dashboard").text
-    assert 'id="fig-bookings">1<' in client.get("/admin/dashboard?center=plut-sumut").text
+    assert 'id="fig-bookings_scheduled">3<' in client.get("/admin/dashboard").text
+    assert 'id="fig-bookings_made">4<' in client.get("/admin/dashboard").text
+    assert 'id="fig-bookings_scheduled">1<' in client.get("/admin/dashboard?center=plut-sumut").text
     export = list(csv.DictReader(io.StringIO(client.get("/admin/bookings/export.csv?center=plut-sumut").text)))
     assert [r["ref"] for r in export] == ["PLUT-T2X2"]
     dash = client.get("/admin/dashboard").text

@@ -50,7 +50,7 @@ async def test_book_notifies_consultant_and_schedules_reminders(frontdesk) -> No
     async with frontdesk.db.transaction() as s:
         rows = await outbox(s, ref=ref)
         kinds = {(r.kind, r.channel, r.status) for r in rows}
-        assert ("booking.new", "log", "pending") in kinds
+        assert ("booking.new", "inbox", "pending") in kinds
         reminders = {r.kind: r.next_attempt_at for r in rows if r.kind.startswith("reminder")}
         assert reminders == {"reminder.day_before": at(24, 10), "reminder.2h": at(25, 8)}
         new = next(r for r in rows if r.kind == "booking.new")

@@ -43,3 +43,11 @@
   document.getElementById('try-form').addEventListener('submit', e => { e.preventDefault(); const i = document.getElementById('try-text'); const v = i.value.trim(); if (!v) return; i.value = ''; send({ text: v }, v); });
   document.getElementById('try-restart').addEventListener('click', () => { log.textContent = ''; send({ restart: true }); });
 })();
+// A follow-up button's target chosen from the list fills in empty titles with its name.
+document.querySelectorAll('select.target').forEach(sel => sel.addEventListener('change', () => {
+  const o = sel.selectedOptions[0]; const row = sel.closest('.row3'); if (!o || !row) return;
+  for (const [lang, key] of [['id', 'titleId'], ['en', 'titleEn']]) {
+    const input = row.querySelector(`input[name$="_${lang}"]`);
+    if (input && !input.value && o.dataset[key]) input.value = o.dataset[key];
+  }
+}));

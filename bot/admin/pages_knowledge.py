@@ -1,0 +1,164 @@
+"""Knowledge topics (docs/knowledge.md): edit a topic's entries as a draft, test, publish, roll back.
+
+A topic is edited as the YAML of its file (`knowledge/<topic>.yml`): its title, names, and every
+entry with both languages, aspect, example questions and sources. The files are the defaults;
+a published version wins over its file in every process (`content.ContentStore.reload`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from starlette.responses import Response
+
+from bot.admin import content
+from bot.admin.authz import CONTENT, NotFound
+from bot.admin.content import KNOWLEDGE, ContentInvalid
+from bot.admin.web import Ctx, page, redirect
+from bot.knowledge import KnowledgeBase, KnowledgeInvalid, knowledge_base
+from bot.knowledge.content import ASPECTS
+
+MAX_TEST = 500
+
+
+async def in_force(ctx: Ctx) -> KnowledgeBase:
+    """What the chat answers from: the published topics, else the files."""
+    if ctx.app.knowledge is not None:
+        return ctx.app.knowledge
+    return await asyncio.to_thread(knowledge_base, Path(ctx.app.settings.content_dir))
+
+
+async def _test(ctx: Ctx, question: str) -> dict[str, Any] | None:
+    """What the knowledge base in force does with a question: (topic, aspect), confidence, answer."""
+    if not question:
+        return None
+    try:
+        kb = await in_force(ctx)
+    except KnowledgeInvalid:
+        return {"question": question, "kind": "unknown", "topic": None, "aspect": None, "answer": None,
+                "topic_confidence": 0.0, "aspect_confidence": 0.0}
+    m = kb.match(question[:MAX_TEST])
+    found = kb.answer(question[:MAX_TEST], ctx.lang)
+    return {
+        "question": question, "kind": m.kind if m else "unknown",
+        "topic": m.topic.name if m and m.topic else None,
+        "aspect": m.entry.aspect if m and m.entry else None,
+        "asked_aspect": m.asked_aspect if m else None,
+        "topic_confidence": m.topic_confidence if m else 0.0, "aspect_confidence": m.aspect_confidence if m else 0.0,
+        "answer": found.text if found else None,
+    }
+
+
+async def _rows(ctx: Ctx) -> list[dict[str, Any]]:
+    files = content.knowledge_files(ctx.app.content_dir)
+    async with ctx.app.db.sessions() as session:
+        pub = await content.published(session, KNOWLEDGE)
+        drafts = {n: d for n in set(files) | set(pub) if (d := await content.latest_draft(session, KNOWLEDGE, n)) is not None}
+    try:
+        kb = (await in_force(ctx)).kb
+    except KnowledgeInvalid:
+        kb = None
+    rows = []
+    for name in sorted(set(files) | set(pub)):
+        topic = kb.topics.get(name) if kb else None
+        rows.append({
+            "name": name, "title": topic.title.pick(ctx.lang) if topic else name, "area": topic.service_area if topic else "",
+            "aspects": [a for a in ASPECTS if topic and a in topic.entries], "published": pub.get(name), "draft": drafts.get(name),
+        })
+    return rows
+
+
+@page("/knowledge", allow=CONTENT)
+async def knowledge_list(ctx: Ctx) -> Response:
+    rows = await _rows(ctx)
+    return ctx.render("knowledge_list.html", rows=rows, aspects=ASPECTS, entries=sum(len(r["aspects"]) for r in rows),
+                      test=await _test(ctx, ctx.query("test")))
+
+
+async def _editor(ctx: Ctx, name: str, *, text: str | None = None, errors: list[Any] | None = None,
+                  status: int = 200, message: str = "") -> Response:
+    files = content.knowledge_files(ctx.app.content_dir)
+    async with ctx.app.db.sessions() as session:
+        versions = await content.history(session, KNOWLEDGE, name)
+        current = (await content.published(session, KNOWLEDGE)).get(name)
+        published = await content.published_bodies(session, KNOWLEDGE)
+    if name not in files and not versions:
+        raise NotFound()
+    draft = versions[0] if versions and versions[0].status == "draft" else None
+    if text is None:
+        text = draft.body if draft else current.body if current else files[name][1]
+    if errors is None and draft is not None:
+        errors = content.check_knowledge(ctx.app.content_dir, published, name, text)
+    return ctx.render("knowledge_edit.html", status_code=status, name=name, text=text, errors=errors or [], versions=versions,
+                      current=current, draft=draft, message=message, aspects=ASPECTS, test=await _test(ctx, ctx.query("test")))
+
+
+def _name(ctx: Ctx) -> str:
+    name = ctx.request.path_params["topic"]
+    if not content.TOPIC_NAME.match(name):
+        raise NotFound()
+    return str(name)
+
+
+@page("/knowledge/{topic}", allow=CONTENT)
+async def knowledge_edit(ctx: Ctx) -> Response:
+    return await _editor(ctx, _name(ctx), message=ctx.query("done"))
+
+
+@page("/knowledge/{topic}", allow=CONTENT, methods=("POST",))
+async def knowledge_save(ctx: Ctx) -> Response:
+    """Save the editor's text as a draft; with `publish`, publish it at once if the whole knowledge base validates."""
+    name = _name(ctx)
+    text = ctx.field("yaml").replace("\r\n", "\n")
+    if text and not text.endswith("\n"):
+        text += "\n"
+    async with ctx.app.db.transaction() as session:
+        if name not in content.knowledge_files(ctx.app.content_dir) and not await content.history(session, KNOWLEDGE, name):
+            raise NotFound()
+        row = await content.save_draft(session, ctx.me, KNOWLEDGE, name, text, ctx.now, note=ctx.field("note"))
+        errors = content.check_knowledge(ctx.app.content_dir, await content.published_bodies(session, KNOWLEDGE), name, text)
+    if errors:
+        return await _editor(ctx, name, text=text, errors=errors, status=422)
+    if ctx.field("action") == "publish":
+        return await _publish(ctx, name, row.id)
+    return redirect(f"/knowledge/{name}?done=saved")
+
+
+async def _publish(ctx: Ctx, name: str, version_id: int) -> Response:
+    try:
+        async with ctx.app.db.transaction() as session:
+            await content.publish(ctx.app, session, ctx.me, KNOWLEDGE, name, version_id, ctx.now)
+    except LookupError:
+        raise NotFound() from None
+    except ContentInvalid as exc:
+        return await _editor(ctx, name, errors=exc.errors, status=422)
+    await content.store_for(ctx.app).reload()
+    return redirect(f"/knowledge/{name}?done=published")
+
+
+def _version_id(ctx: Ctx) -> int:
+    try:
+        return int(ctx.field("version"))
+    except ValueError:
+        raise NotFound() from None
+
+
+@page("/knowledge/{topic}/publish", allow=CONTENT, methods=("POST",))
+async def knowledge_publish(ctx: Ctx) -> Response:
+    return await _publish(ctx, _name(ctx), _version_id(ctx))
+
+
+@page("/knowledge/{topic}/rollback", allow=CONTENT, methods=("POST",))
+async def knowledge_rollback(ctx: Ctx) -> Response:
+    name = _name(ctx)
+    try:
+        async with ctx.app.db.transaction() as session:
+            await content.rollback(ctx.app, session, ctx.me, KNOWLEDGE, name, ctx.now)
+    except LookupError:
+        raise NotFound() from None
+    except ContentInvalid as exc:
+        return await _editor(ctx, name, errors=exc.errors, status=422)
+    await content.store_for(ctx.app).reload()
+    return redirect(f"/knowledge/{name}?done=rolled_back")
