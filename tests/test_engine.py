@@ -239,7 +239,7 @@ async def test_typed_commands_and_menu_words_skip_the_nlu_and_the_language_vote(
     try:
         await app.engine.handle(Event(channel="test", user_id="wati", text="/start"))
         _, _, values, _ = await _state(app, "wati")
-        assert "_lang_msgs" not in values, "a command is not a vote on the language"
+        assert "_lang_told" not in values, "a command is not a vote on the language"
         await app.engine.handle(Event(channel="test", user_id="wati", text="menu"))
         await app.engine.handle(Event(channel="test", user_id="wati", text="berapa biaya konsultasi?"))
         async with app.db.transaction() as s:

@@ -46,6 +46,16 @@ class HandoffHooks:
 
         await needs.offer_other_needs(turn, intent)
 
+    def begin(self, turn: Turn) -> None:
+        from bot.dialogue import context
+
+        context.begin(turn)
+
+    def end(self, turn: Turn) -> None:
+        from bot.dialogue import context
+
+        context.end(turn)
+
 
 def dialogue_hooks() -> HandoffHooks:
     return HandoffHooks()

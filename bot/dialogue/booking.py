@@ -30,6 +30,7 @@ from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.slots import days_with_slots, free_times, nearest_times
 from bot.domain.when import When, in_period, parse_when
 from bot.domain.zones import DEFAULT_ZONE
+from bot.dialogue import context
 from bot.dialogue.consultation import request_button
 from bot.dialogue.notices import calendar_reply
 from bot.engine.actions import END, WAIT, Turn, action
@@ -144,6 +145,13 @@ async def start(turn: Turn) -> Any:
         city = _entity_value(turn, "city")
         found = svc.match_center(centers, str(city)) if city else None
         found = found or _center_in_text(centers, text)
+        if found is None and context.points_back(text):
+            # "mau booking konsul di situ bisa?": the center just shown
+            shown = context.recall(turn, "center")
+            found = next((c for c in centers if c.code == shown), None)
+            if found is None and shown:
+                v["center"] = shown  # not bookable: said below, with a consultation request
+                return await start(turn)
         if found is not None:
             v["center"] = found.code
         elif city:

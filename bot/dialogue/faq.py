@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.dialogue import needs
+from bot.dialogue import context, needs
 from bot.domain.areas import problem_area
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
@@ -123,6 +123,12 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
         reply = kb.sources(topic or None, aspect or None, turn.lang)
     else:
         found = kb.answer(text, turn.lang, remembered_topic=topic or None)
+        if topic and _elliptical(kb, text, found, topic, aspect):
+            # "klo gk ada jaminan bisa ga" after KUR, "hrs punya nib dulu ga" after halal: the
+            # question is about the topic being discussed, read with its name added
+            again = kb.answer(f"{text} {kb.kb.topics[topic].names[0]}", turn.lang, remembered_topic=topic)
+            if again is not None and again.topic == topic and not again.unanswered:
+                found = again
         if found is None or (not overview and found.aspect == "overview"):
             return False
         topic_area = getattr(kb.kb.topics.get(found.topic or ""), "service_area", None)
@@ -141,6 +147,27 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
     return True
 
 
+FOLLOW_UP_MAX_WORDS = 7
+
+
+def _elliptical(kb: KnowledgeBase, text: str, found: Any, topic: str, aspect: str) -> bool:
+    """A short message that is not plainly about a new topic: nothing matched on its own, or
+    the topic it matched is one the last answer itself named (the halal steps say "urus NIB
+    dulu"; "hrs punya nib dulu ga" asks about that step of halal, not about NIB in general)."""
+    if topic not in kb.kb.topics or len(text.split()) > FOLLOW_UP_MAX_WORDS:
+        return False
+    if found is None or found.topic is None or found.unanswered:
+        return True
+    if found.topic == topic:
+        return False
+    other = kb.kb.topics.get(found.topic)
+    entry = kb.kb.topics[topic].entries.get(aspect or "overview")
+    if other is None or entry is None:
+        return False
+    said = f"{entry.id} {entry.en}".lower()
+    return any(name.lower() in said for name in other.names)
+
+
 @action("faq.answer")
 async def answer(turn: Turn) -> Next:
     intent = turn.params.get("intent") or ((turn.parse or {}).get("intent") or {}).get("name") or ""
@@ -155,9 +182,20 @@ async def answer(turn: Turn) -> Next:
     if entry is None:
         log.warning("no FAQ answer for %r", intent)
         return await fallback(turn)
-    turn.values.pop(KB_LAST, None)
+    await _remember_topic(turn)
     turn.say(Reply(text=entry.text(turn.lang), buttons=_buttons(turn, entry.follow_up)))
     return None
+
+
+async def _remember_topic(turn: Turn) -> None:
+    """A general answer about a topic the knowledge base knows ("min mau tanya soal KUR dong")
+    still sets the topic, so the follow-up ("bunganya brp persen") is read against it."""
+    turn.values.pop(KB_LAST, None)
+    text = (turn.event.text or "").strip()
+    kb = await _knowledge(turn) if text else None
+    found = kb.match(text) if kb is not None else None
+    if found is not None and found.topic is not None:
+        turn.values[KB_LAST] = f"{found.topic.name}/overview"
 
 
 def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> list[Button]:
@@ -180,6 +218,9 @@ async def fallback(turn: Turn) -> Next:
         turn.fell_back = False
         topic = str(turn.values.get(KB_LAST) or "").partition("/")[0]
         await needs.offer_other_needs(turn, f"faq/{topic}" if topic else None)
+        return None
+    if await _book_there(turn):
+        turn.fell_back = False
         return None
     if await _clear_part(turn) or needs.problem_reply(turn):
         turn.fell_back = False
@@ -213,6 +254,19 @@ async def fallback(turn: Turn) -> Next:
     if _HAS_LETTER.search(text):
         _record_unanswered(turn, text, ranking, top)
     return None
+
+
+async def _book_there(turn: Turn) -> bool:
+    """"can I book a consultation there?" right after a center was shown: book at that center,
+    though the wording alone was not clear enough to start the booking."""
+    text = turn.event.text or ""
+    shown = context.recall(turn, "center")
+    ranking = (turn.parse or {}).get("intent_ranking") or []
+    leaning = any(r.get("name") == "book_consultation" for r in ranking[:3])
+    if not (shown and leaning and context.points_back(text)):
+        return False
+    await turn.app.engine.start_flow(turn, "book_consultation", prefill={"center": shown})
+    return True
 
 
 def _names_a_place(turn: Turn) -> bool:

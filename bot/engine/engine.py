@@ -18,6 +18,8 @@ import asyncio
 import logging
 import re
 import weakref
+import zlib
+from dataclasses import replace
 from time import perf_counter
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
@@ -27,11 +29,12 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.answers import free_text_kind
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
 from bot.engine.intake import Intake
-from bot.nlu.language import detect_language, language_request
+from bot.nlu.language import confident_language, detect_language, language_request
 from bot.observability import metrics
 from bot.observability.logging import set_event
 from bot.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -82,6 +85,12 @@ class TurnHooks(Protocol):
         """Free text started the flow of `intent`: the dialogue may add to the replies
         (the other needs of a long message)."""
 
+    def begin(self, turn: Turn) -> None:
+        """Before the message is read (the conversation's context may have gone stale)."""
+
+    def end(self, turn: Turn) -> None:
+        """After the replies are made (the dialogue remembers what the turn was about)."""
+
 
 class NoHooks:
     async def prefetch(self, session: AsyncSession, accounts: list[tuple[str, str]], user_ids: list[int]) -> None:
@@ -94,6 +103,12 @@ class NoHooks:
         return False
 
     async def after_understood(self, turn: Turn, intent: str) -> None:
+        return None
+
+    def begin(self, turn: Turn) -> None:
+        return None
+
+    def end(self, turn: Turn) -> None:
         return None
 
 
@@ -296,20 +311,29 @@ class Engine:
         }
         if too_long:
             turn.say(turn.t("Your message is very long, so I read only the first part of it."))
+        self.hooks.begin(turn)
         await self._dispatch(turn)
+        self.hooks.end(turn)
+        _no_repeat(turn)
         conv.values = turn.values
         for observer in self._observers:
             observer(turn)
         return inbound_log, turn.replies
 
     def _settle_language(self, user: User, conv: Conversation, text: str | None) -> str:
+        """The first message that tells decides the language; after that only a message plainly
+        in the other language changes it (`confident_language`: names, places, phone numbers
+        and booking references never do), and an explicit choice locks it."""
         if not user.language_locked and text:
-            votes = int((conv.values or {}).get("_lang_msgs", 0))
-            if user.language is None or votes < 3:
+            if not (conv.values or {}).get("_lang_told"):
                 detected = detect_language(text)
                 if detected:
                     user.language = detected
-                conv.values = {**(conv.values or {}), "_lang_msgs": votes + 1}
+                    conv.values = {**(conv.values or {}), "_lang_told": True}
+            else:
+                plain = confident_language(text)
+                if plain is not None:
+                    user.language = plain
         if user.language is None:
             user.language = self.app.settings.default_language
         return user.language
@@ -351,9 +375,46 @@ class Engine:
         if flow is not None and conv.step is not None:
             idx = flow.index_of(conv.step) if not conv.step.isdigit() else int(conv.step)
             if idx is not None and idx < len(flow.steps):
+                if text and await self._aside(turn, flow, idx, text):
+                    return
                 await step_runner.resume(self, turn, flow, idx)
                 return
         await self.understand(turn)
+
+    async def _aside(self, turn: Turn, flow: Any, idx: int, text: str) -> bool:
+        """What is said beside the pending question, in any flow: leaving ("ga jadi deh",
+        "never mind") ends the flow with nothing recorded, and a question asked while a step
+        picks from options ("eh btw bayar ga ya?" at the booking's day) is answered before the
+        step asks again. Free-text questions keep their own reading (`steps._not_an_answer`),
+        a yes/no question reads "ga jadi" as its no, and a step that takes any words (a
+        complaint, the question for a consultant) takes a question as its answer."""
+        if flow.flow == "main_menu":
+            return False
+        step = flow.steps[idx]
+        ask = step.ask
+        if ask is not None and (ask.type == "yes_no" or (ask.type == "text" and ask.digress)):
+            return False
+        if step.kind == "action" and step.id in YES_NO_STEPS:
+            return False
+        kind = free_text_kind(text)
+        if kind == "escape":
+            turn.say(turn.t("Alright, we stop here. Nothing was recorded."))
+            await self.start_flow(turn, "main_menu", step="menu")
+            return True
+        if kind != "question" or step.kind != "action":
+            return False
+        intent = (turn.parse or {}).get("intent") or {}
+        if not str(intent.get("name") or "").startswith("faq/") or intent.get("confidence", 0.0) < self.app.nlu_threshold:
+            return False
+        before = (turn.conversation.flow, turn.conversation.step)
+        await step_runner.run_action_detached(self, turn, "faq.answer")
+        if (turn.conversation.flow, turn.conversation.step) == before:
+            said = len(turn.replies)
+            await step_runner.run_from(self, turn, flow, idx)  # the pending question again
+            if len(turn.replies) > said and turn.replies[said].text:
+                first = turn.replies[said]
+                turn.replies[said] = replace(first, text=turn.t("Back to where we were: {question}", question=first.text))
+        return True
 
     async def understand(self, turn: Turn) -> None:
         """Free input with no step waiting for it: start what the user asks for."""
@@ -475,6 +536,45 @@ class Engine:
             await step_runner.run_action_detached(self, turn, parsed.action)
             return True
         return False
+
+
+REPEAT_MIN_CHARS = 100
+YES_NO_STEPS = frozenset({"confirm", "consent"})
+"""Action steps that ask a yes/no question: there "ga jadi" is their no, which they answer themselves."""
+
+
+def _no_repeat(turn: Turn) -> None:
+    """No reply goes out word for word as in the previous turn: it is replaced by a question
+    about which part is wanted, keeping its buttons (the consultant, the booking), so the
+    user moves on instead of reading the same paragraph again. The previous turn's replies
+    are remembered by checksum (`_last_out`), across processes like the rest of the state."""
+    last = set(turn.values.get("_last_out") or [])
+    sums: list[int] = []
+    conv = turn.conversation
+    if turn.fell_back:
+        return  # "I can read text, locations and buttons" twice for two emoji-only messages is the clear answer
+    if conv.step is not None and conv.flow not in (None, "main_menu"):
+        # a flow's question asked again after an answer it could not use is the way forward
+        turn.values.pop("_last_out", None)
+        return
+    for i, reply in enumerate(turn.replies):
+        text = reply.text or ""
+        if len(text) < REPEAT_MIN_CHARS or reply.options:
+            continue  # a short prompt asked again ("Which day?") or a menu shown again is no answer repeated
+        crc = zlib.crc32(text.encode())
+        if crc in last:
+            notes = [
+                turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
+                       "or where to go? A consultant can also go through it with you."),
+                turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
+                       "choose a button below, or type “menu”."),
+            ]  # the previous turn held at most one of them
+            note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
+            turn.replies[i] = replace(reply, text=note)
+            crc = zlib.crc32(note.encode())
+        sums.append(crc)
+    if turn.replies:
+        turn.values["_last_out"] = sums
 
 
 def _reply_kind(reply: Reply) -> str:

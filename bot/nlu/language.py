@@ -20,15 +20,17 @@ ID_WORDS = frozenset(
     dong deh sih kak min gan bang pak bu bapak ibu mas mbak saya aku sy gw gue kami kita apa
     gimana gmn bagaimana dimana dmn berapa brp kapan siapa kenapa mengapa yg yang dan atau di ke
     dari untuk utk dengan dgn udah sudah belum blm baik oke sip siap mantap selamat tinggal dadah
-    daftar jadwal alamat buka tutup konsultasi pinjaman modal izin usaha""".split()
+    daftar jadwal alamat buka tutup konsultasi pinjaman modal izin usaha cek mohon ada adakah nya
+    ini itu aja jadi kalau kalo klo trus terus""".split()
 )
 EN_WORDS = frozenset(
     """hello hi hey good morning afternoon evening thanks thank you thx ty please yes yeah yep no
     nope not i me my we our you your what where when how who why which is are am do does can
     could would will want need the a an to of for with and or bye goodbye see later ok okay
-    sure fine great help book booking center centre consultation loan permit business""".split()
+    sure fine great help book booking center centre consultation loan permit business there in at on
+    this that it from near nearest centers centres these those here""".split()
 )
-NEUTRAL = frozenset({"ok", "oke", "okay", "p", "plut", "umkm", "nib", "kur", "halal", "haki", "menu"})
+NEUTRAL = frozenset({"ok", "oke", "okay", "p", "plut", "umkm", "nib", "kur", "halal", "haki", "menu", "booking", "book", "status"})
 
 
 @lru_cache(maxsize=1)
@@ -54,6 +56,11 @@ def detect_language(text: str | None) -> str | None:
     if not words:
         return None
     idn, en = _vote(words)
+    # Function words outvote lingua, which reads place names ("Jayapura") as Indonesian.
+    if idn >= 2 and en == 0:
+        return "id"
+    if en >= 2 and idn == 0:
+        return "en"
     if len(words) <= 3:
         if idn > en:
             return "id"
@@ -71,9 +78,39 @@ def detect_language(text: str | None) -> str | None:
     return "id" if best.language == Language.INDONESIAN else "en"
 
 
+_CODE = re.compile(r"\S*\d\S*")  # booking references, phone numbers, dates: no language in them
+
+
+def confident_language(text: str | None) -> str | None:
+    """The language of a message only when it is plainly one: at least three words besides
+    codes and numbers, with the other language's function words absent, or a long message
+    lingua is sure about. A name ("John Hartono"), a business name, a place, a phone number or
+    a booking reference says nothing, so an answer to a typed question never flips the reply
+    language."""
+    if not text:
+        return None
+    words = [w.lower() for w in _WORD.findall(_CODE.sub(" ", text[:1000]))]
+    words = [w for w in words if len(w) > 1 or w in ("i", "a")]
+    if len(words) < 3:
+        return None
+    idn, en = _vote(words)
+    if idn >= 2 and en == 0:
+        return "id"
+    if en >= 2 and idn == 0:
+        return "en"
+    if len(words) >= 5 and abs(idn - en) >= 1:
+        best = _detector().compute_language_confidence_values(" ".join(words))[0]
+        lang = "id" if best.language == Language.INDONESIAN else "en"
+        if best.value >= 0.9 and (idn > en) == (lang == "id"):
+            return lang
+    return None
+
+
 # Explicit requests to switch ("ganti bahasa", "English please", "pakai bahasa indonesia").
-_TO_EN = re.compile(r"\b(english( please| pls| plz)?|in english|speak english|bahasa inggris|pakai inggris|pake inggris)\b", re.I)
-_TO_ID = re.compile(r"\b(bahasa indonesia|in indonesian|indonesian( please| pls)?|pakai indonesia|pake indonesia|bhs indonesia)\b", re.I)
+_TO_EN = re.compile(r"\b(english( please| pls| plz)?|in english|speak english|(bahasa|bhs|bhsa) (ke )?inggris|pakai inggris|pake inggris)\b", re.I)
+_TO_ID = re.compile(
+    r"\b(in indonesian|indonesian( please| pls)?|in bahasa( indonesia)?|(bahasa|bhs|bhsa) (ke )?indo(nesia)?|"
+    r"(pakai|pake|pk|ganti|ubah) (ke )?indo(nesia)?)\b", re.I)
 _ASK = re.compile(r"\b(ganti bahasa|ubah bahasa|change (the )?language|switch language|language|bahasa)\b", re.I)
 
 

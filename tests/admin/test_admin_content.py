@@ -248,7 +248,8 @@ def test_edit_an_faq_answer_publish_and_roll_back(client: TestClient, backend: s
     assert new_answer in replies[0]["text"]
     assert "Pesan sekarang juga" in [b["title"] for b in replies[0]["buttons"]]  # the follow-up button as edited
     assert client.post("/admin/faq/cost/rollback", data={"csrf": csrf}).status_code == 303
-    assert new_answer not in _ask(client, COST_QUESTION) and "gratis" in _ask(client, COST_QUESTION)
+    rolled_back = _ask(client, COST_QUESTION)  # asked once: the same question twice in a row gets "which part?"
+    assert new_answer not in rolled_back and "gratis" in rolled_back
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
