@@ -188,3 +188,57 @@ def test_a_web_user_is_answered_live_from_the_admin_inbox(browser, server, world
     admin.screenshot(path=str(ARTIFACTS / "webchat-admin-inbox.png"), full_page=True)
     chat.context.close()
     admin.context.close()
+
+
+# WCAG 2.1 contrast: every visible text in the widget against the background it is drawn on
+# (the first opaque background among its ancestors, crossing the shadow root). AA asks 4.5:1
+# for body text and 3:1 for large text (24 px, or 18.66 px bold).
+_CONTRAST = """
+() => {
+  const root = document.querySelector('#plut-frontdesk').shadowRoot;
+  const rgb = s => { const m = s.match(/rgba?\\(([^)]+)\\)/); if (!m) return null;
+    const p = m[1].split(',').map(Number); return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1}; };
+  const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b); };
+  const parent = el => el.parentElement || (el.getRootNode() instanceof ShadowRoot ? el.getRootNode().host : null);
+  const background = el => { for (let e = el; e; e = parent(e)) { const c = rgb(getComputedStyle(e).backgroundColor);
+    if (c && c.a >= 0.99) return c; } return {r: 255, g: 255, b: 255, a: 1}; };
+  const worst = [];
+  for (const el of root.querySelectorAll('*')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const input = el.matches('input, textarea') && (el.value || el.placeholder);
+    if (!own && !input) continue;
+    const box = el.getBoundingClientRect(); if (!box.width || !box.height) continue;
+    const st = getComputedStyle(el); if (st.visibility === 'hidden' || Number(st.opacity) === 0) continue;
+    const fg = rgb(input && !el.value ? st.getPropertyValue('color') : st.color), bg = background(el);
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) worst.push([el.tagName + '.' + el.className, (el.textContent || el.placeholder).trim().slice(0, 40),
+                                  Math.round(ratio * 100) / 100, need]);
+  }
+  return worst;
+}
+"""
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_text_contrast_and_keyboard_order_meet_wcag_aa(browser, server, world, viewport) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+
+    pg = _page(browser, server, viewport, locale="en-US", geolocation={"latitude": -0.95, "longitude": 100.35},
+               permissions=["geolocation"])
+    pg.goto("/")
+    expect(pg.locator(".bot .row button").last).to_be_visible()
+    pg.get_by_role("button", name="Share my location").click()  # cards, links and map buttons on screen too
+    expect(pg.locator(".card h3").first).to_be_visible()
+    assert pg.evaluate(_CONTRAST) == []
+    # keyboard order: the message box, then the location control, then Send
+    pg.get_by_label("Your message").focus()
+    order = []
+    for _ in range(2):
+        pg.keyboard.press("Tab")
+        order.append(pg.evaluate("(() => { const a = document.querySelector('#plut-frontdesk').shadowRoot.activeElement;"
+                                 " return a && (a.getAttribute('aria-label') || a.textContent.trim()); })()"))
+    assert order == ["Share my location", "Send"], order
