@@ -254,6 +254,8 @@ def translate(update: Any) -> Event | common.Media | WhatsAppStatusUpdate | None
     """A typed pywa update → an `Event`, a `Media`, a status, or None (ignored)."""
     from pywa_async import types
 
+    if not isinstance(update.id, str) or not update.id:
+        return None  # no id to record it by or to recognise a retry with: acknowledged and ignored
     if isinstance(update, types.MessageStatus):
         error = getattr(update, "error", None)
         return WhatsAppStatusUpdate(

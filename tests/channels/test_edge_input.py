@@ -98,6 +98,26 @@ async def test_signed_malformed_whatsapp_bodies_are_400_not_500(harness: Harness
     assert r.status_code == 400
 
 
+async def test_a_signed_whatsapp_status_or_message_without_an_id_is_acknowledged_and_ignored(harness: Harness) -> None:
+    # Found by the fuzz test: `"id": null` on a delivery status reached the database and answered
+    # 503, which Meta would retry for days. Nothing to record it by: 200, and nothing stored.
+    from bot.storage.models import WhatsAppStatus
+
+    contact = {"wa_id": "6281277000005", "user_id": "ID.6281277000005"}
+    value = {"messaging_product": "whatsapp", "metadata": {"display_phone_number": "6281100000000", "phone_number_id": WA_PHONE},
+             "contacts": [contact]}
+    status = {"id": None, "status": "delivered", "timestamp": "1795000050", "recipient_id": "6281277000005",
+              "recipient_user_id": "ID.6281277000005"}
+    message = {"from": "6281277000005", "id": None, "timestamp": "1795000050", "type": "text", "text": {"body": "halo"}}
+    for kind, item in (("statuses", status), ("messages", message)):
+        body = {"object": "whatsapp_business_account",
+                "entry": [{"id": "1", "changes": [{"field": "messages", "value": {**value, kind: [item]}}]}]}
+        r = await harness.whatsapp(json.dumps(body).encode())
+        assert r.status_code == 200, (kind, r.status_code, r.text)
+    assert await _count(harness, WhatsAppStatus) == 0
+    assert await _count(harness, InboundMessage) == 0
+
+
 async def test_a_telegram_update_nested_1000_levels_is_400(harness: Harness) -> None:
     update = fakes.tg_message(5501, text="halo")
     body = json.dumps(update).encode()[:-1] + b', "x": ' + b"[" * 1000 + b"]" * 1000 + b"}"
