@@ -36,10 +36,10 @@ def test_edit_a_knowledge_entry_on_a_phone_publish_and_roll_back(page) -> None: 
 
     chat = page.context.new_page()
     chat.goto("/")
-    expect(chat.locator("#log .bot").first).to_be_visible()
-    chat.fill("#t", QUESTION)
-    chat.press("#t", "Enter")
-    expect(chat.locator("#log")).to_contain_text("kata versi uji peramban", timeout=2000)
+    expect(chat.locator(".log .bot").first).to_be_visible()
+    chat.fill("#fd-text", QUESTION)
+    chat.press("#fd-text", "Enter")
+    expect(chat.locator(".log")).to_contain_text("kata versi uji peramban", timeout=2000)
     assert time.monotonic() - published_at < 5
 
     page.fill("#test-form input[name=test]", QUESTION)
@@ -50,7 +50,7 @@ def test_edit_a_knowledge_entry_on_a_phone_publish_and_roll_back(page) -> None: 
 
     page.click("#rollback")
     expect(page.locator("#message")).to_be_visible()
-    chat.fill("#t", QUESTION)
-    chat.press("#t", "Enter")
-    expect(chat.locator("#log .bot").last).to_contain_text(OLD, timeout=2000)
-    expect(chat.locator("#log .bot").last).not_to_contain_text("kata versi uji peramban")
+    chat.fill("#fd-text", QUESTION)
+    chat.press("#fd-text", "Enter")
+    expect(chat.locator(".log .bot").last).to_contain_text(OLD, timeout=2000)
+    expect(chat.locator(".log .bot").last).not_to_contain_text("kata versi uji peramban")
