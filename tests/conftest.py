@@ -19,12 +19,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import FrontDesk
 from bot.config import load_settings
 from bot.storage.db import upgrade_schema
+
+# Property tests explore new examples on every run on a developer's machine; under CI=true the
+# same examples every time (Hypothesis's derandomize), so a run passes or fails on the code,
+# not on the draw. `HYPOTHESIS_PROFILE=dev` explores under CI too.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("dev")
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FROZEN_NOW = "2026-11-23T09:00:00+07:00"  # a Monday morning in WIB
