@@ -438,6 +438,12 @@ class Engine:
                 await self.start_flow(turn, target.flow)
                 await self.hooks.after_understood(turn, intent)
                 return
+        if event.text and free_text_kind(event.text) == "escape":
+            # "ga jadi deh" after an answer, with no question pending and nothing else understood
+            # ("batalkan booking PLUT-…" is): the user lets it go. Not a follow-up of the last topic.
+            turn.say(turn.t("Alright, we stop here. Nothing was recorded."))
+            await self.start_flow(turn, "main_menu", step="menu")
+            return
         await self.fallback(turn)
 
     async def fallback(self, turn: Turn) -> None:
