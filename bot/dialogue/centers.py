@@ -128,14 +128,14 @@ def venue(rec: Center) -> Reply:
     return Reply(venue=Venue(rec.latitude, rec.longitude, rec.name, rec.address or rec.regency or rec.province, rec.maps_url))
 
 
-def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate, bookable: frozenset[str]) -> list[Reply]:
+def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate, bookable: frozenset[str], *, first: int = 1) -> list[Reply]:
     if not found.results:
         return [Reply(text=t("No PLUT centers are recorded yet. Please try again later."))]
     note = unknown_note([rec for rec, _ in found.results], t)
     out = [Reply(text=header + ("\n" + note if note else ""))]
     if found.outside:
         out.append(Reply(text=t("Your location seems to be outside Indonesia or at sea. These are still the nearest PLUT centers, with the honest straight-line distance.")))
-    out += [center_card(rec, km, i, now, lang, t, bookable=rec.code in bookable) for i, (rec, km) in enumerate(found.results, 1)]
+    out += [center_card(rec, km, i, now, lang, t, bookable=rec.code in bookable) for i, (rec, km) in enumerate(found.results, first)]
     out.append(venue(found.results[0][0]))
     return out
 
@@ -212,7 +212,7 @@ async def _answer_point(turn: Turn, lat: float, lon: float, *, skip: int = 0) ->
     if skip and not found.results:
         turn.say(turn.t("Those are all the PLUT centers recorded so far."))
     else:
-        for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable):
+        for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable, first=skip + 1):
             turn.say(r)
     context.remember(turn, place={"lat": lat, "lon": lon, "has_center": True, "shown": skip + len(found.results)},
                      last="centers")
@@ -237,7 +237,7 @@ async def _answer_place(turn: Turn, place: Place, *, skip: int = 0) -> None:
     if skip and not found.results:
         turn.say(turn.t("Those are all the PLUT centers recorded so far."))
         return
-    for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable):
+    for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable, first=skip + 1):
         turn.say(r)
     if not skip and not here and found.results and found.results[0][1] >= FAR_KM:
         turn.say(from_afar(found.results[0][0], turn.t))
@@ -439,6 +439,7 @@ async def details(turn: Turn) -> Next:
             return END
         for r in details_replies(rec, turn.now, turn.lang, turn.t, bookable=rec.code in await bookable_codes(turn.session)):
             turn.say(r)
+        context.remember(turn, center=rec.code, last="hours")
         return END
     gaz = _gazetteer(turn)
     for text in (turn.values.get("place"), turn.values.get("_start_payload"), _entity_city(turn), turn.event.text):
@@ -455,6 +456,7 @@ async def details(turn: Turn) -> Next:
         if len(here) == 1:
             for r in details_replies(here[0], turn.now, turn.lang, turn.t, bookable=here[0].code in await bookable_codes(turn.session)):
                 turn.say(r)
+            context.remember(turn, center=here[0].code, last="hours")
             return END
         if len(here) > 1:
             turn.say(Reply(text=turn.t("Which center do you mean?"), options=[Button(c.name, RunAction("centers.details", {"center": c.code}).pack()) for c in here[:10]], options_title=turn.t("Choose")))

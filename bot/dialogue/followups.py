@@ -147,7 +147,7 @@ async def follow_up(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or not _short(text) or text.startswith("/"):
         return False
-    for handler in (_consultant, _day_hours, _where_to_go, _nearest, _next_nearest):
+    for handler in (_consultant, _day_hours, _where_to_go, _nearest, _next_nearest, _new_place):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
@@ -186,7 +186,8 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
     rec, km, label = best
     bookable = rec.code in await bookable_codes(turn.session)
     lines = [turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
-                    place=label, center=rec.name, km=km_text(km, turn.lang))]
+                    place=label, center=rec.name, km=km_text(km, turn.lang)) if km >= 1 else
+             turn.t("The nearest PLUT center to {place} is {center}, less than 1 km away.", place=label, center=rec.name)]
     if rec.address:
         lines.append(turn.t("Address: {address}", address=rec.address))
     lines.append(turn.t("Directions: {url}", url=rec.maps_url))
@@ -239,6 +240,26 @@ async def _where_to_go(turn: Turn, text: str, *, loose: bool = False) -> bool:
         buttons=from_afar(rec, turn.t).buttons,
     ))
     context.remember(turn, center=rec.code, last="centers")
+    return True
+
+
+_LOCATIVE = re.compile(r"\b(?:di|dr|dari|in|at|from|near|dkt|deket|dekat)\b", re.I)
+_PLACE_INTENTS = frozenset({"find_center", "share_location", "center_details"})
+
+
+async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """"eh salah, sy di maros" after a place: the new place replaces the old one and is answered,
+    though the sentence alone was not clear enough to start the search."""
+    if not context.recall(turn, "place") or not _LOCATIVE.search(text):
+        return False
+    intent = (turn.parse or {}).get("intent") or {}
+    confident = float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold
+    if confident and intent.get("name") not in _PLACE_INTENTS:
+        return False
+    res = _gazetteer(turn).resolve(text)
+    if res.status != "match" or res.place is None:
+        return False
+    await _answer_place(turn, res.place)
     return True
 
 
