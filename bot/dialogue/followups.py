@@ -20,6 +20,7 @@ reply would go out again, the part the message names is answered instead.
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -163,10 +164,39 @@ async def specific_part(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or turn.params.get(_ANSWERED):
         return False  # the follow-up itself is what would be repeated: the engine's question follows
-    for handler in (_consultant, _day_hours, _where_to_go, _nearest):
+    for handler in (_consultant, _day_hours, _where_to_go, _nearest, _topic_part):
         if await handler(turn, text, loose=True):
             return True
     return False
+
+
+_CLAUSES = re.compile(r"[,.;?!]|\b(?:terus|trus|trs|lalu|kalo|kalau|klo|and|then|but|tapi|tp)\b", re.I)
+
+
+async def _topic_part(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """The part of the remembered knowledge topic the message names ("dokumennya apa aja",
+    "biayanya?"), read with the topic's name added, when that answer is not the one just sent."""
+    from bot.dialogue import faq
+
+    topic = str(turn.values.get(faq.KB_LAST) or "").partition("/")[0]
+    kb = await faq._knowledge(turn) if topic else None
+    if kb is None or topic not in kb.kb.topics:
+        return False
+    name = kb.kb.topics[topic].names[0]
+    sent = set(turn.values.get("_last_out") or [])
+    # the part is often one clause of the message ("KUR itu apa sih, syaratnya?"): the last first
+    clauses = [c.strip() for c in _CLAUSES.split(text) if c and c.strip()]
+    for clause in [*reversed(clauses), text] if len(clauses) > 1 else [text]:
+        found = kb.answer(f"{clause} {name}", turn.lang, remembered_topic=topic)
+        if (found is not None and not found.unanswered and found.topic == topic and found.aspect != "overview"
+                and zlib.crc32(found.text.encode()) not in sent):
+            break
+    else:
+        return False
+    buttons = [Button(title=f.title, payload=p) for f in found.follow_ups if (p := faq.resolve_payload(turn.app, f.payload))]
+    turn.say(Reply(text=found.text, buttons=buttons))
+    turn.values[faq.KB_LAST] = f"{topic}/{found.aspect}"
+    return True
 
 
 # --- the place the user is in -------------------------------------------------------------------
