@@ -67,6 +67,7 @@ _OTHERS = re.compile(
     r"\b(?:(?:yg|yang)\s+lain(?:nya)?|plut\s+lain(?:nya)?|lainnya|selain\s+(?:itu|ini)|"
     r"any\s+others?|other\s+(?:ones?|centers?|centres?|options?)|another\s+(?:one|center|centre)|"
     r"next\s+(?:one|nearest)|others)\b", re.I)
+_NOT_CENTERS = re.compile(r"\b(?:layanan|service|bidang|program|pelatihan|training|topik|topic|syarat|biaya)\w*", re.I)
 _WHERE_TO = re.compile(
     r"\b(?:(?:ha?rus|hrs|musti|mesti|kudu|bisa|bs)\s+(?:ke\s*)?(?:mana|mna|mn|kmn|kemana)|"
     r"ke\s*(?:mana|mna)\s+(?:dong|donk|ya|yah)|kmn\s+(?:dong|donk|ya|yah)|kemana\s+(?:dong|donk|ya|yah)|"
@@ -79,8 +80,11 @@ _CONSULTANT = re.compile(
     r"who\s+is\s+(?:the|my)\s+consultant|consultant'?s\s+name|name\s+of\s+(?:the|my)\s+consultant)\b", re.I)
 _OPEN = re.compile(
     r"\b(?:buka|bukak|bka|bk|open|opens|opened|closed|close|tutup|ttp|libur|operasional|beroperasi|masuk|"
-    r"ngantor|jam|hours|konsul\w*|layani|melayani)\b", re.I)
-_BOOKING = re.compile(r"\b(?:book\w*|pesan|daftar|jadwalin|reservasi)\b", re.I)
+    r"ngantor|jam\s+(?:berapa|brp|bukanya|kerja|operasional|layanan)|hours|layani|melayani)\b", re.I)
+_BOOKING = re.compile(r"\b(?:book\w*|pesan|daftar|jadwalin|reservasi|mau\s+konsul\w*|ingin\s+konsul\w*)\b|"
+                      r"\b(?:jam|pukul|at)\s*\d|\d\s*(?:am|pm)\b", re.I)
+"""A booking asked for ("mau konsultasi pemasaran di PLUT Maros besok jam 10"), not the hours."""
+_BOOKING_INTENTS = frozenset({"book_consultation", "reschedule_booking", "cancel_booking", "check_booking"})
 _HOLIDAY = re.compile(
     r"\b(?:hari\s+libur|hr\s+libur|tanggal\s+merah|tgl\s+merah|libur\s+nasional|libur\s+lebaran|"
     r"(?:public|national|bank)\s+holidays?|holidays?|lebaran|natal|tahun\s+baru|tanggalan\s+abang|dinten\s+libur)\b", re.I)
@@ -230,7 +234,7 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
 async def _next_nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
     place = context.recall(turn, "place")
     last = context.recall(turn, "last")
-    if not place or last != "centers" or not _OTHERS.search(text) or len(text.split()) > 6:
+    if not place or last != "centers" or not _OTHERS.search(text) or len(text.split()) > 6 or _NOT_CENTERS.search(text):
         return False
     skip = int(place.get("shown") or NEAREST_K)
     if place.get("code"):
@@ -374,7 +378,9 @@ async def _consultant(turn: Turn, text: str, *, loose: bool = False) -> bool:
 
 
 async def _day_hours(turn: Turn, text: str, *, loose: bool = False) -> bool:
-    if _BOOKING.search(text):
+    intent = (turn.parse or {}).get("intent") or {}
+    if (_BOOKING.search(text) or days_asked(text, turn.now.date()).empty
+            or (intent.get("name") in _BOOKING_INTENTS and float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold)):
         return False
     center = await _center_meant(turn, text)
     if center is None:

@@ -66,3 +66,19 @@ async def test_the_place_shared_is_remembered_for_the_nearest_and_the_next(front
     others = texts(await say(frontdesk, "p1", text="ada yg lain?"))
     assert "PLUT terdekat berikutnya dari lokasi Bapak/Ibu" in others
     assert "1. PLUT-KUMKM Kabupaten Buleleng" not in others
+
+
+def test_the_days_a_message_asks_about() -> None:
+    from datetime import date
+
+    from bot.dialogue.followups import days_asked
+
+    tue = date(2026, 11, 24)
+    assert days_asked("sabtu min buka ga?", tue).weekdays == (5,)  # "min" is the admin, not Sunday
+    assert days_asked("dinten setu bukak mboten?", tue).weekdays == (5,)
+    assert days_asked("is it open on Saturday?", tue).weekdays == (5,)
+    assert days_asked("kalo weekend?", tue).weekdays == (5, 6)
+    assert days_asked("hari libur buka?", tue).holiday
+    assert days_asked("besok buka ga", tue).dates == (date(2026, 11, 25),)
+    assert days_asked("minggu depan buka ga", tue).empty  # next week, not Sunday
+    assert days_asked("biayanya brp", tue).empty
