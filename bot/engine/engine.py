@@ -355,8 +355,8 @@ class Engine:
             # a flow's question asked again after an answer it could not use is the way forward,
             # unless the whole reply is the previous turn's again
             turn.values.pop("_last_out", None)
-            if turn.replies and _whole(turn.replies) == last_whole:
-                i = max(i for i, r in enumerate(turn.replies) if r.text or i == 0)
+            if turn.replies and _whole(turn.replies) == last_whole and any(r.text for r in turn.replies):
+                i = max(i for i, r in enumerate(turn.replies) if r.text)
                 hint = turn.t("If it is easier: type “menu” to start again, or “konsultan” to talk with a consultant.")
                 turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip())
             if turn.replies:
