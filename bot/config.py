@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.zones import DEFAULT_ZONE
@@ -93,7 +93,9 @@ class Settings(BaseSettings):
     # dozen buttons in ten to twenty seconds. 20 a minute with 12 at once lets both through
     # untouched, and holds a flood of 1,000 messages to the first 12 and one every 3 s.
     inbound_rate: float = Field(default=20.0, ge=0, le=600, alias="INBOUND_RATE_PER_MINUTE")
-    """Messages a minute one account may keep sending; 0 turns the limit off."""
+    """Messages a minute one account may keep sending; 0 turns the limit off. Off by default
+    under FRONTDESK_NOW: a frozen clock lets no time pass between messages, so a scripted
+    conversation (tests, demos) would read as a flood; give the variable to have it anyway."""
     inbound_burst: int = Field(default=12, ge=1, le=1000, alias="INBOUND_BURST")
     """Messages one account may send at once before the rate applies."""
 
@@ -133,6 +135,12 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v or None
+
+    @model_validator(mode="after")
+    def _no_flood_limit_on_a_frozen_clock(self) -> Settings:
+        if self.now is not None and "inbound_rate" not in self.model_fields_set:
+            self.inbound_rate = 0.0
+        return self
 
     @property
     def telegram_configured(self) -> bool:

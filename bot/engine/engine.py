@@ -40,7 +40,7 @@ from bot.engine.intake import Intake
 from bot.i18n import _
 from bot.nlu.language import confident_language, detect_language, language_request
 from bot.observability import metrics
-from bot.observability.logging import set_event
+from bot.observability.logging import masked, set_event
 from bot.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
@@ -273,7 +273,7 @@ class Engine:
             elif verdict.notice and nth == verdict.passed + 1:
                 fate.append(NOTICE)
                 log.info("flood limit: %s user %s writes faster than %g messages a minute (%d at once); "
-                         "one notice, and what comes faster is dropped unread", e.channel, e.user_id,
+                         "one notice, and what comes faster is dropped unread", e.channel, masked(e.user_id),
                          self.flood.per_minute, self.flood.burst)
             else:
                 fate.append(DROP)
