@@ -83,9 +83,9 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http, \
                 aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), timeout=timeout) as probe:
             await fake.wait_ready(probe)
-            for _ in range(600):
+            for _ in range(3000):  # ready: flows and NLU loaded (minutes on a busy machine the first time)
                 try:
-                    async with http.get(base + "/healthz") as r:
+                    async with http.get(base + "/readyz") as r:
                         if r.status == 200:
                             break
                 except (aiohttp.ClientError, OSError):
@@ -94,6 +94,14 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
                     log.seek(0)
                     raise SystemExit("frontdesk run did not start:\n" + log.read().decode(errors="replace")[-4000:])
                 await asyncio.sleep(0.1)
+            else:
+                raise SystemExit("frontdesk run was not ready after 300 s")
+            # Warm-up, not counted: every other user's first message (connections, statements, NLU caches).
+            body = [json.dumps(fakes.tg_message(20_000_000 + u, text="/start", update_id=9_000_000 + u)).encode()
+                    for u in range(args.others)]
+            await asyncio.gather(*(http.post(base + "/telegram/webhook", data=b, headers=HEADERS) for b in body))
+            await asyncio.sleep(5)
+            await fake.new_calls(probe)
             return await _timeline(args, http, base, probe, fake, server, conn)
     finally:
         await conn.close()
@@ -134,11 +142,9 @@ async def _timeline(args: argparse.Namespace, http: aiohttp.ClientSession, base:
     async def other(u: int) -> None:
         uid = 20_000_000 + u
         await asyncio.sleep(rng.uniform(0, 10))
-        n = 0
         while time.monotonic() < end_at:
-            t0 = await post(uid, "/start" if n == 0 else rng.choice(OTHER_TEXTS))
+            t0 = await post(uid, rng.choice(OTHER_TEXTS))
             posts.append((str(uid), t0))
-            n += 1
             await asyncio.sleep(rng.uniform(8, 12))
 
     async def flood() -> None:
@@ -152,6 +158,16 @@ async def _timeline(args: argparse.Namespace, http: aiohttp.ClientSession, base:
             flood_posts.append(time.monotonic())
             tasks.append(asyncio.create_task(post(FLOODER, f"halo min tolong dibalas {i}")))
         await asyncio.gather(*tasks)
+        flood_posts.append(time.monotonic())  # the last: every flood POST answered
+
+    left_seen: list[tuple[float, int]] = []  # (when, the flooder's rows still to send)
+
+    async def watch_backlog() -> None:
+        await asyncio.sleep(max(0.0, flood_at - time.monotonic()))
+        while True:
+            left_seen.append((time.monotonic(), await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE recipient = $1 AND status IN ('pending', 'sending')", str(FLOODER))))
+            await asyncio.sleep(0.5)
 
     async def read_calls() -> None:
         while True:
@@ -161,23 +177,20 @@ async def _timeline(args: argparse.Namespace, http: aiohttp.ClientSession, base:
             await asyncio.sleep(0.5)
 
     reader = asyncio.create_task(read_calls())
+    watcher = asyncio.create_task(watch_backlog())
     cpu0 = _cpu_seconds(server.pid)
     await asyncio.gather(flood(), *(other(u) for u in range(args.others)))
     await asyncio.sleep(15)  # the others' last answers
     server_cpu = _cpu_seconds(server.pid) - cpu0
 
-    # The flooder's backlog: its rows still to send in the outbox.
-    drained_at = None
-    left_seen: list[tuple[float, int]] = []
-    while time.monotonic() < flood_at + args.drain:
-        left = await conn.fetchval("SELECT count(*) FROM outbox WHERE recipient = $1 AND status IN ('pending', 'sending')",
-                                   str(FLOODER))
-        left_seen.append((time.monotonic(), left))
-        if left == 0:
-            drained_at = time.monotonic()
-            break
+    # The flooder's backlog: gone at the first look, after its last POST was answered, that finds no row to send.
+    while time.monotonic() < flood_at + args.drain and not (left_seen and left_seen[-1][1] == 0):
         await asyncio.sleep(1.0)
+    watcher.cancel()
     reader.cancel()
+    flood_done = flood_posts[-1] if flood_posts else flood_at
+    drained_at = next((t for t, left in left_seen if t > flood_done and left == 0), None)
+    last_to_flooder = max((at for who, at in calls if who == str(FLOODER)), default=None)
 
     # Each other message's first reply: the first send to its user at or after its POST.
     by_user: dict[str, list[float]] = {}
@@ -222,7 +235,7 @@ async def _timeline(args: argparse.Namespace, http: aiohttp.ClientSession, base:
     return {
         "others": args.others, "other_messages": len(posts), "other_unanswered": unanswered, "errors": errors[:5],
         "error_count": len(errors), "flood": args.flood, "flood_seconds": args.flood_seconds,
-        "flood_post_seconds": round(flood_posts[-1] - flood_posts[0], 2) if flood_posts else None,
+        "flood_posts_answered_s": round(flood_posts[-1] - flood_at, 2) if flood_posts else None,
         "first_reply_ms": {name: {"n": len(v), "p50": round(statistics.median(v), 1) if v else None,
                                   "p99": round(_pct(v, 99), 1) if v else None}
                            for name, v in (("before", before), ("during", during), ("after", after))},
@@ -230,6 +243,7 @@ async def _timeline(args: argparse.Namespace, http: aiohttp.ClientSession, base:
         "flood_messages_read": flood_user["read"], "flood_notice_rows_in_log": flood_user["cut"],
         "flooder_outbox_rows": sent["rows"], "flooder_notices": sent["notices"], "flooder_sent_by_end": sent["sent"],
         "flooder_backlog_gone_s": round(drained_at - flood_at, 1) if drained_at else None,
+        "flooder_last_reply_s": round(last_to_flooder - flood_at, 1) if last_to_flooder else None,
         "flooder_backlog_left": backlog, "server_cpu_s": round(server_cpu, 1),
     }
 

@@ -229,3 +229,18 @@ def test_the_defaults_and_a_frozen_clock() -> None:
     given = load_settings(DATABASE_URL="sqlite+aiosqlite:///x.db", FRONTDESK_NOW="2026-11-23T09:00:00+07:00", **LIMITED)
     assert given.inbound_rate == 20
 
+
+
+async def test_a_flood_of_stickers_gets_one_notice_too(app: FrontDesk) -> None:
+    from bot.channels.common import handle_media
+    from bot.engine.events import Media
+    from bot.storage.models import OutboxMessage
+
+    for i in range(40):
+        await handle_media(app, Media(channel="telegram", user_id="stickers", message_id=f"s{i}", kind="unsupported", ref=None))
+    async with app.db.transaction() as s:
+        bodies = [str(p) for p in (await s.execute(
+            select(OutboxMessage.payload).where(OutboxMessage.recipient == "stickers"))).scalars()]
+    assert sum(NOTICE_ID in b for b in bodies) == 1
+    assert sum("Saya bisa membaca teks" in b for b in bodies) == app.settings.inbound_burst
+    assert len(bodies) == app.settings.inbound_burst + 1

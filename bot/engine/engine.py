@@ -279,6 +279,16 @@ class Engine:
                 fate.append(DROP)
         return fate
 
+    async def admit_one(self, session: AsyncSession, channel: str, user_id: str) -> str:
+        """The flood limit's word on one message that is answered outside a turn (a sticker,
+        a photo we cannot read: `bot/channels/common.py:handle_media`): TURN, NOTICE or DROP."""
+        if self.flood is None:
+            return TURN
+        fate = (await self._admit(session, [Event(channel=channel, user_id=user_id)], [True], self.app.clock.now()))[0]
+        if fate != TURN:
+            metrics.throttled(channel, notice=fate == NOTICE)
+        return fate
+
     def _flood_notice(self, user: User, conv: Conversation, event: Event, now: datetime) -> tuple[dict[str, Any], list[Reply]]:
         """The one answer to a flood: slow down, in the user's language. The message itself is
         not read (no NLU, no step) and the conversation stays where it was; the log keeps that
