@@ -96,11 +96,20 @@ async def _run(args: argparse.Namespace, db: BenchDatabase) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             else:
                 raise SystemExit("frontdesk run was not ready after 300 s")
-            # Warm-up, not counted: every other user's first message (connections, statements, NLU caches).
-            body = [json.dumps(fakes.tg_message(20_000_000 + u, text="/start", update_id=9_000_000 + u)).encode()
-                    for u in range(args.others)]
-            await asyncio.gather(*(http.post(base + "/telegram/webhook", data=b, headers=HEADERS) for b in body))
-            await asyncio.sleep(5)
+            # Warm-up, not counted: every other user's first message and each of the texts once (connections,
+            # statements, the knowledge base, which is loaded on its first question), until all are answered.
+            warm = [(20_000_000 + u, "/start") for u in range(args.others)]
+            warm += [(30_000_000 + i, text) for i, text in enumerate(OTHER_TEXTS)]
+            for i, (uid, text) in enumerate(warm):
+                body = json.dumps(fakes.tg_message(uid, text=text, update_id=9_000_000 + i)).encode()
+                async with http.post(base + "/telegram/webhook", data=body, headers=HEADERS) as r:
+                    await r.read()
+            answered: set[str] = set()
+            deadline = time.monotonic() + 300
+            while len(answered) < len(warm) and time.monotonic() < deadline:
+                answered |= {who for _, who, _ in await fake.new_calls(probe)}
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(3)
             await fake.new_calls(probe)
             return await _timeline(args, http, base, probe, fake, server, conn)
     finally:
@@ -228,10 +237,10 @@ async def _timeline(args: argparse.Namespace, http: aiohttp.ClientSession, base:
         "count(*) FILTER (WHERE status = 'sent') AS sent FROM outbox WHERE recipient = $1", str(FLOODER))
     backlog = None
     if drained_at is None and len(left_seen) > 1:
-        (t_a, n_a), (t_b, n_b) = left_seen[0], left_seen[-1]
+        (t_a, n_a), (t_b, n_b) = max(left_seen, key=lambda x: x[1]), left_seen[-1]  # from the peak to the end
         rate = (n_a - n_b) / (t_b - t_a) if t_b > t_a else 0.0
         backlog = {"left": n_b, "after_s": round(t_b - flood_at, 1),
-                   "rate_per_s": round(rate, 2), "eta_min": round(n_b / rate / 60, 1) if rate > 0 else None}
+                   "rate_per_s": round(rate, 2), "gone_after_min": round((t_b - flood_at + n_b / rate) / 60, 1) if rate > 0 else None}
     return {
         "others": args.others, "other_messages": len(posts), "other_unanswered": unanswered, "errors": errors[:5],
         "error_count": len(errors), "flood": args.flood, "flood_seconds": args.flood_seconds,
@@ -254,7 +263,7 @@ def main() -> None:
     parser.add_argument("--flood", type=int, default=1000, help="messages the flooder sends")
     parser.add_argument("--flood-seconds", type=float, default=5.0)
     parser.add_argument("--others", type=int, default=50)
-    parser.add_argument("--before", type=float, default=20.0, help="seconds of normal chat before the flood")
+    parser.add_argument("--before", type=float, default=30.0, help="seconds of normal chat before the flood")
     parser.add_argument("--after", type=float, default=40.0, help="seconds of normal chat after the flood")
     parser.add_argument("--code", help="run the server from this checkout (e.g. one without the flood limit)")
     parser.add_argument("--drain", type=float, default=120.0, help="seconds from the flood's start to wait for its backlog")
