@@ -38,7 +38,8 @@ from bot.nlu.train import train_in_child
 log = logging.getLogger(__name__)
 
 NO_TOPIC = "_none"
-NAMES_PER_PHRASING = 3
+ASPECT_TEXTS = 400
+"""Questions the aspect model learns per aspect: every aspect weighs the same."""
 TOPIC_MIN = 0.45
 """Below this the topic is not named clearly enough to answer on it."""
 ASPECT_MIN = 0.40
@@ -73,31 +74,61 @@ def asks_for_source(text: str) -> bool:
     return bool(_SOURCE_WORDS.search(normalise(text)))
 
 
-def training_data(kb: Knowledge) -> tuple[list[str], list[str], list[str]]:
-    """(texts, topic labels, aspect labels) generated from the content, deterministic."""
+def topic_training(kb: Knowledge) -> tuple[list[str], list[str]]:
+    """(texts, topic labels): every aspect phrasing once per topic with one of its names, the
+    entries' examples, and the `no_topic` phrases labelled `_none`. Deterministic."""
     texts: list[str] = []
-    topics: list[str] = []
-    aspects: list[str] = []
-    phrasings = [(a, p) for a, ps in sorted(kb.aspect_phrases.items()) for p in ps]
+    labels: list[str] = []
+    phrasings = _phrasings(kb)
     for topic in sorted(kb.topics.values(), key=lambda t: t.name):
-        # every phrasing once per topic with one of its names: each aspect weighs the same in every topic
-        for aspect, phrase in phrasings:
-            # NAMES_PER_PHRASING names, chosen by (topic, phrasing) only: adding a phrasing reshuffles nothing
-            start = zlib.crc32(f"{topic.name}|{phrase}".encode())
-            for k in range(min(NAMES_PER_PHRASING, len(topic.names))):
-                texts.append(phrase.replace("{t}", topic.names[(start + k) % len(topic.names)]))
-                topics.append(topic.name)
-                aspects.append(aspect)
+        for _aspect, phrase in phrasings:
+            # the name is chosen by (topic, phrasing) only: adding a phrasing reshuffles nothing
+            name = topic.names[zlib.crc32(f"{topic.name}|{phrase}".encode()) % len(topic.names)]
+            texts.append(phrase.replace("{t}", name))
+            labels.append(topic.name)
         for entry in topic.entries.values():
-            for ex in entry.examples:
-                texts.append(ex)
-                topics.append(topic.name)
-                aspects.append(entry.aspect)
-    for phrase in kb.no_topic:
-        texts.append(phrase)
-        topics.append(NO_TOPIC)
-        aspects.append("")
-    return texts, topics, aspects
+            texts.extend(entry.examples)
+            labels.extend([topic.name] * len(entry.examples))
+    texts.extend(kb.no_topic)
+    labels.extend([NO_TOPIC] * len(kb.no_topic))
+    return texts, labels
+
+
+def aspect_training(kb: Knowledge) -> tuple[list[str], list[str]]:
+    """(texts, aspect labels), the same number for every aspect (ASPECT_TEXTS): the entries'
+    examples, then the aspect's phrasings in turn, each with a name of any topic. The overview
+    has the most phrasings and examples; learned as they come it would take every question
+    whose question word it has not seen ("... gmn", "... bisa ga"). Deterministic."""
+    pool = sorted({n for t in kb.topics.values() for n in t.names})
+    by_aspect: dict[str, list[str]] = {}
+    for aspect, phrase in _phrasings(kb):
+        by_aspect.setdefault(aspect, []).append(phrase)
+    examples: dict[str, list[str]] = {}
+    for topic in sorted(kb.topics.values(), key=lambda t: t.name):
+        for entry in topic.entries.values():
+            examples.setdefault(entry.aspect, []).extend(entry.examples)
+    texts: list[str] = []
+    labels: list[str] = []
+    for aspect in sorted(set(by_aspect) | set(examples)):
+        own = examples.get(aspect, [])
+        phrases = by_aspect.get(aspect, [])
+        generated = []
+        for i in range(max(0, ASPECT_TEXTS - len(own)) if phrases and pool else 0):
+            phrase = phrases[i % len(phrases)]
+            name = pool[zlib.crc32(f"{phrase}|{i // len(phrases)}".encode()) % len(pool)]
+            generated.append(phrase.replace("{t}", name))
+        texts.extend(own + generated)
+        labels.extend([aspect] * (len(own) + len(generated)))
+    return texts, labels
+
+
+def training_texts(kb: Knowledge) -> set[str]:
+    """Every question either model learns from (the held-out sets must hold none of them)."""
+    return set(topic_training(kb)[0]) | set(aspect_training(kb)[0])
+
+
+def _phrasings(kb: Knowledge) -> list[tuple[str, str]]:
+    return [(a, p) for a, ps in sorted(kb.aspect_phrases.items()) for p in ps]
 
 
 @dataclass
@@ -127,14 +158,13 @@ class Retriever:
         self.names = {t.name: _words_pattern(t.names, suffixes=False) for t in kb.topics.values()}
 
     def _models(self) -> tuple[CompactModel, CompactModel]:
-        texts, topics, aspects = training_data(self.kb)
-        digest = hashlib.sha256(json.dumps([CLF_VERSION, texts, topics, aspects]).encode()).hexdigest()[:24]
+        topic_data, aspect_data = topic_training(self.kb), aspect_training(self.kb)
+        digest = hashlib.sha256(json.dumps([CLF_VERSION, topic_data, aspect_data]).encode()).hexdigest()[:24]
         cached = self._cached(digest)
         if cached is not None:
             return cached
-        topic_model = train_in_child(texts, topics)
-        keep = [i for i, a in enumerate(aspects) if a]
-        aspect_model = train_in_child([texts[i] for i in keep], [aspects[i] for i in keep])
+        topic_model = train_in_child(*topic_data)
+        aspect_model = train_in_child(*aspect_data)
         self._store(digest, (topic_model, aspect_model))
         return topic_model, aspect_model
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from bot.knowledge import KnowledgeBase, asks_for_source
 from bot.cli.knowledge import app
-from bot.knowledge.retrieve import training_data
+from bot.knowledge.retrieve import training_texts
 from bot.nlu.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def test_heldout_has_300_questions_none_of_them_trained_on(kb: KnowledgeBase) ->
     fresh = yaml.safe_load(HELDOUT.with_name("heldout_fresh.yml").read_text(encoding="utf-8"))
     fresh += yaml.safe_load(HELDOUT.with_name("heldout_new.yml").read_text(encoding="utf-8"))
     fresh += yaml.safe_load(HELDOUT.with_name("heldout_new2.yml").read_text(encoding="utf-8"))
-    trained = {normalise(t) for t in training_data(kb.kb)[0]}
+    trained = {normalise(t) for t in training_texts(kb.kb)}
     copied = [it["q"] for it in items + fresh if normalise(it["q"]) in trained]
     assert copied == []
     for it in items + fresh:
