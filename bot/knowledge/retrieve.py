@@ -63,6 +63,13 @@ RELATED_MIN = 0.30
 NAME_BONUS = 0.30
 """Added to a topic's probability when the message names it (one of its `names`, whole words)."""
 
+PARTICLES = frozenset({
+    "dong", "sih", "ya", "yah", "yaa", "deh", "nih", "tuh", "kok", "lho", "loh", "kah", "toh", "kak", "ka", "min", "gan",
+    "sis", "bang", "mas", "mbak", "pak", "bu", "om", "please", "pls", "plz",
+})
+"""Words that colour a question and ask nothing ("… dong", "… sih", "… ya", "min …"): the aspect
+model neither learns nor reads them, so a polite ending does not pull a question to the overview."""
+
 _SOURCE_WORDS = re.compile(
     r"\b(sumber\w*|source\w*|referensi\w*|rujukan\w*|dasar hukum\w*|reference\w*|citation\w*|"
     r"dari mana (info|data|angka)\w*|where (did|do) (you|u) (get|find)|says who)\b"
@@ -72,6 +79,11 @@ _SOURCE_WORDS = re.compile(
 def asks_for_source(text: str) -> bool:
     """"sumbernya apa?", "what's the source?", "referensinya mana", "dasar hukumnya apa"."""
     return bool(_SOURCE_WORDS.search(normalise(text)))
+
+
+def plain(normalised: str) -> str:
+    """A normalised message without its particles (PARTICLES): what the aspect model reads."""
+    return " ".join(w for w in normalised.split() if w not in PARTICLES)
 
 
 def topic_training(kb: Knowledge) -> tuple[list[str], list[str]]:
@@ -117,7 +129,7 @@ def aspect_training(kb: Knowledge) -> tuple[list[str], list[str]]:
             phrase = phrases[i % len(phrases)]
             name = pool[zlib.crc32(f"{phrase}|{i // len(phrases)}".encode()) % len(pool)]
             generated.append(phrase.replace("{t}", name))
-        texts.extend(own + generated)
+        texts.extend(plain(normalise(t)) for t in own + generated)
         labels.extend([aspect] * (len(own) + len(generated)))
     return texts, labels
 
@@ -156,6 +168,7 @@ class Retriever:
         self.topic_model, self.aspect_model = self._models()
         self.cues = {aspect: _words_pattern(words, suffixes=True) for aspect, words in kb.aspect_cues.items() if words}
         self.names = {t.name: _words_pattern(t.names, suffixes=False) for t in kb.topics.values()}
+        self.elsewhere = _words_pattern(kb.elsewhere, suffixes=False) if kb.elsewhere else None
 
     def _models(self) -> tuple[CompactModel, CompactModel]:
         topic_data, aspect_data = topic_training(self.kb), aspect_training(self.kb)
@@ -202,7 +215,7 @@ class Retriever:
 
     def aspect_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
         """Aspects by probability, plus CUE_BONUS for each aspect one of whose cue words the message holds."""
-        rank = self.aspect_model.rank(text, top=16)
+        rank = self.aspect_model.rank(plain(norm), top=16)
         cued = {a for a, pattern in self.cues.items() if pattern.search(norm)}
         if not cued:
             return rank
@@ -212,6 +225,9 @@ class Retriever:
 
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
         norm = normalise(text)
+        if self.elsewhere is not None and self.elsewhere.search(norm):
+            # "jam buka plut", "sabtu buka ga?": the center's hours, which the FAQ and find-a-center answer
+            return Match("unknown", None, None, None, 0.0, 0.0)
         trank = self.topic_rank(text, norm)
         arank = self.aspect_rank(text, norm)
         tname, tconf = trank[0] if trank else (NO_TOPIC, 0.0)
