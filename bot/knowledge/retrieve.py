@@ -168,7 +168,7 @@ class Retriever:
         self.topic_model, self.aspect_model = self._models()
         self.cues = {aspect: _words_pattern(words, suffixes=True) for aspect, words in kb.aspect_cues.items() if words}
         self.names = {t.name: _words_pattern(t.names, suffixes=False) for t in kb.topics.values()}
-        self.elsewhere = _words_pattern(kb.elsewhere, suffixes=False) if kb.elsewhere else None
+        self.elsewhere = _phrases_pattern(kb.elsewhere) if kb.elsewhere else None
 
     def _models(self) -> tuple[CompactModel, CompactModel]:
         topic_data, aspect_data = topic_training(self.kb), aspect_training(self.kb)
@@ -265,6 +265,21 @@ def _words_pattern(words: list[str], *, suffixes: bool) -> re.Pattern[str]:
     forms = sorted({normalise(w) for w in words if normalise(w)}, key=len, reverse=True)
     tail = r"\w*" if suffixes else ""
     return re.compile(r"\b(?:" + "|".join(re.escape(f) for f in forms) + r")" + tail + r"\b")
+
+
+ELSEWHERE_GAP = 2
+"""Filler words (ELSEWHERE_FILLERS) allowed between the words of an `elsewhere:` phrase: "sabtu buka"
+finds "sabtu plut buka", "jam buka" finds "jam berapa plut buka"; "buka usaha, jam kerja" is no hours question."""
+ELSEWHERE_FILLERS = ("plut", "kumkm", "sentra", "kantor", "layanan", "di", "hari", "ini", "besok", "berapa", "kalian",
+                     "kamu", "you", "the", "on")
+
+
+def _phrases_pattern(phrases: list[str]) -> re.Pattern[str]:
+    """Any of `phrases` (normalised) as whole words, with up to ELSEWHERE_GAP filler words between two of its words."""
+    fillers = "|".join(ELSEWHERE_FILLERS)
+    gap = rf"(?:\s+(?:{fillers})){{0,{ELSEWHERE_GAP}}}\s+"
+    forms = sorted({normalise(p) for p in phrases if normalise(p)}, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(gap.join(re.escape(w) for w in f.split()) for f in forms) + r")\b")
 
 
 def default_cache_dir() -> Path | None:
