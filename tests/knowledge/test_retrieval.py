@@ -233,3 +233,15 @@ def test_training_stays_small_enough_to_train_in_seconds() -> None:
 
     kb = load(ROOT / "knowledge")
     assert len(topic_training(kb)[0]) + len(aspect_training(kb)[0]) < 16000
+
+
+def test_a_named_topic_wins(kb: KnowledgeBase) -> None:
+    # named, beside e-Katalog's "jual ke pemerintah"
+    m = kb.match("plut itu lembaga pemerintah bukan?")
+    assert m is not None and m.topic is not None and m.topic.name == "plut"
+
+
+@pytest.mark.parametrize(("text", "topic"), [("minimarkets near me", "partnership"), ("kurnya", "kur")])
+def test_a_name_is_found_with_a_plural_or_nya(kb: KnowledgeBase, text: str, topic: str) -> None:
+    assert kb.retriever is not None
+    assert kb.retriever.names[topic].search(normalise(text))
