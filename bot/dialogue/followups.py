@@ -57,6 +57,8 @@ from bot.services.consultation import bookable_codes
 
 MAX_WORDS = 12
 """A follow-up is short; a longer message says enough to be read on its own."""
+FOLLOWS_HOURS_WORDS = 7
+"""Right after hours were shown, a day named in a message this short asks about that day ("kalau hari sabtu gimana ya min?")."""
 
 # --- what a message points at ------------------------------------------------------------------
 
@@ -391,7 +393,7 @@ async def _day_hours(turn: Turn, text: str, *, loose: bool = False) -> bool:
     if days.empty:
         return False
     asked_hours = bool(_OPEN.search(text)) or days.holiday
-    follows_hours = context.recall(turn, "last") == "hours" and len(text.split()) <= 5
+    follows_hours = context.recall(turn, "last") == "hours" and len(text.split()) <= FOLLOWS_HOURS_WORDS
     if not (asked_hours or follows_hours or loose):
         return False
     lines = await hours_lines(turn, center, days, today)
