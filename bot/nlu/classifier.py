@@ -22,7 +22,7 @@ from bot.nlu.normalise import normalise
 # needs it: the bot serves a `CompactModel` (numpy arrays and dicts) and trains in a short-lived
 # child process (`bot.nlu.train`), so the long-running process never imports sklearn.
 
-VERSION = "clf-6"  # regional words in the normaliser
+VERSION = "clf-7"  # normaliser: booking references, ho oh/inggih, wassalam
 """Part of the cache key: bump when features or model change."""
 
 

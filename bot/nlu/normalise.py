@@ -88,6 +88,10 @@ ABBREVIATIONS: dict[str, str] = {
     "mboten": "tidak", "mboten2": "tidak", "ora": "tidak", "nggak2": "tidak", "teu": "tidak", "henteu": "tidak",
     "kaga": "tidak", "kage": "tidak",
     "nggih": "ya", "njih": "ya", "enggih": "ya", "muhun": "ya", "heeh": "ya",
+    "inggih": "ya", "injih": "ya", "enjih": "ya", "hooh": "ya",
+    # the Muslim closing in its spellings, one word apart from the opening "assalamualaikum"
+    "wassalamualaikum": "wassalam", "wasalamualaikum": "wassalam", "wassalamu'alaikum": "wassalam",
+    "wasalamu'alaikum": "wassalam", "wasalam": "wassalam", "wslm": "wassalam",
     "dinten": "hari", "dino": "hari", "poe": "hari", "bukak": "buka", "bikak": "buka",
     "kulo": "saya", "kula": "saya", "abdi": "saya", "ane": "saya",
     "panjenengan": "kamu", "sampeyan": "kamu", "ente": "kamu",
@@ -106,6 +110,12 @@ ABBREVIATIONS: dict[str, str] = {
 # laughter and keyboard mash fold to one word ("wkwkwk", "hahaha", "hehehe", "xixixi")
 _LAUGH = re.compile(r"^(?:w?(?:kw)+k?|(?:ha){2,}h?|(?:he){2,}h?|(?:hi){2,}h?|(?:xi){2,}|a?(?:ha)+ha|lol+|lmao)$")
 
+# a booking reference (PLUT- and 4–8 letters/digits, as `regex: booking_ref` in nlu/entities.yml) is
+# random characters to the classifier; one placeholder word lets every reference count the same
+_BOOKING_REF = re.compile(r"\bplut-[a-z0-9]{4,8}\b")
+# Javanese "ho'oh" / "ho oh" = yes
+_HO_OH = re.compile(r"\bho'? ?oh\b")
+
 _STRETCH = re.compile(r"(\w)\1{2,}")
 _REDUP = re.compile(r"\b([a-z]{3,})2(an|nya)?\b")
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -119,6 +129,8 @@ def _fold(text: str) -> str:
 def normalise(text: str) -> str:
     """The classifier's view of a message: canonical words separated by single spaces."""
     text = _fold(text)
+    text = _BOOKING_REF.sub("kodebooking", text)
+    text = _HO_OH.sub("ya", text)
     text = _STRETCH.sub(r"\1\1", text)
     text = _REDUP.sub(lambda m: f"{m.group(1)} {m.group(1)}{m.group(2) or ''}", text)
     words = []

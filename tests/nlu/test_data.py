@@ -57,3 +57,13 @@ def test_normaliser_reads_chat_indonesian() -> None:
     assert normalise("sy udh daftar tp blm dpt jadwal") == "saya sudah daftar tapi belum dapat jadwal"
     assert normalise("jualan kecil2an") == "jualan kecil kecilan"
     assert normalise("halooooo") == "haloo"
+
+
+def test_normaliser_folds_references_and_regional_yes_and_the_closing_salam() -> None:
+    # every booking reference is one word to the classifier, not random letters
+    assert normalise("nomor referensi PLUT-6GW2QK") == normalise("nomor referensi PLUT-A1B2") == \
+        "nomor referensi kodebooking"
+    assert normalise("ho oh kak") == normalise("hooh kak") == normalise("enjih kak") == "ya kak"
+    assert normalise("inggih") == "ya"
+    assert normalise("Wassalamu'alaikum wr wb") == normalise("wasalamualaikum wr wb") == "wassalam wr wb"
+    assert normalise("assalamualaikum") == "assalamualaikum"
