@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from bot.nlu.data import load_test_examples, load_training_data
@@ -97,7 +98,8 @@ def test_fast_scoring_matches_sklearn() -> None:
 
     data = load_training_data(ROOT / "nlu")
     clf = IntentClassifier().fit([e.text for e in data.examples], [e.intent for e in data.examples])
-    texts = [e.text for e in HELDOUT] + ["a", "ok", "p", "  spasi   ganda  ", "kecil2an", "NIB-nya?", "😀 halo"]
+    texts = [e.text for e in HELDOUT] + ["a", "ok", "p", "  spasi   ganda  ", "kecil2an", "NIB-nya?", "😀 halo",
+                                          "ada ada ada plut", "nib nib nib buat usaha", "halo halo min"]
     fast = [clf.compact.rank(t, top=1)[0] for t in texts]
     slow = clf.rank_many(texts)
     assert [f[0] for f in fast] == [s[0] for s in slow]
@@ -107,6 +109,23 @@ def test_fast_scoring_matches_sklearn() -> None:
         n = normalise(t)
         assert clf.compact._word_grams(n) == clf.word.build_analyzer()(n)
         assert clf.compact._char_grams(n) == clf.char.build_analyzer()(n)
+
+
+def test_an_ngram_repeated_in_a_message_counts_once() -> None:
+    """Binary tf: "nib nib nib buat usaha" is scored as "nib buat usaha" (apart from the n-grams that
+    only the repetition makes), in the served model and in sklearn's path alike."""
+    from bot.nlu.classifier import ClassifierParams, IntentClassifier
+
+    data = load_training_data(ROOT / "nlu")
+    texts, intents = [e.text for e in data.examples], [e.intent for e in data.examples]
+    clf = IntentClassifier().fit(texts, intents)
+    once, thrice = normalise("nib buat usaha"), normalise("nib nib nib buat usaha")
+    assert "nib nib" not in clf.compact.word_index  # so the only difference is the count
+    assert np.allclose(clf.compact.scores(once), clf.compact.scores(thrice))
+    counted = IntentClassifier(ClassifierParams(binary=False)).fit(texts, intents)
+    assert not np.allclose(counted.compact.scores(once), counted.compact.scores(thrice))
+    slow = counted.rank_many(["nib nib nib buat usaha"])[0]
+    assert counted.compact.rank("nib nib nib buat usaha", top=1)[0][0] == slow[0]
 
 
 def test_served_model_is_trained_in_a_child_and_needs_no_sklearn(nlu: EmbeddedNLU, tmp_path) -> None:  # type: ignore[no-untyped-def]
