@@ -185,7 +185,7 @@ async def test_erasure_after_yes_erases_every_personal_field_and_keeps_the_count
     done = await p.say(press="Ya, hapus data saya")
     said = _text(done)
     assert "Data Bapak/Ibu sudah dihapus" in said and upcoming in said and past not in said.split("dibatalkan:")[-1]
-    assert "2 booking, 1 permintaan konsultasi, 1 percakapan dengan konsultan" in said
+    assert "booking 2, permintaan konsultasi 1, percakapan dengan konsultan 1" in said
 
     # No table holds the name, the business, the phone, the question or the relayed words any more.
     everything = await _everything(fd)
@@ -291,7 +291,7 @@ async def test_erasure_of_a_user_with_nothing_stored_in_english(fd: FrontDesk) -
     assert [b.title for r in ask for b in r.buttons] == ["Yes, delete my data", "No, cancel"]
     done = _text(await p.say("yes"))
     assert "Your data has been deleted" in done and "Cancelled upcoming bookings" not in done
-    assert "0 bookings, 0 consultation requests, 0 chats with consultants, 2 messages" in done  # the question and its answer
+    assert "bookings 0, consultation requests 0, chats with consultants 0, messages 2" in done  # the question and its answer
     async with fd.db.transaction() as s:
         users = (await s.execute(select(User.external_id).order_by(User.id))).scalars().all()
         assert users[:2] == ["web-visitor-1", "web-visitor-2"] and len(users) == 3 and users[2].startswith("erased:")

@@ -158,8 +158,8 @@ async def erase(turn: Turn) -> Any:
         lines.append(turn.t("Cancelled upcoming bookings: {refs}. The consultants have been told, without your name.",
                             refs=", ".join(e.ref for e in done.cancelled)))
     if done.bookings_kept or done.consultations or done.handoffs or done.messages:
-        lines.append(turn.t("Kept only as anonymous counts, with nothing that points to you: {bookings} bookings, "
-                            "{requests} consultation requests, {chats} chats with consultants, {messages} messages.",
+        lines.append(turn.t("Kept only as anonymous counts, with nothing that points to you: bookings {bookings}, "
+                            "consultation requests {requests}, chats with consultants {chats}, messages {messages}.",
                             bookings=done.bookings_kept, requests=done.consultations, chats=done.handoffs,
                             messages=done.messages))
     else:

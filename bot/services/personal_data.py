@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain import booking as rules
@@ -314,7 +314,7 @@ async def _redact_notices(
     handoffs that went (or go) to someone else; returns how many rows changed."""
     if not personal or not (refs or keys):
         return 0
-    about = [OutboxMessage.ref.in_(refs)] if refs else []
+    about: list[ColumnElement[bool]] = [OutboxMessage.ref.in_(refs)] if refs else []
     about += [OutboxMessage.idempotency_key.startswith(k, autoescape=True) for k in keys]
     rows = (await session.execute(select(OutboxMessage).where(
         or_(*about), ~((OutboxMessage.channel == account[0]) & (OutboxMessage.recipient == account[1])),
