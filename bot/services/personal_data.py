@@ -39,6 +39,7 @@ from bot.storage.models import (
     Conversation,
     HandoffMessage,
     HandoffRequest,
+    InboundRate,
     MessageLog,
     OutboxMessage,
     SlotHold,
@@ -227,6 +228,8 @@ async def erase_personal_data(
                  for b in own if b.status in ACTIVE_STATUSES and b.starts_at > now]
 
     await session.execute(delete(SlotHold).where(SlotHold.user_id == user_id))
+    # how fast the account has been writing: rebuilt from the next message on
+    await session.execute(delete(InboundRate).where(InboundRate.channel == account[0], InboundRate.external_id == account[1]))
     unanswered = await session.execute(delete(UnansweredMessage).where(UnansweredMessage.user_id == user_id))
     if account[0] == "whatsapp":  # the statuses name the number a message went to
         await session.execute(update(WhatsAppStatus).where(WhatsAppStatus.recipient == account[1]).values(recipient=None))
