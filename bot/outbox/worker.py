@@ -4,7 +4,20 @@ A claimed row is marked `sending` with a short lease that the running worker ren
 it holds the row; a worker that dies mid-send leaves it to be claimed again when the lease
 runs out (seconds, not a minute). An outcome that cannot be recorded (the database is down)
 is kept and recorded when the database returns, before this worker claims again, so a
-message that went out is not sent a second time. Messages to one recipient go out in order."""
+message that went out is not sent a second time. Messages to one recipient go out in order.
+
+A lease counts only time in which its holder could reach the database. A lease that ran out
+during an outage says nothing about its holder: it may be alive, with an outcome to write
+as soon as the database is back. No worker can see another's connection, so each judges by
+its own: it takes over a lapsed lease only once it has itself reached the database without
+a break for a whole lease (`Worker.may_take_over`). A worker that lived through the outage,
+or has just started, waits that long after the database returns; meanwhile a holder that
+lived through the same outage has renewed its leases (every third of a lease) and written
+its outcomes (before its next claim, within a poll). This holds whether the database
+restarted or the network was cut, and costs nothing in the claim: until then the worker
+claims with a statement that takes only `pending` rows. A holder cut off while the others
+still reach the database cannot be told from a dead one; its sends in flight may go out
+twice, as after `kill -9`."""
 
 from __future__ import annotations
 
@@ -12,12 +25,14 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, literal, or_, select, update
 
 from bot.observability import metrics
 from bot.observability.logging import masked
@@ -95,6 +110,32 @@ class Worker:
         self._writing = asyncio.Lock()
         """Held while outcomes are written and while claiming: a claim never overtakes a write."""
         self._renewed_at = time.monotonic()
+        self._reached_since: float | None = None
+        """Since when (monotonic) this worker has reached the database without a break; None
+        after a failed statement and before the first one (see `may_take_over`)."""
+        self._reached_at = 0.0
+
+    @asynccontextmanager
+    async def _database(self) -> AsyncIterator[Any]:
+        """A connection for one statement (`single_statement`) that also keeps track of
+        this worker's contact with the database: a failure breaks it, and so does a silence
+        longer than half a lease (the lease keeper touches the database every third of one)."""
+        try:
+            async with self.app.db.single_statement() as conn:
+                yield conn
+        except Exception:
+            self._reached_since = None
+            raise
+        now = time.monotonic()
+        if self._reached_since is None or now - self._reached_at > self.lease.total_seconds() / 2:
+            self._reached_since = now
+        self._reached_at = now
+
+    def may_take_over(self) -> bool:
+        """Whether this worker may claim rows whose lease ran out (their holder died, or lost
+        the database): only after it has reached the database without a break for a lease."""
+        since = self._reached_since
+        return since is not None and time.monotonic() - since >= self.lease.total_seconds()
 
     def transport(self, channel: str) -> Transport | None:
         if channel not in self._transports:
@@ -104,6 +145,14 @@ class Worker:
 
     @cached_property
     def _claim(self) -> Any:
+        return self._claim_statement(take_over=True)
+
+    @cached_property
+    def _claim_pending(self) -> Any:
+        """The claim while this worker may not take over lapsed leases (see `may_take_over`)."""
+        return self._claim_statement(take_over=False)
+
+    def _claim_statement(self, *, take_over: bool) -> Any:
         """The claim, built once per worker, on its first use (`now` and the lease are parameters).
 
         `due` takes the first `batch` waiting rows that are due and not held back: an
@@ -128,9 +177,12 @@ class Worker:
 
         # Being sent (its lease lies ahead) or waiting for a retry.
         in_flight = select(earlier.c.id).where(earlier_waiting(t), earlier.c.next_attempt_at > now).exists()
+        # Without taking over, a row whose lease lapsed stays with its holder; the rows after
+        # it stay behind it (`passed_over`). `status = 'pending'` as a literal, for the partial index.
+        claimable = _waiting(t.c.status) if take_over else t.c.status == literal(PENDING, literal_execute=True)
         due = (
             select(t.c.id, t.c.channel, t.c.recipient, t.c.ordered)
-            .where(_waiting(t.c.status), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~in_flight))
+            .where(claimable, t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~in_flight))
             .order_by(t.c.id)
             .limit(self.batch)
         )
@@ -163,8 +215,9 @@ class Worker:
                 raise RuntimeError("outcomes of sent messages are not recorded yet; no new claim")
             if self._held and time.monotonic() - self._renewed_at > self.lease.total_seconds() / 2:
                 await self.renew()
-            async with self.app.db.single_statement() as conn:
-                rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
+            claim = self._claim if self.may_take_over() else self._claim_pending
+            async with self._database() as conn:
+                rows = list((await conn.execute(claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
         rows.sort(key=lambda r: r.id)
         self._held.update(r.id for r in rows)
         return rows
@@ -179,7 +232,7 @@ class Worker:
             return
         params, self._unwritten = self._unwritten, []
         try:
-            async with self.app.db.single_statement() as conn:
+            async with self._database() as conn:
                 await conn.execute(_OUTCOME, params)
         except BaseException:
             self._unwritten[:0] = params
@@ -190,12 +243,15 @@ class Worker:
         """Push the lease of the rows this worker holds forward (one statement). Returns how many."""
         held = list(self._held)
         if not held:
+            if time.monotonic() - self._reached_at > self.lease.total_seconds() / 3:
+                async with self._database() as conn:  # keep in touch (`may_take_over`)
+                    await conn.exec_driver_sql("SELECT 1")
             self._renewed_at = time.monotonic()
             return 0
         t = cast(Table, OutboxMessage.__table__)
         stmt = (update(t).where(t.c.id.in_(held), t.c.status == SENDING)
                 .values(next_attempt_at=self.app.clock.now() + self.lease))
-        async with self.app.db.single_statement() as conn:
+        async with self._database() as conn:
             result = await conn.execute(stmt)
         self._renewed_at = time.monotonic()
         return int(getattr(result, "rowcount", 0) or 0)
@@ -247,7 +303,7 @@ class Worker:
         ids = [r.id for r in rows if r.ref is not None]
         if not ids:
             return set()
-        async with self.app.db.single_statement() as conn:
+        async with self._database() as conn:
             found = await conn.scalars(
                 select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), OutboxMessage.status == CANCELLED)
             )
