@@ -119,7 +119,8 @@ class Worker:
     async def _database(self) -> AsyncIterator[Any]:
         """A connection for one statement (`single_statement`) that also keeps track of
         this worker's contact with the database: a failure breaks it, and so does a silence
-        longer than half a lease (the lease keeper touches the database every third of one)."""
+        longer than a lease (the lease keeper touches the database every third of one, so
+        only a stalled process is silent that long, and it may have missed an outage)."""
         try:
             async with self.app.db.single_statement() as conn:
                 yield conn
@@ -127,7 +128,11 @@ class Worker:
             self._reached_since = None
             raise
         now = time.monotonic()
-        if self._reached_since is None or now - self._reached_at > self.lease.total_seconds() / 2:
+        if self._reached_since is not None and now - self._reached_at > self.lease.total_seconds():
+            log.warning("outbox: no statement for %.1fs; lapsed leases are not taken over for a lease",
+                        now - self._reached_at)
+            self._reached_since = None
+        if self._reached_since is None:
             self._reached_since = now
         self._reached_at = now
 
