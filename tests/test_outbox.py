@@ -533,6 +533,35 @@ async def test_a_dead_workers_lapsed_lease_is_taken_over_after_a_lease_in_touch(
         await app.close()
 
 
+async def test_a_worker_that_stalled_past_its_lease_does_not_send_a_message_taken_over(
+    db_url: str, flaky: FlakyTransport
+) -> None:
+    """A worker claims a message and stalls (a busy machine, a slow first import) past its
+    lease; another takes the message over. The stalled one, going on, must see that the
+    message is no longer its own (its claim's `attempts` changed): not send it, nor write
+    an outcome over the other's."""
+    from tests.conftest import make_settings
+
+    app = FrontDesk(make_settings(db_url, OUTBOX_LEASE_SECONDS="1"))
+    await app.start(migrate=False)
+    try:
+        await _add(app, "one", "k1")
+        stalled, other, now = Worker(app), Worker(app), app.clock.now()
+        rows = await stalled.claim(now)
+        await _in_touch(other, now, 1.3)  # meanwhile the stalled worker's lease runs out
+        later = now + timedelta(seconds=5)
+        taken = await other.claim(later)
+        assert [r.id for r in taken] == [r.id for r in rows]
+        await stalled.deliver(rows, now)
+        assert flaky.delivered == [], "sent by a worker whose message had been taken over"
+        assert [(r.status, r.attempts) for r in await _rows(app)] == [("sending", 2)]
+        await other.deliver(taken, later)
+        assert flaky.delivered == ["one"]
+        assert [(r.status, r.attempts) for r in await _rows(app)] == [("sent", 2)]
+    finally:
+        await app.close()
+
+
 async def test_the_delivery_log_holds_no_name_phone_number_or_text_at_info(
     app: FrontDesk, caplog: pytest.LogCaptureFixture
 ) -> None:
