@@ -41,10 +41,27 @@ class HandoffHooks:
 
         return await handoff.after_fallback(turn)
 
+    async def unlimited(self, session: AsyncSession, accounts: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """A consultant answering a handoff, or tapping through the morning's bookings, is
+        at work, not flooding: the flood limit does not apply to linked consultants."""
+        from bot.services.consultant_link import consultant_accounts
+
+        return await consultant_accounts(session, accounts)
+
     async def after_understood(self, turn: Turn, intent: str) -> None:
         from bot.dialogue import needs
 
         await needs.offer_other_needs(turn, intent)
+
+    async def follow_up(self, turn: Turn) -> bool:
+        from bot.dialogue import followups
+
+        return await followups.follow_up(turn)
+
+    async def specific_part(self, turn: Turn) -> bool:
+        from bot.dialogue import followups
+
+        return await followups.specific_part(turn)
 
     def begin(self, turn: Turn) -> None:
         from bot.dialogue import context
