@@ -67,8 +67,8 @@ leans to on a shared word ("plut … kantor pemerintah" is not e-Katalog's "jual
 
 KEYWORD_BONUS = 0.50
 """Added to a topic's probability when the message holds one of its `keywords` (words of its domain:
-"stiker" for labels, "packing list" for export) and no name of another topic outranks it: enough to
-carry a topic the classifier barely saw past TOPIC_MIN, less than a name."""
+"stiker" for labels, "packing list" for export): enough to carry a topic the classifier barely saw past
+TOPIC_MIN, less than a name, so a topic the message names still wins."""
 
 PARTICLES = frozenset({
     "dong", "sih", "ya", "yah", "yaa", "deh", "nih", "tuh", "kok", "lho", "loh", "kah", "toh", "kak", "ka", "min", "gan",
@@ -114,7 +114,7 @@ def question_clause(text: str) -> str | None:
     if len(parts) < 2:
         return None
     asking = [p for p in parts if _QUESTION_WORDS.intersection(p.split())]
-    if not asking or len(asking) == len(parts) and len(parts) > 1 and False:
+    if not asking:
         return None
     return asking[-1]
 
@@ -252,7 +252,9 @@ class Retriever:
         keyed = {t for t, pattern in self.keywords.items() if pattern.search(norm)}
         if not named and not keyed:
             return rank
-        return sorted(((n, c + NAME_BONUS * (n in named) + KEYWORD_BONUS * (n in keyed)) for n, c in rank), key=lambda x: -x[1])
+        # a named topic takes the name's bonus only: a keyword adds nothing to it
+        return sorted(((n, c + NAME_BONUS * (n in named) + KEYWORD_BONUS * (n in keyed and n not in named)) for n, c in rank),
+                      key=lambda x: -x[1])
 
     def aspect_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
         """Aspects by probability, plus CUE_BONUS for each aspect one of whose cue words the message holds."""
