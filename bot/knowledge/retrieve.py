@@ -53,7 +53,7 @@ AVAILABLE_MIN = 0.10
 """Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
-CUE_BONUS = 0.5
+CUE_BONUS = 0.6
 """Added to an aspect's probability when the message holds one of its cue words (`cues:` in
 `_aspects.yml`): a question word the phrasings never paired with this topic still counts."""
 OVERVIEW_CUED = 0.8
