@@ -53,6 +53,16 @@ class HandoffHooks:
 
         await needs.offer_other_needs(turn, intent)
 
+    async def follow_up(self, turn: Turn) -> bool:
+        from bot.dialogue import followups
+
+        return await followups.follow_up(turn)
+
+    async def specific_part(self, turn: Turn) -> bool:
+        from bot.dialogue import followups
+
+        return await followups.specific_part(turn)
+
     def begin(self, turn: Turn) -> None:
         from bot.dialogue import context
 

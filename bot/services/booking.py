@@ -543,6 +543,19 @@ async def user_booking(session: AsyncSession, user_id: int, ref: str, *, lock: b
     return booking
 
 
+async def consultant_names(session: AsyncSession, *, consultant_id: int | None = None, center_code: str | None = None,
+                           area: str | None = None) -> list[str]:
+    """Names of active consultants: the one of a booking (`consultant_id`), or those of a center
+    (covering `area` when given), by name."""
+    q = select(Consultant.name, Consultant.areas)
+    if consultant_id is not None:
+        q = q.where(Consultant.id == consultant_id)
+    else:
+        q = q.where(Consultant.center_code == center_code, Consultant.active.is_(True))
+    rows = (await session.execute(q.order_by(Consultant.name))).all()
+    return [name for name, areas in rows if area is None or area in (areas or ())]
+
+
 async def cancel_booking(session: AsyncSession, *, user_id: int, ref: str, now: datetime) -> Booking:
     booking = await user_booking(session, user_id, ref, lock=True)
     _entity(session, booking).cancel(now=now)
