@@ -249,7 +249,10 @@ class Retriever:
         for each topic one of whose keywords it holds."""
         rank = self.topic_model.rank(text, top=64)
         named = {t for t, pattern in self.names.items() if pattern.search(norm)}
-        keyed = {t for t, pattern in self.keywords.items() if pattern.search(norm)}
+        # a keyword counts in a question only: "sambel sy cepet basi" or "payroll is a headache" states a
+        # problem, which the rest of the bot answers (problem flow, booking), not a knowledge entry
+        asks = "?" in text or bool(_QUESTION_WORDS.intersection(norm.split()))
+        keyed = {t for t, pattern in self.keywords.items() if asks and pattern.search(norm)}
         if not named and not keyed:
             return rank
         # a named topic takes the name's bonus only: a keyword adds nothing to it

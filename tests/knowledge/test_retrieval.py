@@ -289,3 +289,17 @@ def test_context_words_weigh_less_than_the_question_clause(kb: KnowledgeBase, te
 def test_renewing_asks_how_long_it_is_valid(kb: KnowledgeBase, text: str) -> None:
     m = kb.match(text)
     assert m is not None and m.entry is not None and m.entry.aspect == "duration"
+
+
+@pytest.mark.parametrize("text", ["harga tiket pesawat ke jepang berapa", "cuaca di malaysia gimana"])
+def test_a_country_in_a_holiday_question_is_not_export(kb: KnowledgeBase, text: str) -> None:
+    # country names are export keywords; the `no_topic` travel phrases keep chatter about trips out
+    m = kb.match(text)
+    assert m is not None and m.topic is None
+
+
+@pytest.mark.parametrize("text", ["sambel sy cepet basi, paling 3 hari udh jamuran", "my helper keeps showing up late"])
+def test_a_keyword_counts_in_a_question_only(kb: KnowledgeBase, text: str) -> None:
+    # a problem stated, not asked: the problem flow and booking answer it, not a knowledge entry
+    m = kb.match(text)
+    assert m is not None and m.topic is None
