@@ -69,8 +69,9 @@ class HandoffHooks:
         context.begin(turn)
 
     def end(self, turn: Turn) -> None:
-        from bot.dialogue import context
+        from bot.dialogue import context, followups
 
+        followups.remember_mentioned_place(turn)
         context.end(turn)
 
 
