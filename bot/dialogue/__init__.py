@@ -13,7 +13,7 @@ from bot.i18n import I18n
 
 def register_actions() -> None:
     """Import every module that registers flow actions (`@action`)."""
-    from bot.dialogue import booking, centers, consultants, consultation, faq, handoff  # noqa: F401
+    from bot.dialogue import booking, centers, consultants, consultation, faq, handoff, privacy  # noqa: F401
 
 
 def install_notifier(i18n: I18n) -> None:
@@ -69,8 +69,9 @@ class HandoffHooks:
         context.begin(turn)
 
     def end(self, turn: Turn) -> None:
-        from bot.dialogue import context
+        from bot.dialogue import context, followups
 
+        followups.remember_mentioned_place(turn)
         context.end(turn)
 
 

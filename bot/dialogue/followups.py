@@ -299,6 +299,31 @@ async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     return True
 
 
+# "sy jualan keripik di maros, mau tanya soal halal": a place said in passing, after a locative word.
+_MENTION = re.compile(r"\b(?:di|dr|dari|in|from|near|dkt|deket|dekat)\s+((?:kab(?:upaten)?\.?\s+|kota\s+)?[^\W\d_]+(?:\s+[^\W\d_]+){0,2})",
+                      re.I)
+
+
+def remember_mentioned_place(turn: Turn) -> None:
+    """After a turn: a regency or city the user named in passing ("... di maros, ...") becomes the
+    place the user is in, when none is remembered yet, so a later "plut terdekat dmn ya" needs no
+    second question. Only the words right after a locative are looked up, longest first, and only
+    an unambiguous match counts."""
+    if context.recall(turn, "place") or turn.event.location is not None:
+        return
+    text = turn.event.text or ""
+    if not text or text.startswith("/") or len(text) > 500:
+        return
+    gaz = _gazetteer(turn)
+    for found in _MENTION.finditer(text):
+        words = found.group(1).split()
+        for size in range(len(words), 0, -1):
+            res = gaz.resolve(" ".join(words[:size]))
+            if res.status == "match" and res.place is not None:
+                context.remember(turn, place={"code": res.place.code, "shown": 0})
+                return
+
+
 async def _nearest_of(turn: Turn, place: dict[str, object], *, skip: int) -> tuple[Center, float, str] | None:
     directory = await _directory(turn)
     code = place.get("code")

@@ -515,7 +515,7 @@ class Engine:
             return
         if event.button is not None and await self._global_payload(turn, event.button):
             return
-        if lowered in CANCEL_WORDS:
+        if lowered in CANCEL_WORDS and not self._is_a_no(turn, lowered):
             await self.start_flow(turn, "main_menu")
             return
         if text:
@@ -538,6 +538,20 @@ class Engine:
                 await step_runner.resume(self, turn, flow, idx)
                 return
         await self.understand(turn)
+
+    def _is_a_no(self, turn: Turn, lowered: str) -> bool:
+        """"batal" / "cancel" typed at a yes/no action step ("Delete your data?", "Book it?") is
+        that question's no, which the step answers itself ("Alright, nothing was deleted."),
+        rather than a jump to the menu that leaves the user wondering what happened."""
+        if lowered.lstrip("/") not in NO_AT_CONFIRM:
+            return False
+        conv = turn.conversation
+        flow = self.app.flows.get(conv.flow) if conv.flow else None
+        idx = flow.index_of(conv.step) if flow is not None and conv.step is not None else None
+        if flow is None or idx is None or idx >= len(flow.steps):
+            return False
+        step = flow.steps[idx]
+        return step.kind == "action" and step.id in YES_NO_STEPS
 
     async def _aside(self, turn: Turn, flow: Any, idx: int, text: str) -> bool:
         """What is said beside the pending question, in any flow: leaving ("ga jadi deh",
@@ -707,6 +721,8 @@ class Engine:
 REPEAT_MIN_CHARS = 100
 YES_NO_STEPS = frozenset({"confirm", "consent"})
 """Action steps that ask a yes/no question: there "ga jadi" is their no, which they answer themselves."""
+NO_AT_CONFIRM = frozenset({"batal", "cancel"})
+"""Menu words that, typed at a yes/no action step, are its no (`Engine._is_a_no`)."""
 
 
 def _whole(replies: list[Reply]) -> int:

@@ -565,6 +565,20 @@ async def cancel_booking(session: AsyncSession, *, user_id: int, ref: str, now: 
     return booking
 
 
+async def cancel_for_erasure(session: AsyncSession, booking: Booking, *, now: datetime) -> rules.BookingCancelled:
+    """Cancel an upcoming booking because its owner has their personal data erased: the slot
+    is free again, its reminders are dropped, and the consultant is told through the
+    notifier (the event's reason says why, so the notice can leave the owner unnamed)."""
+    entity = _entity(session, booking)
+    entity.cancel(now=now, reason=rules.ERASURE)
+    event = entity.events[-1]
+    assert isinstance(event, rules.BookingCancelled)
+    await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
+    await _publish(session, await _news(session, booking, consultants=[booking.consultant_id]), now)
+    metrics.booking("cancelled")
+    return event
+
+
 async def reschedule_booking(
     session: AsyncSession,
     *,
@@ -762,6 +776,7 @@ __all__ = [
     "HOLD_FOR", "Center", "BookingRequest", "DeclineOutcome",
     "center_info", "bookable_centers", "nearest_center", "match_center", "schedules_for", "free_slots",
     "hold_slot", "release_holds", "book", "user_bookings", "last_booking", "user_booking", "cancel_booking",
+    "cancel_for_erasure",
     "reschedule_booking", "consultant_for_account", "accept_booking", "decline_booking", "list_bookings",
     "add_consultant", "set_availability", "add_closure", "area_name", "seed_consultants", "collect_events",
 ]
