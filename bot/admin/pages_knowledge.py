@@ -93,7 +93,7 @@ async def _editor(ctx: Ctx, name: str, *, text: str | None = None, errors: list[
         raise NotFound()
     draft = versions[0] if versions and versions[0].status == "draft" else None
     if text is None:
-        text = draft.body if draft else current.body if current else files[name][1]
+        text = draft.body if draft else current.body if current else files[name][1] if name in files else versions[0].body
     if errors is None and draft is not None:
         errors = content.check_knowledge(ctx.app.content_dir, published, name, text)
     answered = _answered(text)
@@ -206,7 +206,10 @@ async def knowledge_add_entry(ctx: Ctx) -> Response:
         current = (await content.published(session, KNOWLEDGE)).get(name)
     if name not in files and not versions:
         raise NotFound()
-    base = versions[0].body if versions and versions[0].status == "draft" else current.body if current else files[name][1]
+    if versions and versions[0].status == "draft":
+        base = versions[0].body
+    else:  # the version in force; a topic made on /admin and rolled back has no file: its newest version
+        base = current.body if current else files[name][1] if name in files else versions[0].body
     if aspect not in ASPECTS:
         return await _editor(ctx, name, errors=[content.FlowError("", 0, "choose an aspect")], status=422, entry_form=_entry_values(ctx))
     try:

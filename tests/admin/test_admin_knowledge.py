@@ -244,11 +244,11 @@ def _version_id(client: TestClient, name: str) -> int:
 @pytest.mark.parametrize(("changes", "words"), [
     ({"source_url": "htps//menara62.com/sni"}, "well-formed"),
     ({"answer_en": ""}, "entries.0.en"),
-    ({"topic": "kur"}, "already exists"),
-    ({"topic": "new"}, "lower case letters"),
-    ({"topic": "SNI-2"}, "lower case letters"),
-    ({"service_area": "legal"}, "service area"),
-    ({"names": " , "}, "at least one name"),
+    ({"topic": "kur"}, "topik dengan nama ini sudah ada"),  # the admin pages speak Indonesian by default
+    ({"topic": "new"}, "huruf kecil"),
+    ({"topic": "SNI-2"}, "huruf kecil"),
+    ({"service_area": "legal"}, "pilih bidang layanan"),
+    ({"names": " , "}, "minimal satu sebutan"),
     ({"source_checked": "2026-13-40"}, "checked"),
 ])
 def test_an_invalid_new_topic_is_refused_and_nothing_is_stored(client: TestClient, changes: dict, words: str) -> None:
@@ -318,7 +318,7 @@ def test_an_invalid_new_entry_is_refused_and_nothing_is_stored(client: TestClien
     csrf = login(client, "admin")
     base = {"csrf": csrf, "action": "publish", "answer_id": WAGES_STEPS, "answer_en": "Steps.", "source_title": "Test source title",
             "source_url": WAGES_SOURCE, "source_checked": "2026-11-30"}
-    for changes, words in (({"aspect": "overview"}, "answered twice"), ({"aspect": "price"}, "choose an aspect"),
+    for changes, words in (({"aspect": "overview"}, "answered twice"), ({"aspect": "price"}, "pilih aspek"),
                            ({"aspect": "steps", "source_url": "not a link"}, "well-formed"), ({"aspect": "steps", "answer_en": ""}, ".en: String should")):
         res = client.post("/admin/knowledge/wages/entry", data={**base, **changes})
         assert res.status_code == 422, (changes, res.text)
