@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.zones import DEFAULT_ZONE
@@ -88,6 +88,17 @@ class Settings(BaseSettings):
     invite_valid_hours: int = Field(default=72, ge=1, alias="CONSULTANT_INVITE_VALID_HOURS")
     agenda_hour: int = Field(default=7, ge=0, le=23, alias="CONSULTANT_AGENDA_HOUR")
 
+    # --- the per-user flood limit (docs/deploy.md, bot/engine/flood.py) ---
+    # A person writes at most a message every few seconds for long; a fast booking taps a
+    # dozen buttons in ten to twenty seconds. 20 a minute with 12 at once lets both through
+    # untouched, and holds a flood of 1,000 messages to the first 12 and one every 3 s.
+    inbound_rate: float = Field(default=20.0, ge=0, le=600, alias="INBOUND_RATE_PER_MINUTE")
+    """Messages a minute one account may keep sending; 0 turns the limit off. Off by default
+    under FRONTDESK_NOW: a frozen clock lets no time pass between messages, so a scripted
+    conversation (tests, demos) would read as a flood; give the variable to have it anyway."""
+    inbound_burst: int = Field(default=12, ge=1, le=1000, alias="INBOUND_BURST")
+    """Messages one account may send at once before the rate applies."""
+
     @field_validator("telegram_bot_token")
     @classmethod
     def _tg_token(cls, v: str | None) -> str | None:
@@ -125,6 +136,12 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, v: str | None) -> str | None:
         return v or None
 
+    @model_validator(mode="after")
+    def _no_flood_limit_on_a_frozen_clock(self) -> Settings:
+        if self.now is not None and "inbound_rate" not in self.model_fields_set:
+            self.inbound_rate = 0.0
+        return self
+
     @property
     def telegram_configured(self) -> bool:
         return self.telegram_bot_token is not None
@@ -137,6 +154,9 @@ class Settings(BaseSettings):
         """Combinations that cannot work; raises `ConfigError` naming the variable."""
         if self.nlu_backend == "rasa" and self.rasa_url is None:
             raise ConfigError("RASA_URL: required when NLU_BACKEND=rasa, e.g. http://localhost:5005")
+        if 0 < self.inbound_rate < 1:
+            raise ConfigError(f"INBOUND_RATE_PER_MINUTE: use 0 (no limit) or 1 to 600 messages a minute "
+                              f"(got {self.inbound_rate:g})")
         # TELEGRAM_WEBHOOK_SECRET may be empty for long polling; the webhook then refuses every
         # request and `frontdesk telegram set-webhook` asks for it.
         if self.whatsapp_configured:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from bot.engine.engine import DROP, FLOOD_NOTICE, NOTICE
 from bot.engine.events import Event, Media, Reply
 from bot.payloads import StartFlow
 from bot.outbox import Message, post, resolve_payload
@@ -68,11 +69,15 @@ async def handle_media(app: FrontDesk, media: Media) -> None:
         )
         if not fresh:
             return
+        # A flood of stickers is a flood too: counted with the sender's messages, one notice.
+        fate = await app.engine.admit_one(session, media.channel, media.user_id)
+        if fate == DROP:
+            return
         user = (await session.execute(
             select(User).where(User.channel == media.channel, User.external_id == media.user_id)
         )).scalar_one_or_none()
         lang = (user.language if user is not None else None) or app.settings.default_language
-        text = app.i18n.gettext(lang, UNSUPPORTED)
+        text = app.i18n.gettext(lang, FLOOD_NOTICE if fate == NOTICE else UNSUPPORTED)
         await post(session, reply_messages(media.channel, media.user_id, [Reply(text=text)],
                                            key=f"reply:{media.channel}:{media.message_id}", lang=lang),
                    now=app.clock.now())

@@ -41,6 +41,13 @@ class HandoffHooks:
 
         return await handoff.after_fallback(turn)
 
+    async def unlimited(self, session: AsyncSession, accounts: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """A consultant answering a handoff, or tapping through the morning's bookings, is
+        at work, not flooding: the flood limit does not apply to linked consultants."""
+        from bot.services.consultant_link import consultant_accounts
+
+        return await consultant_accounts(session, accounts)
+
     async def after_understood(self, turn: Turn, intent: str) -> None:
         from bot.dialogue import needs
 

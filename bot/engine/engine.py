@@ -5,7 +5,9 @@ Order of work for an event, all in one transaction (shared by the events of a ba
 1. find or create the user and lock their conversation row (PostgreSQL `FOR UPDATE`;
    SQLite serialises writers with `BEGIN IMMEDIATE`), so events of one conversation
    never interleave, also across processes;
-2. record the platform message id; a repeated id ends here with no reply;
+2. record the platform message id; a repeated id ends here with no reply; count the
+   message against its sender's flood limit (`flood.py`): one over it ends here too
+   (the first of a flood gets one notice to slow down);
 3. settle the language; handle the global words (menu/batal/cancel, language switch,
    commands, `flow:` and `act:` button payloads);
 4. feed the input to the waiting step, or understand free text with the NLU and start
@@ -33,10 +35,12 @@ from bot.domain.answers import free_text_kind
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Event, Reply
+from bot.engine.flood import FloodLimit, Verdict, flood_limit
 from bot.engine.intake import Intake
+from bot.i18n import _
 from bot.nlu.language import confident_language, detect_language, language_request
 from bot.observability import metrics
-from bot.observability.logging import set_event
+from bot.observability.logging import masked, set_event
 from bot.payloads import Goto, Language, PayloadInvalid, RunAction, StartFlow, parse_payload
 from bot.storage.models import Conversation, InboundMessage, MessageLog, User
 from bot.outbox import deferred
@@ -53,6 +57,12 @@ MAX_TEXT = 4000
 CANCEL_WORDS = frozenset({"menu", "batal", "cancel", "/menu", "/cancel", "/batal", "kembali", "back", "stop", "main menu", "menu utama"})
 
 ReplySink = Callable[[AsyncSession, User, list[Reply]], Awaitable[None]]
+
+TURN, NOTICE, DROP = "turn", "notice", "drop"
+"""What the flood limit makes of an event (`Engine._admit`)."""
+FLOOD_NOTICE = _("Your messages are arriving very fast, so I could not read them all. Please wait a moment, "
+                 "then send your question again in one message 🙏")
+"""The one answer to a flood (catalog: locales/*/LC_MESSAGES/frontdesk.po)."""
 
 # The batch's statements are built once, here: the values go in as parameters, so each
 # batch skips constructing the statement and computing its cache key. `keys` is an
@@ -81,6 +91,10 @@ class TurnHooks(Protocol):
     async def after_fallback(self, turn: Turn) -> bool:
         """True when the dialogue took over after the bot did not understand."""
 
+    async def unlimited(self, session: AsyncSession, accounts: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of `accounts`, all over the flood limit, it does not apply to (the centers'
+        consultants). Asked only when a limit is reached, so it costs nothing the rest of the time."""
+
     async def after_understood(self, turn: Turn, intent: str) -> None:
         """Free text started the flow of `intent`: the dialogue may add to the replies
         (the other needs of a long message)."""
@@ -102,6 +116,9 @@ class NoHooks:
     async def after_fallback(self, turn: Turn) -> bool:
         return False
 
+    async def unlimited(self, session: AsyncSession, accounts: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        return set()
+
     async def after_understood(self, turn: Turn, intent: str) -> None:
         return None
 
@@ -113,9 +130,12 @@ class NoHooks:
 
 
 class Engine:
-    def __init__(self, app: FrontDesk, hooks: TurnHooks | None = None) -> None:
+    def __init__(self, app: FrontDesk, hooks: TurnHooks | None = None, *, flood_limited: bool = True) -> None:
         self.app = app
         self.hooks: TurnHooks = hooks or NoHooks()
+        settings = app.settings
+        self.flood: FloodLimit | None = flood_limit(settings.inbound_rate, settings.inbound_burst) if flood_limited else None
+        """The per-user flood limit (`flood.py`); None when off (a rate of 0, or an admin's preview)."""
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._before_event: list[Callable[[], Awaitable[None]]] = []
         self._observers: list[Callable[[Turn], None]] = []
@@ -153,7 +173,9 @@ class Engine:
 
         Events are turned in the given order, so two events of one user keep theirs. The
         statements that do not depend on a turn are made once for the batch: the message
-        id dedupe, loading and locking the users' conversations, the handoff check
+        id dedupe, the flood limit (`flood.py`: one statement; a message over it is dropped
+        here, before the user's conversation is loaded or anything is read), loading and
+        locking the users' conversations, the handoff check
         (`hooks.prefetch`: the handoff's), the message log, and the outbox rows the sinks write
         (`bot.outbox.deferred`). If any turn fails the whole
         batch is rolled back and the exception raised (`Intake` then turns the events one
@@ -168,21 +190,26 @@ class Engine:
             now = self.app.clock.now()
             events = [event for event, _ in items]
             fresh = await self._fresh(session, events, now)
-            people = await self._users_and_conversations(session, [e for e, new in zip(events, fresh) if new], now)
+            fate = await self._admit(session, events, fresh, now) if self.flood is not None else None
+            people = await self._users_and_conversations(
+                session, [e for i, (e, new) in enumerate(zip(events, fresh)) if new and (fate is None or fate[i] != DROP)], now)
             await self.hooks.prefetch(session, list(people), [u.id for u, _ in people.values()])
             results: list[list[Reply]] = []
             log_rows: list[dict[str, Any]] = []
             async with deferred(session):
-                for (event, sink), is_fresh in zip(items, fresh):
-                    if not is_fresh:
+                for i, ((event, sink), is_fresh) in enumerate(zip(items, fresh)):
+                    if not is_fresh or (fate is not None and fate[i] == DROP):
                         results.append([])
                         continue
                     user, conv = people[(event.channel, event.user_id)]
                     set_event(event.channel, event.message_id)
                     if event.display_name and not user.display_name:
                         user.display_name = event.display_name[:128]
-                    inbound_log, replies = await self._process(session, user, conv, event, now)
-                    conv.updated_at = now
+                    if fate is not None and fate[i] == NOTICE:
+                        inbound_log, replies = self._flood_notice(user, conv, event, now)
+                    else:
+                        inbound_log, replies = await self._process(session, user, conv, event, now)
+                        conv.updated_at = now
                     user.last_inbound_at = now
                     log_rows.append(inbound_log)
                     log_rows.extend(
@@ -198,11 +225,15 @@ class Engine:
                 await session.execute(_LOG, log_rows)
         # Committed: count what was turned (a rolled-back batch raised above and counts nothing).
         turned = 0
-        for (event, _), replies, is_fresh in zip(items, results, fresh):
-            if is_fresh:
-                turned += 1
-                metrics.message_in(event.channel)
-                metrics.messages_out(event.channel, len(replies))
+        for i, ((event, _), replies, is_fresh) in enumerate(zip(items, results, fresh)):
+            if not is_fresh:
+                continue
+            if fate is not None and fate[i] != TURN:
+                metrics.throttled(event.channel, notice=fate[i] == NOTICE)
+                continue
+            turned += 1
+            metrics.message_in(event.channel)
+            metrics.messages_out(event.channel, len(replies))
         metrics.turns(perf_counter() - started, turned)
         return results
 
@@ -212,6 +243,60 @@ class Engine:
                 await hook()
             except Exception:
                 log.exception("before-event hook %r failed; answering with the content in force", hook)
+
+    async def _admit(self, session: AsyncSession, events: list[Event], fresh: list[bool], now: datetime) -> list[str]:
+        """The flood limit's word on each event: TURN, NOTICE (the first dropped one of a
+        flood: one notice, nothing read) or DROP (nothing at all). One statement for the batch;
+        repeats (not fresh) are not counted, so a platform's retry costs the user nothing."""
+        assert self.flood is not None
+        counts: dict[tuple[str, str], int] = {}
+        for e, new in zip(events, fresh):
+            if new:
+                key = (e.channel, e.user_id)
+                counts[key] = counts.get(key, 0) + 1
+        verdicts = await self.flood.admit(session, counts, now)
+        over = sorted(k for k, v in verdicts.items() if v.passed < counts[k])
+        if over:
+            for key in await self.hooks.unlimited(session, over):
+                verdicts[key] = Verdict(passed=counts[key], notice=False, dropped=0)
+        seen: dict[tuple[str, str], int] = {}
+        fate = []
+        for e, new in zip(events, fresh):
+            if not new:
+                fate.append(TURN)  # not turned either: `handle_batch` skips it as a repeat
+                continue
+            key = (e.channel, e.user_id)
+            nth = seen[key] = seen.get(key, 0) + 1
+            verdict = verdicts[key]
+            if nth <= verdict.passed:
+                fate.append(TURN)
+            elif verdict.notice and nth == verdict.passed + 1:
+                fate.append(NOTICE)
+                log.info("flood limit: %s user %s writes faster than %g messages a minute (%d at once); "
+                         "one notice, and what comes faster is dropped unread", e.channel, masked(e.user_id),
+                         self.flood.per_minute, self.flood.burst)
+            else:
+                fate.append(DROP)
+        return fate
+
+    async def admit_one(self, session: AsyncSession, channel: str, user_id: str) -> str:
+        """The flood limit's word on one message that is answered outside a turn (a sticker,
+        a photo we cannot read: `bot/channels/common.py:handle_media`): TURN, NOTICE or DROP."""
+        if self.flood is None:
+            return TURN
+        fate = (await self._admit(session, [Event(channel=channel, user_id=user_id)], [True], self.app.clock.now()))[0]
+        if fate != TURN:
+            metrics.throttled(channel, notice=fate == NOTICE)
+        return fate
+
+    def _flood_notice(self, user: User, conv: Conversation, event: Event, now: datetime) -> tuple[dict[str, Any], list[Reply]]:
+        """The one answer to a flood: slow down, in the user's language. The message itself is
+        not read (no NLU, no step) and the conversation stays where it was; the log keeps that
+        it came, without its text."""
+        lang = user.language or self.app.settings.default_language
+        inbound_log = {"user_id": user.id, "channel": event.channel, "direction": "in", "kind": "throttled",
+                       "text": None, "intent": None, "confidence": None, "language": lang, "flow": conv.flow, "at": now}
+        return inbound_log, [Reply(text=self.app.i18n.gettext(lang, FLOOD_NOTICE))]
 
     async def _fresh(self, session: AsyncSession, events: list[Event], now: datetime) -> list[bool]:
         """Record the platform message ids; False for an id seen before (also earlier in `events`).

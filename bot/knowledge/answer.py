@@ -10,19 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from bot.domain.areas import area_name
 from bot.knowledge.content import Entry, Source, Topic
 from bot.payloads import ByIntent
 from bot.knowledge.retrieve import Match
 
-AREA_NAMES: dict[str, tuple[str, str]] = {
-    "hr": ("SDM", "human resources"),
-    "production": ("produksi", "production"),
-    "financing": ("pembiayaan", "financing"),
-    "marketing": ("pemasaran", "marketing"),
-    "institutional": ("kelembagaan", "institutional"),
-    "it": ("pengembangan IT", "IT development"),
-    "partnership": ("jaringan kerja sama", "partnerships"),
-}
+def _area(code: str, lang: str) -> str:
+    """The service area's name (bot/domain/areas.py, the one list) as it reads inside a sentence:
+    "konsultan pembiayaan PLUT", "the IT & digital consultant"."""
+    name = area_name(code, lang)
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
 
 ASPECT_NAMES: dict[str, tuple[str, str]] = {
     "overview": ("gambaran umum", "overview"), "cost": ("biaya", "cost"), "requirements": ("syarat dan dokumen", "requirements"),
@@ -58,8 +56,8 @@ def _day(d: date, lang: str) -> str:
 
 
 def next_steps(topic: Topic, lang: str) -> list[FollowUp]:
-    area_id, area_en = AREA_NAMES[topic.service_area]
-    book = f"Konsultasi {area_id}" if lang != "en" else f"Book a consultation ({area_en})"
+    area = _area(topic.service_area, lang)
+    book = f"Konsultasi {area}" if lang != "en" else f"Book a consultation ({area})"
     talk = "Bicara dengan konsultan" if lang != "en" else "Talk to a consultant"
     return [
         FollowUp(book, ByIntent("book_consultation", {"service_area": topic.service_area}).pack()),
@@ -69,12 +67,12 @@ def next_steps(topic: Topic, lang: str) -> list[FollowUp]:
 
 def _footer(topic: Topic, entry: Entry, lang: str) -> str:
     checked = max(s.checked for s in entry.sources)
-    area_id, area_en = AREA_NAMES[topic.service_area]
+    area = _area(topic.service_area, lang)
     if lang == "en":
         return (f"Checked on {_day(checked, 'en')}; type \"source?\" to see where this comes from.\n"
-                f"Next step: the {area_en} consultant at PLUT can go through it with you, free of charge.")
+                f"Next step: the {area} consultant at PLUT can go through it with you, free of charge.")
     return (f"Dicek {_day(checked, 'id')}; ketik \"sumbernya apa?\" untuk melihat sumbernya.\n"
-            f"Langkah berikutnya: konsultan {area_id} PLUT bisa mendampingi Bapak/Ibu, gratis.")
+            f"Langkah berikutnya: konsultan {area} PLUT bisa mendampingi Bapak/Ibu, gratis.")
 
 
 def render(match: Match, lang: str) -> Answer | None:

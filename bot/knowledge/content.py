@@ -31,11 +31,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.domain.areas import SERVICE_AREAS
+
 ASPECTS: tuple[str, ...] = ("overview", "cost", "requirements", "steps", "duration", "where", "eligibility", "figures")
 """What owners ask about a topic: what it is, what it costs, what to prepare, how, how long
 (or how long it is valid), where, who qualifies, and the numbers (rates, ceilings, fees)."""
 
-SERVICE_AREAS: tuple[str, ...] = ("hr", "production", "financing", "marketing", "institutional", "it", "partnership")
 ASPECTS_FILE = "_aspects.yml"
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:/[^\s]*)?$")
 
@@ -118,6 +119,9 @@ class AspectsFile(_Strict):
     cues: dict[str, list[str]] = Field(default_factory=dict)
     """Words that point at an aspect whatever the sentence around them ("biaya", "syarat", "how long")."""
     no_topic: list[str] = Field(default_factory=list)
+    elsewhere: list[str] = Field(default_factory=list)
+    """Phrases of questions another part of the bot answers (a center's opening hours: the FAQ and
+    the find-a-center flow): a message holding one is not the knowledge base's, whatever topic it names."""
 
     @field_validator("aspects")
     @classmethod
@@ -158,6 +162,7 @@ class Knowledge:
     aspect_phrases: dict[str, list[str]] = field(default_factory=dict)
     aspect_cues: dict[str, list[str]] = field(default_factory=dict)
     no_topic: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
 
     def get(self, topic: str, aspect: str) -> Entry | None:
         t = self.topics.get(topic)
@@ -238,6 +243,7 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
             kb.aspect_phrases = parsed.aspects
             kb.aspect_cues = parsed.cues
             kb.no_topic = parsed.no_topic
+            kb.elsewhere = parsed.elsewhere
             continue
         assert isinstance(parsed, TopicFile)
         if parsed.topic in seen_topics:

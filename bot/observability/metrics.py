@@ -36,6 +36,7 @@ TURN_SECONDS = Histogram("frontdesk_turn_seconds", "Time from the start of an ev
 NLU_SECONDS = Histogram("frontdesk_nlu_seconds", "Time to understand one text (intent, entities, FAQ)", buckets=_NLU_BUCKETS)
 OUTBOX_SENT = Counter("frontdesk_outbox_sent", "Messages the outbox delivered to a platform", ["channel"])
 SEND_FAILURES = Counter("frontdesk_send_failures", "Sends that failed, by kind: transient (retried, or given up after the last try), permanent, error, no_transport", ["channel", "kind"])
+THROTTLED = Counter("frontdesk_messages_throttled", "Inbound messages not turned because their sender was over the per-user flood limit, by outcome: notice (the first of a flood, answered with one notice to slow down) or dropped (unread, unanswered)", ["channel", "outcome"])
 BOOKINGS = Counter("frontdesk_bookings", "Bookings made and cancelled by users (counted when the transaction commits is not guaranteed: a rolled-back one counts too)", ["event"])
 
 _in = {}  # type: dict[str, object]
@@ -56,6 +57,18 @@ def message_in(channel: str) -> None:
 def messages_out(channel: str, count: int) -> None:
     if count:
         _child(_out, MESSAGES_OUT, channel).inc(count)
+
+
+_throttled = {}  # type: dict[tuple[str, str], object]
+
+
+def throttled(channel: str, *, notice: bool) -> None:
+    """One message over its sender's flood limit: the notice, or dropped unread."""
+    key = (channel, "notice" if notice else "dropped")
+    child = _throttled.get(key)
+    if child is None:
+        child = _throttled[key] = THROTTLED.labels(*key)
+    child.inc()  # type: ignore[attr-defined]
 
 
 def fallback(channel: str) -> None:

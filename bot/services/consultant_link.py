@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 
 from bot.storage.models import ConsultantInvite
 
@@ -140,3 +140,14 @@ async def link(session: AsyncSession, code: str, channel: str, external_id: str,
 
 def telegram_deep_link(bot_username: str | None, code: str) -> str | None:
     return f"https://t.me/{bot_username}?start=link-{code.replace('-', '')}" if bot_username else None
+
+
+async def consultant_accounts(session: AsyncSession, accounts: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (channel, account id) pairs are the linked account of an active consultant."""
+    if not accounts:
+        return set()
+    Consultant = consultant_model()
+    rows = await session.execute(
+        select(Consultant.channel, Consultant.external_id).where(
+            Consultant.active.is_(True), tuple_(Consultant.channel, Consultant.external_id).in_(accounts)))
+    return {(c, e) for c, e in rows.all() if c is not None and e is not None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models.base import Base
@@ -71,3 +71,23 @@ class MessageLog(Base):
     language: Mapped[str | None] = mapped_column(String(2))
     flow: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime]
+
+
+class InboundRate(Base):
+    """How fast one account (channel + platform user id) has been writing: the state of its
+    flood limit (`bot/engine/flood.py`), one row per account, changed by one atomic upsert
+    per batch. Times are milliseconds since the epoch, not datetimes, so the statement can
+    do the arithmetic itself, the same way on SQLite and PostgreSQL."""
+
+    __tablename__ = "inbound_rates"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    full_at_ms: Mapped[int] = mapped_column(BigInteger)
+    """When the account's allowance is whole again (at or before now: it is whole)."""
+    seen_ms: Mapped[int] = mapped_column(BigInteger)
+    """When its last batch of messages arrived."""
+    passed: Mapped[int]
+    """How many messages of that batch were let through."""
+    dropped: Mapped[int]
+    """Messages dropped in the current flood (0 when none is going on)."""
