@@ -61,6 +61,10 @@ SNI_ID = ("SNI (Standar Nasional Indonesia) adalah standar mutu produk yang dite
 SNI_SOURCE = "https://menara62.com/sebanyak-50-umkm-lolos-seleksi-tahap-pertama-program-insentif-sertifikasi-sni-produk"
 
 
+PUBLISH_WAIT = 120_000
+"""Milliseconds a publish may take: a new topic's names retrain the two small models (seconds; more on a busy machine)."""
+
+
 def _fits(page, width: int) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     for selector in ("#publish",):
@@ -81,12 +85,13 @@ def test_create_a_topic_on_a_small_phone_add_an_entry_and_roll_back(page) -> Non
     page.select_option("#service_area", "production")
     page.fill("#title_id", "SNI (Standar Nasional Indonesia)")
     page.fill("#title_en", "SNI (Indonesian National Standard)")
-    page.fill("#names", "sni, sertifikat sni, standar nasional indonesia, sni certification")
+    page.fill("#names", "sni, sertifikat sni, standar nasional indonesia, sni certification, indonesian national standard")
+    page.fill("#examples", "sni tuh apaan\nwhat is an sni mark")
     page.fill("#answer_id", SNI_ID)
     page.fill("#answer_en", "SNI is the product-quality standard set by BSN; BSN pays an SNI incentive for selected small businesses.")
     page.fill("#source_title", "Menara62: program insentif sertifikasi SNI produk (BSN)")
     page.fill("#source_url", SNI_SOURCE)
-    page.click("#publish")
+    page.click("#publish", timeout=PUBLISH_WAIT)
     expect(page.locator("#message")).to_be_visible()
     assert page.url.endswith("/admin/knowledge/sni?done=published")
     _fits(page, 360)
@@ -108,14 +113,14 @@ def test_create_a_topic_on_a_small_phone_add_an_entry_and_roll_back(page) -> Non
     page.fill("#entry-form input[name=source_url]", SNI_SOURCE)
     box = page.locator("#entry-publish").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 360
-    page.click("#entry-publish")
+    page.click("#entry-publish", timeout=PUBLISH_WAIT)
     expect(page.locator("#message")).to_be_visible()
     expect(page.locator("#yaml")).to_contain_text("aspect: where")
 
-    page.click("#rollback")  # back to the first version: the overview only
+    page.click("#rollback", timeout=PUBLISH_WAIT)  # back to the first version: the overview only
     expect(page.locator("#message")).to_be_visible()
     expect(page.locator("#yaml")).not_to_contain_text("aspect: where")
-    page.click("#rollback")  # and the topic is gone from the bot
+    page.click("#rollback", timeout=PUBLISH_WAIT)  # and the topic is gone from the bot
     expect(page.locator("#message")).to_be_visible()
     chat.fill("#fd-text", "sertifikat sni itu apa ya")
     chat.press("#fd-text", "Enter")
