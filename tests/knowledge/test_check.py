@@ -111,7 +111,7 @@ def test_frontdesk_knowledge_is_a_command(tmp_path: Path) -> None:
 
 
 OWNERS_ASK = {"overview", "cost", "requirements", "steps", "where", "eligibility"}
-SERVICE_AREA_TOPICS = ["area_financing", "area_hr", "area_institutional", "area_it", "area_marketing", "area_partnership",
+SERVICE_AREA_TOPICS = ["area_financing", "area_hr", "area_institutional", "area_marketing", "area_partnership",
                        "area_production", "digital"]
 
 
