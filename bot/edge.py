@@ -3,6 +3,9 @@
 - `read_body` reads a request body with a size cap, refusing a larger `Content-Length`
   before reading and stopping as soon as the stream passes the cap (413), so a large body
   is never held whole in memory.
+- `read_form` reads a form (URL-encoded or multipart) through `read_body`'s cap, so an
+  admin form post is refused at the same limit (413) and a malformed one gets a clean 400
+  (`BodyRefused`), not Starlette's own unlimited read and its plain-text error.
 - `parse_json` refuses JSON nested deeper than `MAX_DEPTH` before parsing it (400): the
   standard parser recurses, and a body of 20,000 `[` would otherwise end in a
   `RecursionError`, and a few thousand levels upset the libraries that read the result.
@@ -19,7 +22,11 @@ import math
 import re
 from typing import Any
 
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
+from starlette.types import Message
 
 MAX_DEPTH = 64
 """Deepest JSON nesting accepted; platform updates nest fewer than 10 levels."""
@@ -52,6 +59,27 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyRefused(413, "the body is too large")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_form(request: Request, limit: int, *, max_fields: int = 1000, max_files: int = 10) -> FormData:
+    """The form of a POST, its body read by `read_body` (413 past `limit`), parsed by
+    Starlette's own parsers; `BodyRefused(400)` for a malformed form (a broken multipart
+    body, too many fields or files, a field over a megabyte). A body of another type is an
+    empty form."""
+    body = await read_body(request, limit)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    try:
+        return await Request(request.scope, replay).form(max_fields=max_fields, max_files=max_files)
+    except (MultiPartException, HTTPException) as exc:
+        raise BodyRefused(400, "the form could not be read") from exc
 
 
 def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
@@ -102,5 +130,5 @@ def valid_coordinates(latitude: float, longitude: float) -> bool:
     return math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180
 
 
-__all__ = ["MAX_DEPTH", "BodyRefused", "read_body", "too_deep", "parse_json", "clean_text", "clean_optional",
+__all__ = ["MAX_DEPTH", "BodyRefused", "read_body", "read_form", "too_deep", "parse_json", "clean_text", "clean_optional",
            "valid_coordinates"]

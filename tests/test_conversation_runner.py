@@ -73,6 +73,21 @@ def test_a_reply_repeated_word_for_word_is_counted() -> None:
     assert not fresh.repeated
 
 
+def test_the_whole_reply_is_compared_not_each_message() -> None:
+    """A note and the pending question after the question alone is a new reply; the same note
+    and question twice in a row is a repeat."""
+    turn = TurnSpec(user="x")
+    question = {"text": "Nomor HP berapa yang bisa dihubungi konsultan?"}
+    note = {"text": "Sepertinya itu bukan nomor HP. Mohon ketik seperti 0812 3456 7890."}
+    asked = TurnResult(spec=turn, replies=[question], lang="id")
+    reasked = TurnResult(spec=turn, replies=[note, question], lang="id")
+    check_turn(reasked, asked, "id")
+    assert not reasked.repeated and not reasked.failures
+    again = TurnResult(spec=turn, replies=[dict(note), dict(question)], lang="id")
+    check_turn(again, reasked, "id")
+    assert again.repeated
+
+
 def test_a_bad_file_is_refused_with_its_name(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text("title: x\nlang: id\nheldout: false\nturns:\n  - user: a\n    press: b\n")

@@ -452,6 +452,116 @@ async def test_an_outcome_the_database_cannot_take_is_kept_and_the_message_not_s
         await app.close()
 
 
+async def _in_touch(worker: Worker, now: object, seconds: float) -> None:
+    """The worker polls (claims) as a running one does, every 0.2 s, for `seconds`."""
+    import asyncio
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        assert await worker.claim(now) == []  # type: ignore[arg-type]
+        await asyncio.sleep(0.2)
+
+
+async def test_after_an_outage_another_worker_leaves_a_lapsed_lease_to_its_living_holder(postgres_url: str) -> None:
+    """Two workers. The database goes down while one of them is sending; the platform takes
+    the reply, its outcome cannot be written, its lease runs out. When the database returns,
+    the other worker claims before the holder writes the outcome: it must not take the row
+    and send the reply a second time."""
+    from tests.conftest import make_settings
+
+    app = FrontDesk(make_settings(postgres_url, OUTBOX_LEASE_SECONDS="1"))
+    await app.start(migrate=False)
+    delivered: list[str] = []
+
+    class CutsTheDatabase:
+        async def send(self, message: OutboxMessage) -> str | None:
+            if not delivered:
+                await _connections(postgres_url, allow=False)
+            delivered.append(message.payload["text"])
+            return None
+
+    register_transport("testchan", lambda app: CutsTheDatabase())
+    try:
+        holder, other = Worker(app), Worker(app)
+        now = app.clock.now()
+        await _in_touch(other, now, 1.3)
+        assert other.may_take_over(), "a lease in touch with the database: the other may take over"
+        await _add(app, "one", "k1")
+        later = now + timedelta(minutes=1)  # long after the lease ran out
+        try:
+            assert await holder.deliver_once(now) == 1
+            with pytest.raises(Exception):
+                await other.deliver_once(later)  # the database is down for the other worker too
+        finally:
+            await _connections(postgres_url, allow=True)
+        await other.deliver_once(later)  # back first, before the holder
+        assert delivered == ["one"], "sent a second time by the other worker"
+        assert await holder.deliver_once(later) == 0
+        await _in_touch(other, later, 1.3)
+        assert delivered == ["one"]
+        assert [r.status for r in await _rows(app)] == ["sent"]
+    finally:
+        await app.close()
+
+
+async def test_a_dead_workers_lapsed_lease_is_taken_over_after_a_lease_in_touch(db_url: str, flaky: FlakyTransport) -> None:
+    """A worker dies holding a message (kill -9). A worker just started does not take it over
+    at once (it cannot tell a dead holder from one that lost the database with it), but once
+    it has reached the database for a lease it does: the chat waits seconds, not minutes."""
+    import asyncio
+    import time
+
+    from tests.conftest import make_settings
+
+    app = FrontDesk(make_settings(db_url, OUTBOX_LEASE_SECONDS="1"))
+    await app.start(migrate=False)
+    try:
+        await _add(app, "one", "k1")
+        now = app.clock.now()
+        assert len(await Worker(app).claim(now)) == 1  # and its worker dies
+        taker, later = Worker(app), now + timedelta(seconds=5)
+        start = time.monotonic()
+        assert await taker.deliver_once(later) == 0, "taken over before the taker reached the database for a lease"
+        while not await taker.deliver_once(later):
+            assert time.monotonic() - start < 3, "never taken over"
+            await asyncio.sleep(0.2)
+        assert time.monotonic() - start >= 1.0
+        assert flaky.delivered == ["one"]
+        assert [(r.status, r.attempts) for r in await _rows(app)] == [("sent", 2)]
+    finally:
+        await app.close()
+
+
+async def test_a_worker_that_stalled_past_its_lease_does_not_send_a_message_taken_over(
+    db_url: str, flaky: FlakyTransport
+) -> None:
+    """A worker claims a message and stalls (a busy machine, a slow first import) past its
+    lease; another takes the message over. The stalled one, going on, must see that the
+    message is no longer its own (its claim's `attempts` changed): not send it, nor write
+    an outcome over the other's."""
+    from tests.conftest import make_settings
+
+    app = FrontDesk(make_settings(db_url, OUTBOX_LEASE_SECONDS="1"))
+    await app.start(migrate=False)
+    try:
+        await _add(app, "one", "k1")
+        stalled, other, now = Worker(app), Worker(app), app.clock.now()
+        rows = await stalled.claim(now)
+        await _in_touch(other, now, 1.3)  # meanwhile the stalled worker's lease runs out
+        later = now + timedelta(seconds=5)
+        taken = await other.claim(later)
+        assert [r.id for r in taken] == [r.id for r in rows]
+        await stalled.deliver(rows, now)
+        assert flaky.delivered == [], "sent by a worker whose message had been taken over"
+        assert [(r.status, r.attempts) for r in await _rows(app)] == [("sending", 2)]
+        await other.deliver(taken, later)
+        assert flaky.delivered == ["one"]
+        assert [(r.status, r.attempts) for r in await _rows(app)] == [("sent", 2)]
+    finally:
+        await app.close()
+
+
 async def test_the_delivery_log_holds_no_name_phone_number_or_text_at_info(
     app: FrontDesk, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from bot.admin import audit, ops_models
 from bot.admin.authz import (
-    BOOKING_STAFF, CENTER_STAFF, CONSULTANT, Forbidden, NotFound, Principal, center_for_new_row, check_center,
+    ADMINS, BOOKING_STAFF, CENTER_STAFF, CONSULTANT, Forbidden, NotFound, Principal, center_for_new_row, check_center,
     chosen_center_filter, scope_to_center, scope_to_consultant,
 )
 from bot.admin.web import Ctx, csv_cell, page, parse_day, parse_id, path_id, query_day, redirect
@@ -27,7 +27,8 @@ from bot.domain.areas import SERVICE_AREAS
 from bot.domain.slots import format_availability, parse_availability
 from bot.domain.zones import DEFAULT_ZONE
 from bot.services import booking as booking_svc
-from bot.storage.models import Booking, Center, Closure, Consultant, WeeklyAvailability
+from bot.services import personal_data
+from bot.storage.models import Booking, Center, Closure, Consultant, User, WeeklyAvailability
 
 ATTENDED, NO_SHOW = BookingStatus.ATTENDED.value, BookingStatus.NO_SHOW.value
 ATTENDANCE = (ATTENDED, NO_SHOW)
@@ -403,8 +404,11 @@ async def booking_detail(ctx: Ctx) -> Response:
     async with ctx.app.db.sessions() as session:
         tz = (await _zones(session)).get(b.center_code, DEFAULT_ZONE)
         consultant = await session.get(Consultant, b.consultant_id)
+        owner = await session.get(User, b.user_id)
+    erased = owner is None or owner.external_id.startswith(personal_data.ERASED_PREFIX)
     return ctx.render("booking_detail.html", b=b, tz=tz, local=_local, consultant=consultant, message=ctx.query("done"),
-                      can_mark=b.starts_at <= ctx.now and b.status in (*ACTIVE_STATUSES, *ATTENDANCE))
+                      can_mark=b.starts_at <= ctx.now and b.status in (*ACTIVE_STATUSES, *ATTENDANCE),
+                      can_erase=ctx.me.allowed(ADMINS) and not erased)
 
 
 @page("/bookings/{id}/attendance", allow=BOOKING_STAFF, methods=("POST",))
@@ -426,6 +430,22 @@ async def booking_attendance(ctx: Ctx) -> Response:
             raise Forbidden() from None
         audit.record(session, ctx.me, f"booking.{value}", "booking", row.ref, ctx.now, center_code=row.center_code, before=before)
     return redirect(f"/bookings/{b.id}?done=saved")
+
+
+@page("/bookings/{id}/erase-owner", allow=ADMINS, methods=("POST",))
+async def booking_erase_owner(ctx: Ctx) -> Response:
+    """Erase the booking owner's personal data when they ask a center for it (UU PDP): the
+    use case the chat's "hapus data saya" runs, audited under the admin's name."""
+    b = await _booking(ctx, ctx.request.path_params["id"])
+    if ctx.field("confirm") != "1":
+        return Response(ctx.t("Tick the box to confirm that the owner asked for their data to be erased."), status_code=400)
+    async with ctx.app.db.transaction() as session:
+        owner = await session.get(User, b.user_id)
+        if owner is None or owner.external_id.startswith(personal_data.ERASED_PREFIX):
+            return redirect(f"/bookings/{b.id}?done=owner_erased")  # erased already: nothing left to do
+        await personal_data.erase_personal_data(session, user_id=owner.id, now=ctx.now, by=ctx.me.username,
+                                                admin_id=ctx.me.user_id)
+    return redirect(f"/bookings/{b.id}?done=owner_erased")
 
 
 # --- handoffs ------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 from bot.admin import auth
 from bot.admin.authz import Forbidden, NotFound, Principal
-from bot.edge import BodyRefused, parse_json, read_body
+from bot.edge import BodyRefused, parse_json, read_body, read_form
 
 if TYPE_CHECKING:
     from bot.app import FrontDesk
@@ -31,6 +31,9 @@ MAX_ID = 2**31 - 1
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 """Dates the pages accept; beyond them date arithmetic overflows and nothing is stored."""
 MAX_JSON_BODY = 256 * 1024
+MAX_FORM_BODY = 4 * 1024 * 1024
+"""A form post, uploads included: twice the largest CSV an import takes (2 MB), so a file just
+over that limit still gets the import page's own message rather than a bare 413."""
 
 
 class BadRequest(Exception):
@@ -202,7 +205,11 @@ def guarded(route: AdminRoute) -> Callable[[Request], Awaitable[Response]]:
                 except BodyRefused as exc:
                     return _status_page(ctx, exc.status, "the body must be JSON" if exc.status == 400 else str(exc))
             else:
-                ctx.form = await request.form()
+                try:
+                    ctx.form = await read_form(request, MAX_FORM_BODY)
+                except BodyRefused as exc:
+                    return _status_page(ctx, exc.status, ctx.t("This form could not be read. Please reload the page and try again.")
+                                        if exc.status == 400 else ctx.t("The form is too large."))
                 sent = sent or (ctx.form.get("csrf") if isinstance(ctx.form.get("csrf"), str) else None)  # type: ignore[assignment]
             expected = principal.csrf_token if principal else request.cookies.get(auth.LOGIN_CSRF_COOKIE)
             if not auth.same_token(sent, expected):

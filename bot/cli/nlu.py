@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -65,6 +67,32 @@ def train(data: Annotated[Optional[Path], typer.Option(help="Rasa YAML file or f
            "fewest_examples": sorted(counts.items(), key=lambda kv: kv[1])[:3]})
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+"""What `surrogateescape` (`text_stdin`) makes of bytes that are not UTF-8."""
+
+
+async def _parse_line(nlu: Any, line: str, n: int, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """One `{"text": ...}` line → its parse, or `{"error": ...}`: the loop goes on either way
+    (as `frontdesk chat --jsonl`). NUL and lone surrogates are taken out of the text, as
+    every entry point does (`clean_text`)."""
+    from bot.edge import BodyRefused, clean_text, parse_json
+
+    if _NOT_UTF8.search(line):
+        return {"error": f"line {n}: the line is not valid UTF-8"}
+    try:
+        row = parse_json(line)
+    except BodyRefused as exc:
+        return {"error": f"line {n}: {exc}"}
+    msg = row.get("text") if isinstance(row, dict) else None
+    if not isinstance(msg, str):
+        return {"error": f'line {n}: expected {{"text": "..."}}'}
+    try:
+        return dict(await nlu.parse(clean_text(msg), **kwargs))
+    except Exception:
+        logging.getLogger(__name__).exception("line %d could not be parsed", n)
+        return {"error": f"line {n}: this line could not be parsed; the next ones are read as usual"}
+
+
 @app.command()
 def parse(
     text: Annotated[Optional[str], typer.Argument(help="The message to parse")] = None,
@@ -82,18 +110,12 @@ def parse(
 
     async def run() -> None:
         if jsonl:
-            for n, line in enumerate(sys.stdin, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    msg = row["text"] if isinstance(row, dict) else None
-                    if not isinstance(msg, str):
-                        raise KeyError("text")
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    _dump({"error": f"line {n}: expected {{\"text\": \"...\"}}"})
-                    continue
-                _dump(await nlu.parse(msg, **kwargs))
+            from bot.channels.cli import text_stdin
+
+            for n, line in enumerate(text_stdin(), 1):
+                if line.strip():
+                    _dump(await _parse_line(nlu, line, n, kwargs))
+                    sys.stdout.flush()
         else:
             if text is None:
                 typer.echo('give a text, e.g. frontdesk nlu parse "NIB gmn caranya", or --jsonl', err=True)

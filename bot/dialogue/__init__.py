@@ -13,7 +13,7 @@ from bot.i18n import I18n
 
 def register_actions() -> None:
     """Import every module that registers flow actions (`@action`)."""
-    from bot.dialogue import booking, centers, consultants, consultation, faq, handoff  # noqa: F401
+    from bot.dialogue import booking, centers, consultants, consultation, faq, handoff, privacy  # noqa: F401
 
 
 def install_notifier(i18n: I18n) -> None:
@@ -53,14 +53,25 @@ class HandoffHooks:
 
         await needs.offer_other_needs(turn, intent)
 
+    async def follow_up(self, turn: Turn) -> bool:
+        from bot.dialogue import followups
+
+        return await followups.follow_up(turn)
+
+    async def specific_part(self, turn: Turn) -> bool:
+        from bot.dialogue import followups
+
+        return await followups.specific_part(turn)
+
     def begin(self, turn: Turn) -> None:
         from bot.dialogue import context
 
         context.begin(turn)
 
     def end(self, turn: Turn) -> None:
-        from bot.dialogue import context
+        from bot.dialogue import context, followups
 
+        followups.remember_mentioned_place(turn)
         context.end(turn)
 
 

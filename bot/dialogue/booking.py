@@ -699,6 +699,7 @@ async def confirm(turn: Turn) -> Any:
         v.pop("slot", None)
         await _offer_nearest(turn, center, starts_at)
         return WAIT
+    context.remember(turn, booking=booking.ref, center=center.code, last="booking")
     turn.say(turn.t("Your consultation is booked. Your booking code is {ref}. The consultant will confirm it; consultations at PLUT are free.", ref=booking.ref))
     turn.say(Reply(
         text=_summary(turn, center, booking.starts_at, ref=booking.ref),

@@ -29,6 +29,7 @@ from bot.services.centers import (
 )
 from bot.services.consultation import bookable_codes
 from bot.services.gazetteer import Gazetteer, Place, Resolution
+from bot.dialogue import context
 from bot.dialogue.consultation import request_button
 
 Translate = Callable[..., str]
@@ -127,14 +128,14 @@ def venue(rec: Center) -> Reply:
     return Reply(venue=Venue(rec.latitude, rec.longitude, rec.name, rec.address or rec.regency or rec.province, rec.maps_url))
 
 
-def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate, bookable: frozenset[str]) -> list[Reply]:
+def results_replies(found: Nearby, header: str, now: datetime, lang: str, t: Translate, bookable: frozenset[str], *, first: int = 1) -> list[Reply]:
     if not found.results:
         return [Reply(text=t("No PLUT centers are recorded yet. Please try again later."))]
     note = unknown_note([rec for rec, _ in found.results], t)
     out = [Reply(text=header + ("\n" + note if note else ""))]
     if found.outside:
         out.append(Reply(text=t("Your location seems to be outside Indonesia or at sea. These are still the nearest PLUT centers, with the honest straight-line distance.")))
-    out += [center_card(rec, km, i, now, lang, t, bookable=rec.code in bookable) for i, (rec, km) in enumerate(found.results, 1)]
+    out += [center_card(rec, km, i, now, lang, t, bookable=rec.code in bookable) for i, (rec, km) in enumerate(found.results, first)]
     out.append(venue(found.results[0][0]))
     return out
 
@@ -201,33 +202,53 @@ async def _directory(turn: Turn) -> CenterDirectory:
     return await center_directory(turn.session)
 
 
-async def _answer_point(turn: Turn, lat: float, lon: float) -> None:
+async def _answer_point(turn: Turn, lat: float, lon: float, *, skip: int = 0) -> None:
     directory = await _directory(turn)
-    found = nearest_centers(directory, lat, lon, k=NEAREST_K, gazetteer=_gazetteer(turn))
+    found = nearest_centers(directory, lat, lon, k=NEAREST_K + skip, gazetteer=_gazetteer(turn))
+    found = Nearby(found.results[skip:], found.outside)
     bookable = await bookable_codes(turn.session)
-    for r in results_replies(found, turn.t("PLUT centers nearest to your location:"), turn.now, turn.lang, turn.t, bookable):
-        turn.say(r)
+    header = (turn.t("PLUT centers nearest to your location:") if not skip
+              else turn.t("The next nearest PLUT centers to your location:"))
+    if skip and not found.results:
+        turn.say(turn.t("Those are all the PLUT centers recorded so far."))
+    else:
+        for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable, first=skip + 1):
+            turn.say(r)
+    context.remember(turn, place={"lat": lat, "lon": lon, "has_center": True, "shown": skip + len(found.results)},
+                     last="centers")
 
 
-async def _answer_place(turn: Turn, place: Place) -> None:
+async def _answer_place(turn: Turn, place: Place, *, skip: int = 0) -> None:
     directory = await _directory(turn)
-    found = centers_for_place(directory, place, k=NEAREST_K)
+    found = centers_for_place(directory, place, k=NEAREST_K + skip)
+    found = Nearby(found.results[skip:], found.outside)
     bookable = await bookable_codes(turn.session)
     here = directory.in_region(place.code if place.kind != "provinsi" else place.province_code)
     header = place_header(place, turn.t)[0]
-    if not here and found.results:
+    if skip:
+        header = turn.t("The next nearest PLUT centers to {place}:", place=place.label)
+    elif not here and found.results:
         nearest, km = found.results[0]
         header = turn.t("There is no PLUT center in {place} yet; the nearest is {center}, ±{km} km away in a straight line.",
                         place=place.name, center=nearest.name, km=km_text(km, turn.lang))
     turn.values["_place"] = place.code
-    for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable):
+    context.remember(turn, place={"code": place.code, "has_center": bool(here), "shown": skip + len(found.results)},
+                     last="centers")
+    if skip and not found.results:
+        turn.say(turn.t("Those are all the PLUT centers recorded so far."))
+        return
+    for r in results_replies(found, header, turn.now, turn.lang, turn.t, bookable, first=skip + 1):
         turn.say(r)
-    if not here and found.results and found.results[0][1] >= FAR_KM:
-        nearest = found.results[0][0]
-        turn.say(Reply(
-            text=turn.t("From where you are, you can also ask {center} to contact you (a consultation request), or talk to a consultant here in the chat.", center=nearest.name),
-            buttons=[request_button(nearest.code, turn.t), Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant").pack())],
-        ))
+    if not skip and not here and found.results and found.results[0][1] >= FAR_KM:
+        turn.say(from_afar(found.results[0][0], turn.t))
+
+
+def from_afar(nearest: Center, t: Translate) -> Reply:
+    """What can be done without travelling, when the nearest center is far."""
+    return Reply(
+        text=t("From where you are, you can also ask {center} to contact you (a consultation request), or talk to a consultant here in the chat.", center=nearest.name),
+        buttons=[request_button(nearest.code, t), Button(t("Talk to a consultant"), StartFlow("talk_to_consultant").pack())],
+    )
 
 
 async def _answer_resolution(turn: Turn, res: Resolution, raw: str = "") -> Next:
@@ -238,8 +259,31 @@ async def _answer_resolution(turn: Turn, res: Resolution, raw: str = "") -> Next
     if res.status == "ambiguous":
         turn.values["_place_candidates"] = [p.code for p in res.candidates]
         return "choose"
-    turn.say(Reply(text=unknown_text(raw.strip()[:60] if res.query else "", turn.t), request_location=True))
-    return "where"
+    await _unknown_place(turn, raw.strip()[:60] if res.query else "")
+    return WAIT
+
+
+async def _unknown_place(turn: Turn, query: str) -> None:
+    """A place the gazetteer does not know: said plainly, with a way forward (the provinces
+    that have a center, the location button) instead of the same question again. A second
+    miss in a row is said more shortly, so the chat never shows the same message twice."""
+    misses = int(turn.values.get("_place_misses", 0)) + 1
+    turn.values["_place_misses"] = misses
+    directory = await _directory(turn)
+    gaz = _gazetteer(turn)
+    codes = sorted({(c.regency_code or "").split(".")[0] for c in directory.centers if c.regency_code})
+    provinces = sorted((p for p in (gaz.provinces.get(code) for code in codes) if p is not None), key=lambda p: p.name)
+    options = [Button(p.name, Answer("place", p.code).pack()) for p in provinces]
+    if not query:
+        text = unknown_text("", turn.t)
+    elif misses == 1:
+        text = turn.t('I could not find "{query}" among the regencies and cities of Indonesia. Type your regency, city '
+                      'or province (for example "Kabupaten Maros" or "Bali"), choose your province from the list, or '
+                      'share your location.', query=query)
+    else:
+        text = turn.t('"{query}" is not on my list either. The easiest way: share your location with the button, or '
+                      'choose your province from the list.', query=query)
+    turn.say(Reply(text=text, request_location=True, options=options, options_title=turn.t("Provinces")))
 
 
 def _entity_city(turn: Turn) -> str | None:
@@ -272,9 +316,17 @@ async def start(turn: Turn) -> Next:
 
 @action("centers.lookup")
 async def lookup(turn: Turn) -> Next:
-    """After the `where` question: a shared location or a typed place."""
+    """After the `where` question: a shared location or a typed place. A place it does not
+    know gets `_unknown_place` and waits here for the next try, instead of asking again."""
     where: dict[str, Any] = turn.values.get("where") or {}
+    if not turn.first_call:
+        event = turn.event
+        if event.location is not None:
+            where = {"latitude": event.location.latitude, "longitude": event.location.longitude}
+        else:
+            where = {"text": event.text or "", "button": event.button}
     if "latitude" in where:
+        turn.values.pop("_place_misses", None)
         await _answer_point(turn, float(where["latitude"]), float(where["longitude"]))
         return END
     text = where.get("text") or ""
@@ -282,9 +334,30 @@ async def lookup(turn: Turn) -> Next:
     if code is not None:
         place = _gazetteer(turn).get(code)
         if place is not None:
+            turn.values.pop("_place_misses", None)
             await _answer_place(turn, place)
             return END
-    return await _answer_resolution(turn, _gazetteer(turn).resolve(text), text)
+    res = _gazetteer(turn).resolve(text)
+    if res.status == "unknown" and not turn.first_call and await _elsewhere(turn):
+        return None
+    nxt = await _answer_resolution(turn, res, text)
+    if nxt is not WAIT:
+        turn.values.pop("_place_misses", None)
+    return nxt
+
+
+async def _elsewhere(turn: Turn) -> bool:
+    """Not a place but a confident request for something else ("mau booking aja"): start it."""
+    intent = (turn.parse or {}).get("intent") or {}
+    name = str(intent.get("name") or "")
+    if not name or name in ("find_center", "share_location", "nlu_fallback") or intent.get("confidence", 0.0) < turn.app.nlu_threshold:
+        return False
+    flow = turn.app.flows.by_intent(name) or (turn.app.flows.by_intent(name.split("/", 1)[0]) if "/" in name else None)
+    if flow is None or flow.flow == "find_center":
+        return False
+    turn.values.pop("_place_misses", None)
+    await turn.app.engine.start_flow(turn, flow.flow)
+    return True
 
 
 @action("centers.choose")
@@ -366,6 +439,7 @@ async def details(turn: Turn) -> Next:
             return END
         for r in details_replies(rec, turn.now, turn.lang, turn.t, bookable=rec.code in await bookable_codes(turn.session)):
             turn.say(r)
+        context.remember(turn, center=rec.code, last="hours")
         return END
     gaz = _gazetteer(turn)
     for text in (turn.values.get("place"), turn.values.get("_start_payload"), _entity_city(turn), turn.event.text):
@@ -382,6 +456,7 @@ async def details(turn: Turn) -> Next:
         if len(here) == 1:
             for r in details_replies(here[0], turn.now, turn.lang, turn.t, bookable=here[0].code in await bookable_codes(turn.session)):
                 turn.say(r)
+            context.remember(turn, center=here[0].code, last="hours")
             return END
         if len(here) > 1:
             turn.say(Reply(text=turn.t("Which center do you mean?"), options=[Button(c.name, RunAction("centers.details", {"center": c.code}).pack()) for c in here[:10]], options_title=turn.t("Choose")))

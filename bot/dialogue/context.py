@@ -8,6 +8,12 @@ account, so it survives restarts and is shared by every process) under `_ctx`:
 - `topic`: the knowledge topic last answered, kept by `bot/dialogue/faq.py` as `_kb_last`
   ("topic/aspect") and handed to the knowledge base's retrieval as the remembered topic;
 - `booking`: the reference of the last booking made or shown;
+- `place`: where the user said they are — a place of the gazetteer (`code`, `name`) or a
+  shared location (`lat`, `lon`), whether a center is there (`has_center`) and how many of
+  the nearest centers were shown (`shown`): what "yg paling deket dmn", "ada yg lain?" and
+  "trus sy hrs kmn dong" are read against. A new place replaces it;
+- `last`: what the last turn answered ("centers", "hours", "consultant"), so "minggu?"
+  after Saturday's hours asks about Sunday's;
 - `at`: when the context last changed.
 
 A new topic replaces the old one (the knowledge base's match decides it; a new center card
@@ -59,6 +65,24 @@ def recall(turn: Turn, key: str) -> Any:
     return (turn.values.get(CTX) or {}).get(key)
 
 
+def remember(turn: Turn, **facts: Any) -> None:
+    """Keep facts of this turn in the context (`place`, `center`, `booking`); `last` is what
+    this turn answered and lasts one turn only."""
+    ctx = dict(turn.values.get(CTX) or {})
+    for key, value in facts.items():
+        if key == "last":
+            turn.values[_LAST_NOW] = value
+        elif value is None:
+            ctx.pop(key, None)
+        else:
+            ctx[key] = value
+    ctx["at"] = _iso(turn.now)
+    turn.values[CTX] = ctx
+
+
+_LAST_NOW = "_ctx_last"
+
+
 def end(turn: Turn) -> None:
     """After the replies are made: remember the center shown, the topic and the booking."""
     ctx: dict[str, Any] = dict(turn.values.get(CTX) or {})
@@ -72,6 +96,11 @@ def end(turn: Turn) -> None:
     ref = turn.values.get("ref") or turn.values.get("booking_ref")
     if isinstance(ref, str) and ref:
         ctx["booking"] = ref
+    last = turn.values.pop(_LAST_NOW, None)
+    if last:
+        ctx["last"] = last
+    elif turn.replies:
+        ctx.pop("last", None)
     if ctx != before:
         ctx["at"] = _iso(turn.now)
         turn.values[CTX] = ctx

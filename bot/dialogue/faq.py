@@ -183,6 +183,8 @@ async def answer(turn: Turn) -> Next:
         log.warning("no FAQ answer for %r", intent)
         return await fallback(turn)
     await _remember_topic(turn)
+    if intent == "faq/opening_hours":
+        context.remember(turn, last="hours")  # "hari sabtu gmn?" next is about the center shown
     turn.say(Reply(text=entry.text(turn.lang), buttons=_buttons(turn, entry.follow_up)))
     return None
 

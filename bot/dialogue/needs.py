@@ -30,6 +30,20 @@ _SKIP = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "bot_challeng
 _FAMILY = {"check_booking": "booking", "reschedule_booking": "booking", "cancel_booking": "booking"}
 
 
+# "sy jualan keripik di maros", "usaha sy batik", "I run a small cafe": the owner saying what the
+# business is. Context for the question, not a need of its own, unless it also asks something.
+_ABOUT_ME = re.compile(
+    r"^(?:(?:saya|sy|aku|ak|gw|gue|kami|kmi|i|we)\s+(?:cuma\s+|lagi\s+|lg\s+)?(?:jualan|jual|usaha|bikin|buat|produksi|"
+    r"punya\s+usaha|buka|ada\s+usaha|run|sell|make|own|have|am\s+a|'m\s+a)|usaha\s+(?:saya|sy|aku|kami)|"
+    r"my\s+(?:business|shop|cafe|café|company)\s+(?:is|sells|makes))\b", re.I)
+_ASKS = re.compile(r"\?|\b(?:mau|ingin|pengen|pgn|pingin|gimana|gmn|bagaimana|cara|bisa|bs|apa|brp|berapa|tolong|"
+                   r"how|can|want|need|what|where|help)\b", re.I)
+
+
+def _about_me(clause: str) -> bool:
+    return bool(_ABOUT_ME.search(clause)) and not _ASKS.search(clause)
+
+
 def clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSES.split(text[:1000]) if len(c.split()) >= 2]
 
@@ -41,6 +55,8 @@ async def clause_intents(turn: Turn) -> list[tuple[str, float]]:
         return []
     out: list[tuple[str, float]] = []
     for clause in clauses(text):
+        if _about_me(clause):
+            continue
         parse = await turn.app.nlu.parse(clause, now=turn.now, lang=turn.lang)
         top = parse.get("intent") or {}
         name, conf = top.get("name"), float(top.get("confidence") or 0.0)
@@ -66,7 +82,8 @@ async def offer_other_needs(turn: Turn, main: str | None) -> None:
         if title and payload and len(buttons) < MAX_EXTRA:
             buttons.append(Button(title, payload))
     area = problem_area(turn.event.text or "")
-    if area is not None and len(buttons) < MAX_EXTRA and not any(area in b.payload for b in buttons):
+    offered = [b.payload for reply in turn.replies for b in reply.buttons] + [b.payload for b in buttons]
+    if area is not None and len(buttons) < MAX_EXTRA and not any(f"area={area}" in p for p in offered):
         buttons.append(Button(turn.t("{area} consultation", area=area_name(area, turn.lang)),
                               StartFlow("book_consultation", {"area": area}).pack()))
     if buttons:

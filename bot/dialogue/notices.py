@@ -62,7 +62,8 @@ def messages_for(news: svc.BookingNews, *, now: datetime, translate: Translate) 
         elif isinstance(event, rules.BookingReassigned):
             out += _to_consultant(news, "new", event.consultant_id, now=now, translate=translate)
         elif isinstance(event, rules.BookingCancelled):
-            out += _to_consultant(news, "cancelled", event.consultant_id, now=now, translate=translate)
+            change = "erased" if event.reason == rules.ERASURE else "cancelled"
+            out += _to_consultant(news, change, event.consultant_id, now=now, translate=translate)
         elif isinstance(event, rules.BookingRescheduled):
             if event.consultant_id != event.previous_consultant_id:
                 out += _to_consultant(news, "cancelled", event.previous_consultant_id, now=now, translate=translate,
@@ -118,6 +119,10 @@ def _to_consultant(
         details["before"] = format_datetime(previous_start, lang, tz) if previous_start else "-"
         text = translate(lang, "Booking {ref} was moved from {before} to {when}\n{area}: {who}", **details)
         buttons = decide
+    elif change == "erased":
+        # The owner asked for their personal data to be erased: the notice names nobody.
+        text = translate(lang, "Booking {ref} on {when} was cancelled because the owner asked for their data to be "
+                               "deleted.\n{area}", **details)
     else:
         text = translate(lang, "Booking {ref} on {when} was cancelled.\n{area}: {who}", **details)
     linked = bool(contact.channel and contact.external_id)

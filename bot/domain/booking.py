@@ -143,6 +143,12 @@ class BookingDeclined(BookingEvent):
 class BookingCancelled(BookingEvent):
     consultant_id: int
     starts_at: datetime
+    reason: str | None = None
+    """Why, when it is not the owner's plain wish: `ERASURE` (the owner had their data erased)."""
+
+
+ERASURE = "erasure"
+"""The reason of a booking cancelled because its owner asked for their personal data to be erased."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,12 +277,14 @@ class Booking:
         self._changed(now)
         self._record(BookingDeclined(self.state.ref, self.state.version, self.state.consultant_id, self.state.starts_at))
 
-    def cancel(self, *, now: datetime) -> None:
-        """The user cancels a booking that is active and not over yet."""
+    def cancel(self, *, now: datetime, reason: str | None = None) -> None:
+        """The user cancels a booking that is active and not over yet (`reason` ERASURE: because
+        they asked for their data to be erased)."""
         self._check_ahead("cancelled", now)
         self.state.status = transition(self.state.status, "cancelled")
         self._changed(now)
-        self._record(BookingCancelled(self.state.ref, self.state.version, self.state.consultant_id, self.state.starts_at))
+        self._record(BookingCancelled(self.state.ref, self.state.version, self.state.consultant_id, self.state.starts_at,
+                                      reason))
 
     def check_reschedule(self, *, now: datetime) -> None:
         """`InvalidTransition` unless the booking may still be moved (active and ahead);

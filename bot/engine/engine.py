@@ -99,6 +99,14 @@ class TurnHooks(Protocol):
         """Free text started the flow of `intent`: the dialogue may add to the replies
         (the other needs of a long message)."""
 
+    async def follow_up(self, turn: Turn) -> bool:
+        """True when free text with no question pending was a short follow-up the dialogue
+        answered from the conversation's context ("sabtu buka ga?" after a center)."""
+
+    async def specific_part(self, turn: Turn) -> bool:
+        """The same long reply would go out twice: True when the dialogue answered instead the
+        part the message names (a day, a place, the consultant); its replies are added."""
+
     def begin(self, turn: Turn) -> None:
         """Before the message is read (the conversation's context may have gone stale)."""
 
@@ -121,6 +129,12 @@ class NoHooks:
 
     async def after_understood(self, turn: Turn, intent: str) -> None:
         return None
+
+    async def follow_up(self, turn: Turn) -> bool:
+        return False
+
+    async def specific_part(self, turn: Turn) -> bool:
+        return False
 
     def begin(self, turn: Turn) -> None:
         return None
@@ -399,11 +413,70 @@ class Engine:
         self.hooks.begin(turn)
         await self._dispatch(turn)
         self.hooks.end(turn)
-        _no_repeat(turn)
+        await self._no_repeat(turn)
         conv.values = turn.values
         for observer in self._observers:
             observer(turn)
         return inbound_log, turn.replies
+
+    async def _no_repeat(self, turn: Turn) -> None:
+        """No reply goes out word for word as in the previous turn. A long answer about to be
+        repeated gives way to the part the message names (the dialogue's `specific_part`: a
+        day's hours, the nearest center, the consultant), else to a question about which part
+        is wanted, keeping its buttons (the consultant, the booking); a second repeat points to
+        the consultant. In a flow, a turn whose whole reply is the previous turn's again (the
+        same note and question after a second unusable answer) gets a shorter reprompt that
+        says how else to go on. The previous turn's replies are remembered by checksum
+        (`_last_out`, `_last_whole`), across processes like the rest of the state."""
+        last = set(turn.values.get("_last_out") or [])
+        last_whole = turn.values.get("_last_whole")
+        conv = turn.conversation
+        if turn.fell_back:
+            # "I can read text, locations and buttons" twice for two emoji-only messages is the clear answer
+            turn.values.pop("_last_out", None)
+            turn.values.pop("_last_whole", None)
+            return
+        if conv.step is not None and conv.flow not in (None, "main_menu"):
+            # a flow's question asked again after an answer it could not use is the way forward,
+            # unless the whole reply is the previous turn's again
+            turn.values.pop("_last_out", None)
+            if turn.replies and _whole(turn.replies) == last_whole and any(r.text for r in turn.replies):
+                i = max(i for i, r in enumerate(turn.replies) if r.text)
+                hint = turn.t("If it is easier: type “menu” to start again, or “konsultan” to talk with a consultant.")
+                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip())
+            if turn.replies:
+                turn.values["_last_whole"] = _whole(turn.replies)
+            return
+        repeated = [i for i, r in enumerate(turn.replies)
+                    if len(r.text or "") >= REPEAT_MIN_CHARS and not r.options and zlib.crc32((r.text or "").encode()) in last]
+        said = len(turn.replies)
+        if repeated and await self.hooks.specific_part(turn):
+            specific = turn.replies[said:]
+            first = repeated[0]
+            before = [r for i, r in enumerate(turn.replies[:first]) if i not in repeated]
+            after = [r for i, r in enumerate(turn.replies[first:said], first) if i not in repeated]
+            turn.replies[:] = before + specific + after
+        sums: list[int] = []
+        for i, reply in enumerate(turn.replies):
+            text = reply.text or ""
+            if len(text) < REPEAT_MIN_CHARS or reply.options:
+                continue  # a short prompt asked again ("Which day?") or a menu shown again is no answer repeated
+            crc = zlib.crc32(text.encode())
+            if crc in last:
+                notes = [
+                    turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
+                           "or where to go? A consultant can also go through it with you."),
+                    turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
+                           "choose a button below, or type “menu”."),
+                ]  # the previous turn held at most one of them
+                note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
+                turn.replies[i] = replace(reply, text=note)
+                crc = zlib.crc32(note.encode())
+            sums.append(crc)
+        if turn.replies:
+            turn.values["_last_out"] = sums
+            turn.values["_last_whole"] = _whole(turn.replies)
+
 
     def _settle_language(self, user: User, conv: Conversation, text: str | None) -> str:
         """The first message that tells decides the language; after that only a message plainly
@@ -442,7 +515,7 @@ class Engine:
             return
         if event.button is not None and await self._global_payload(turn, event.button):
             return
-        if lowered in CANCEL_WORDS:
+        if lowered in CANCEL_WORDS and not self._is_a_no(turn, lowered):
             await self.start_flow(turn, "main_menu")
             return
         if text:
@@ -465,6 +538,20 @@ class Engine:
                 await step_runner.resume(self, turn, flow, idx)
                 return
         await self.understand(turn)
+
+    def _is_a_no(self, turn: Turn, lowered: str) -> bool:
+        """"batal" / "cancel" typed at a yes/no action step ("Delete your data?", "Book it?") is
+        that question's no, which the step answers itself ("Alright, nothing was deleted."),
+        rather than a jump to the menu that leaves the user wondering what happened."""
+        if lowered.lstrip("/") not in NO_AT_CONFIRM:
+            return False
+        conv = turn.conversation
+        flow = self.app.flows.get(conv.flow) if conv.flow else None
+        idx = flow.index_of(conv.step) if flow is not None and conv.step is not None else None
+        if flow is None or idx is None or idx >= len(flow.steps):
+            return False
+        step = flow.steps[idx]
+        return step.kind == "action" and step.id in YES_NO_STEPS
 
     async def _aside(self, turn: Turn, flow: Any, idx: int, text: str) -> bool:
         """What is said beside the pending question, in any flow: leaving ("ga jadi deh",
@@ -511,6 +598,8 @@ class Engine:
                 return
         if event.text is None and event.location is None and event.contact is None:
             await self.start_flow(turn, "main_menu")
+            return
+        if event.text and await self.hooks.follow_up(turn):
             return
         intent = ((turn.parse or {}).get("intent") or {}).get("name")
         confidence = ((turn.parse or {}).get("intent") or {}).get("confidence") or 0.0
@@ -632,40 +721,13 @@ class Engine:
 REPEAT_MIN_CHARS = 100
 YES_NO_STEPS = frozenset({"confirm", "consent"})
 """Action steps that ask a yes/no question: there "ga jadi" is their no, which they answer themselves."""
+NO_AT_CONFIRM = frozenset({"batal", "cancel"})
+"""Menu words that, typed at a yes/no action step, are its no (`Engine._is_a_no`)."""
 
 
-def _no_repeat(turn: Turn) -> None:
-    """No reply goes out word for word as in the previous turn: it is replaced by a question
-    about which part is wanted, keeping its buttons (the consultant, the booking), so the
-    user moves on instead of reading the same paragraph again. The previous turn's replies
-    are remembered by checksum (`_last_out`), across processes like the rest of the state."""
-    last = set(turn.values.get("_last_out") or [])
-    sums: list[int] = []
-    conv = turn.conversation
-    if turn.fell_back:
-        return  # "I can read text, locations and buttons" twice for two emoji-only messages is the clear answer
-    if conv.step is not None and conv.flow not in (None, "main_menu"):
-        # a flow's question asked again after an answer it could not use is the way forward
-        turn.values.pop("_last_out", None)
-        return
-    for i, reply in enumerate(turn.replies):
-        text = reply.text or ""
-        if len(text) < REPEAT_MIN_CHARS or reply.options:
-            continue  # a short prompt asked again ("Which day?") or a menu shown again is no answer repeated
-        crc = zlib.crc32(text.encode())
-        if crc in last:
-            notes = [
-                turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
-                       "or where to go? A consultant can also go through it with you."),
-                turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
-                       "choose a button below, or type “menu”."),
-            ]  # the previous turn held at most one of them
-            note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
-            turn.replies[i] = replace(reply, text=note)
-            crc = zlib.crc32(note.encode())
-        sums.append(crc)
-    if turn.replies:
-        turn.values["_last_out"] = sums
+def _whole(replies: list[Reply]) -> int:
+    """A checksum of a turn's whole reply: its texts, in order."""
+    return zlib.crc32("\x1e".join(r.text or "" for r in replies).encode())
 
 
 def _reply_kind(reply: Reply) -> str:

@@ -104,6 +104,10 @@ class TopicFile(_Strict):
     service_area: str
     title: Bilingual
     names: list[str] = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    """Words of the topic's domain that point at it when no name is given: things, documents and
+    situations owners mention ("stiker", "komposisi" for labels; "buyer luar negeri", "packing list"
+    for export). Weaker than a name (retrieve.KEYWORD_BONUS)."""
     entries: list[Entry] = Field(min_length=1)
 
     @field_validator("service_area")
@@ -154,6 +158,7 @@ class Topic:
     names: list[str]
     entries: dict[str, Entry]
     file: str
+    keywords: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -259,7 +264,7 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
             entries[entry.aspect] = entry
         if "overview" not in entries:
             errors.append(f"{name}:{doc.get('__line__', 1)}: topic {parsed.topic!r} has no overview entry")
-        kb.topics[parsed.topic] = Topic(parsed.topic, parsed.service_area, parsed.title, parsed.names, entries, name)
+        kb.topics[parsed.topic] = Topic(parsed.topic, parsed.service_area, parsed.title, parsed.names, entries, name, parsed.keywords)
     if texts and not kb.aspect_phrases and not any(Path(n).name == ASPECTS_FILE for n in texts):
         errors.append(f"{ASPECTS_FILE}:1: missing: the aspect phrasings are needed to understand questions")
     if errors:

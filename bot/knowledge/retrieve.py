@@ -53,7 +53,7 @@ AVAILABLE_MIN = 0.10
 """Otherwise the likeliest aspect the topic does answer, if at least this likely."""
 REMEMBERED_ASPECT_MIN = 0.55
 """A follow-up without a topic uses the remembered topic only for a clear aspect."""
-CUE_BONUS = 0.5
+CUE_BONUS = 0.6
 """Added to an aspect's probability when the message holds one of its cue words (`cues:` in
 `_aspects.yml`): a question word the phrasings never paired with this topic still counts."""
 OVERVIEW_CUED = 0.8
@@ -64,6 +64,11 @@ NAME_BONUS = 0.60
 """Added to a topic's probability when the message names it (one of its `names`, whole words, also with
 "-s" or "-nya": "minimarkets", "kurnya"). 0.6 rather than 0.3: a named topic beats one the classifier
 leans to on a shared word ("plut … kantor pemerintah" is not e-Katalog's "jual ke pemerintah")."""
+
+KEYWORD_BONUS = 0.50
+"""Added to a topic's probability when the message holds one of its `keywords` (words of its domain:
+"stiker" for labels, "packing list" for export): enough to carry a topic the classifier barely saw past
+TOPIC_MIN, less than a name, so a topic the message names still wins."""
 
 PARTICLES = frozenset({
     "dong", "sih", "ya", "yah", "yaa", "deh", "nih", "tuh", "kok", "lho", "loh", "kah", "toh", "kak", "ka", "min", "gan",
@@ -81,6 +86,37 @@ _SOURCE_WORDS = re.compile(
 def asks_for_source(text: str) -> bool:
     """"sumbernya apa?", "what's the source?", "referensinya mana", "dasar hukumnya apa"."""
     return bool(_SOURCE_WORDS.search(normalise(text)))
+
+
+_CLAUSE_BREAK = re.compile(
+    r"[,;:?!.\n]+|\s(?=(?:klo|kalo|kalau|tapi|tp|tpi|trs|terus|trus|soalnya|karena|krn|but|if|because|since|so)\s)",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = frozenset({
+    "berapa", "apa", "apakah", "bagaimana", "kapan", "dimana", "kemana", "mana", "siapa", "bisa", "boleh", "perlu",
+    "harus", "wajib", "tidak", "belum", "gimana", "naon", "pripun", "saged", "how", "what", "whats", "which", "who",
+    "when", "where", "can", "could", "do", "does", "is", "are", "should", "must", "need", "will", "until",
+})
+"""Words that make a clause the question: "berapa", "apa", "bisa", "ga" (normalised "tidak"), "how", "what" …"""
+CLAUSE_WEIGHT = 0.3
+"""How much the question clause weighs beside the whole message when the aspect model reads a long message."""
+CONTEXT_CUE = 0.2
+"""CUE_BONUS is multiplied by this for a cue word that stands only in a context clause ("klo berkas udh lengkap")."""
+
+
+def question_clause(text: str) -> str | None:
+    """The clause of a message that asks, normalised, when the message has more than one: owners write
+    "context, question" ("sy jual rendang kaleng, siapin duit brp buat halal") or "question if context"
+    ("pirt keluar brp hari klo berkas udh lengkap"). The last clause holding a question word; the message
+    as one clause (None) when no clause or only one does."""
+    parts = [normalise(p) for p in _CLAUSE_BREAK.split(text)]
+    parts = [p for p in parts if p]
+    if len(parts) < 2:
+        return None
+    asking = [p for p in parts if _QUESTION_WORDS.intersection(p.split())]
+    if not asking:
+        return None
+    return asking[-1]
 
 
 def plain(normalised: str) -> str:
@@ -170,6 +206,7 @@ class Retriever:
         self.topic_model, self.aspect_model = self._models()
         self.cues = {aspect: _words_pattern(words, suffixes=True) for aspect, words in kb.aspect_cues.items() if words}
         self.names = {t.name: _words_pattern(t.names, suffixes=False) for t in kb.topics.values()}
+        self.keywords = {t.name: _words_pattern(t.keywords, suffixes=False) for t in kb.topics.values() if t.keywords}
         self.elsewhere = _phrases_pattern(kb.elsewhere) if kb.elsewhere else None
 
     def _models(self) -> tuple[CompactModel, CompactModel]:
@@ -208,22 +245,36 @@ class Retriever:
             log.warning("knowledge model cache not written: %s", exc)
 
     def topic_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
-        """Topics by probability, plus NAME_BONUS for each topic the message names."""
+        """Topics by probability, plus NAME_BONUS for each topic the message names and KEYWORD_BONUS
+        for each topic one of whose keywords it holds."""
         rank = self.topic_model.rank(text, top=64)
         named = {t for t, pattern in self.names.items() if pattern.search(norm)}
-        if not named:
+        # a keyword counts in a question only: "sambel sy cepet basi" or "payroll is a headache" states a
+        # problem, which the rest of the bot answers (problem flow, booking), not a knowledge entry
+        asks = "?" in text or bool(_QUESTION_WORDS.intersection(norm.split()))
+        keyed = {t for t, pattern in self.keywords.items() if asks and pattern.search(norm)}
+        if not named and not keyed:
             return rank
-        return sorted(((n, c + NAME_BONUS * (n in named)) for n, c in rank), key=lambda x: -x[1])
+        # a named topic takes the name's bonus only: a keyword adds nothing to it
+        return sorted(((n, c + NAME_BONUS * (n in named) + KEYWORD_BONUS * (n in keyed and n not in named)) for n, c in rank),
+                      key=lambda x: -x[1])
 
     def aspect_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
         """Aspects by probability, plus CUE_BONUS for each aspect one of whose cue words the message holds."""
         rank = self.aspect_model.rank(plain(norm), top=16)
-        cued = {a for a, pattern in self.cues.items() if pattern.search(norm)}
+        clause = question_clause(text)
+        if clause is not None and clause != norm:
+            # the question clause weighs as much as the whole message: context words ("berkas udh lengkap",
+            # "lolos self declare") pull less
+            own = dict(self.aspect_model.rank(plain(clause), top=16))
+            rank = [(n, (1 - CLAUSE_WEIGHT) * c + CLAUSE_WEIGHT * own.get(n, 0.0)) for n, c in rank]
+        asked = clause if clause is not None else norm
+        cued = {a: 1.0 if pattern.search(asked) else CONTEXT_CUE for a, pattern in self.cues.items() if pattern.search(norm)}
         if not cued:
-            return rank
+            return sorted(rank, key=lambda x: -x[1])
         # a cue word is evidence for a specific aspect: "in general" weighs less beside it
-        damp = OVERVIEW_CUED if cued - {"overview"} else 1.0
-        return sorted(((n, (c * damp if n == "overview" else c) + CUE_BONUS * (n in cued)) for n, c in rank), key=lambda x: -x[1])
+        damp = OVERVIEW_CUED if any(w == 1.0 for a, w in cued.items() if a != "overview") else 1.0
+        return sorted(((n, (c * damp if n == "overview" else c) + CUE_BONUS * cued.get(n, 0.0)) for n, c in rank), key=lambda x: -x[1])
 
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
         norm = normalise(text)

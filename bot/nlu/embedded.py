@@ -46,7 +46,7 @@ PLACE_CONFIDENCE = 0.9
 _AROUND_A_PLACE = frozenset(
     """saya sy aku aq gue gw gua kami kita abdi kulo kula dalem ane saking teko wonten i im i'm i’m am we are we're live living based
     di dr dari ke in at from near around sekitar daerah wilayah asal posisi lokasi domisili tinggal tinggalnya
-    lagi skrg sekarang now currently here sini kab kabupaten kota kec kecamatan regency city province provinsi
+    lagi lg lgi skrg skr skrang sekarang udah udh sudah dah now currently already here sini eh ehh sorry sori maaf oh kab kabupaten kota kec kecamatan regency city province provinsi
     min kak kakak mas mbak mba pak bu bang gan admin teh akang sis bro
     nih ni ya yah yaa dong deh sih kok loh lho nggih njih mas'e
     halo hallo hai hi hello pagi siang sore malam punten permisi assalamualaikum salam

@@ -4,7 +4,26 @@ A claimed row is marked `sending` with a short lease that the running worker ren
 it holds the row; a worker that dies mid-send leaves it to be claimed again when the lease
 runs out (seconds, not a minute). An outcome that cannot be recorded (the database is down)
 is kept and recorded when the database returns, before this worker claims again, so a
-message that went out is not sent a second time. Messages to one recipient go out in order."""
+message that went out is not sent a second time. Messages to one recipient go out in order.
+
+A lease counts only time in which its holder could reach the database. A lease that ran out
+during an outage says nothing about its holder: it may be alive, with an outcome to write
+as soon as the database is back. No worker can see another's connection, so each judges by
+its own: it takes over a lapsed lease only once it has itself reached the database without
+a break for a whole lease (`Worker.may_take_over`). A worker that lived through the outage,
+or has just started, waits that long after the database returns; meanwhile a holder that
+lived through the same outage has renewed its leases (every third of a lease) and written
+its outcomes (before its next claim, within a poll). This holds whether the database
+restarted or the network was cut, and costs nothing in the claim: until then the worker
+claims with a statement that takes only `pending` rows. A holder cut off while the others
+still reach the database cannot be told from a dead one; its sends in flight may go out
+twice, as after `kill -9`.
+
+The other way round, a worker that stalled past its lease (a busy machine, a slow first
+import) may find its rows taken over. A claim adds one to a row's `attempts`, so that count
+tells claims apart (a fencing token): a worker renews, sends and writes the outcome of a row
+only while the row is `sending` with the `attempts` of its own claim, and just before a send
+whose lease has less than a third to run it renews first."""
 
 from __future__ import annotations
 
@@ -12,12 +31,14 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, literal, or_, select, tuple_, update
 
 from bot.observability import metrics
 from bot.observability.logging import masked
@@ -71,6 +92,14 @@ class InboxTransport:
 
 
 @dataclass
+class _Lease:
+    attempts: int
+    """The row's `attempts` as this worker's claim left it: another claim would change it."""
+    until: float
+    """When the lease runs out (monotonic), as far as this worker knows."""
+
+
+@dataclass
 class Outcome:
     id: int
     status: str
@@ -88,13 +117,45 @@ class Worker:
         self.concurrency = concurrency
         self._transports: dict[str, Transport | None] = {}
         self.lease = timedelta(seconds=app.settings.outbox_lease_seconds)
-        self._held: set[int] = set()
+        self._held: dict[int, _Lease] = {}
         """Rows this worker claimed whose outcome is not recorded yet: their lease is renewed."""
+        self._renewing = asyncio.Lock()
         self._unwritten: list[dict[str, Any]] = []
         """Outcomes not recorded yet (the database was unreachable): recorded before the next claim."""
         self._writing = asyncio.Lock()
         """Held while outcomes are written and while claiming: a claim never overtakes a write."""
         self._renewed_at = time.monotonic()
+        self._reached_since: float | None = None
+        """Since when (monotonic) this worker has reached the database without a break; None
+        after a failed statement and before the first one (see `may_take_over`)."""
+        self._reached_at = 0.0
+
+    @asynccontextmanager
+    async def _database(self) -> AsyncIterator[Any]:
+        """A connection for one statement (`single_statement`) that also keeps track of
+        this worker's contact with the database: a failure breaks it, and so does a silence
+        longer than a lease (the lease keeper touches the database every third of one, so
+        only a stalled process is silent that long, and it may have missed an outage)."""
+        try:
+            async with self.app.db.single_statement() as conn:
+                yield conn
+        except Exception:
+            self._reached_since = None
+            raise
+        now = time.monotonic()
+        if self._reached_since is not None and now - self._reached_at > self.lease.total_seconds():
+            log.warning("outbox: no statement for %.1fs; lapsed leases are not taken over for a lease",
+                        now - self._reached_at)
+            self._reached_since = None
+        if self._reached_since is None:
+            self._reached_since = now
+        self._reached_at = now
+
+    def may_take_over(self) -> bool:
+        """Whether this worker may claim rows whose lease ran out (their holder died, or lost
+        the database): only after it has reached the database without a break for a lease."""
+        since = self._reached_since
+        return since is not None and time.monotonic() - since >= self.lease.total_seconds()
 
     def transport(self, channel: str) -> Transport | None:
         if channel not in self._transports:
@@ -104,6 +165,14 @@ class Worker:
 
     @cached_property
     def _claim(self) -> Any:
+        return self._claim_statement(take_over=True)
+
+    @cached_property
+    def _claim_pending(self) -> Any:
+        """The claim while this worker may not take over lapsed leases (see `may_take_over`)."""
+        return self._claim_statement(take_over=False)
+
+    def _claim_statement(self, *, take_over: bool) -> Any:
         """The claim, built once per worker, on its first use (`now` and the lease are parameters).
 
         `due` takes the first `batch` waiting rows that are due and not held back: an
@@ -128,9 +197,12 @@ class Worker:
 
         # Being sent (its lease lies ahead) or waiting for a retry.
         in_flight = select(earlier.c.id).where(earlier_waiting(t), earlier.c.next_attempt_at > now).exists()
+        # Without taking over, a row whose lease lapsed stays with its holder; the rows after
+        # it stay behind it (`passed_over`). `status = 'pending'` as a literal, for the partial index.
+        claimable = _waiting(t.c.status) if take_over else t.c.status == literal(PENDING, literal_execute=True)
         due = (
             select(t.c.id, t.c.channel, t.c.recipient, t.c.ordered)
-            .where(_waiting(t.c.status), t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~in_flight))
+            .where(claimable, t.c.next_attempt_at <= now, or_(t.c.ordered.is_(False), ~in_flight))
             .order_by(t.c.id)
             .limit(self.batch)
         )
@@ -163,10 +235,13 @@ class Worker:
                 raise RuntimeError("outcomes of sent messages are not recorded yet; no new claim")
             if self._held and time.monotonic() - self._renewed_at > self.lease.total_seconds() / 2:
                 await self.renew()
-            async with self.app.db.single_statement() as conn:
-                rows = list((await conn.execute(self._claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
+            claim = self._claim if self.may_take_over() else self._claim_pending
+            started = time.monotonic()
+            async with self._database() as conn:
+                rows = list((await conn.execute(claim, {"claim_now": now, "claim_lease": now + self.lease})).all())
         rows.sort(key=lambda r: r.id)
-        self._held.update(r.id for r in rows)
+        until = started + self.lease.total_seconds()
+        self._held.update((r.id, _Lease(r.attempts, until)) for r in rows)
         return rows
 
     async def _record(self) -> None:
@@ -179,26 +254,64 @@ class Worker:
             return
         params, self._unwritten = self._unwritten, []
         try:
-            async with self.app.db.single_statement() as conn:
+            async with self._database() as conn:
                 await conn.execute(_OUTCOME, params)
         except BaseException:
             self._unwritten[:0] = params
             raise
-        self._held.difference_update(p["o_id"] for p in params)
+        for p in params:
+            self._held.pop(p["o_id"], None)
 
     async def renew(self) -> int:
-        """Push the lease of the rows this worker holds forward (one statement). Returns how many."""
-        held = list(self._held)
+        """Push the lease of the rows this worker holds forward (one statement). Returns how many.
+
+        Only a row still as this worker claimed it is renewed: `sending`, and with the
+        `attempts` of its claim (every claim adds one, so it tells claims apart). A row that
+        is not (cancelled, or taken over by another worker after this one stalled past its
+        lease) is no longer this worker's: it is not sent, and no outcome is written for it."""
+        held = [(row_id, lease.attempts) for row_id, lease in self._held.items()]
         if not held:
+            if time.monotonic() - self._reached_at > self.lease.total_seconds() / 3:
+                async with self._database() as conn:  # keep in touch (`may_take_over`)
+                    await conn.exec_driver_sql("SELECT 1")
             self._renewed_at = time.monotonic()
             return 0
         t = cast(Table, OutboxMessage.__table__)
-        stmt = (update(t).where(t.c.id.in_(held), t.c.status == SENDING)
-                .values(next_attempt_at=self.app.clock.now() + self.lease))
-        async with self.app.db.single_statement() as conn:
-            result = await conn.execute(stmt)
+        stmt = (update(t).where(tuple_(t.c.id, t.c.attempts).in_(held), t.c.status == SENDING)
+                .values(next_attempt_at=self.app.clock.now() + self.lease).returning(t.c.id))
+        started = time.monotonic()
+        async with self._database() as conn:
+            kept = set((await conn.execute(stmt)).scalars())
+        until = started + self.lease.total_seconds()
+        for row_id, _attempts in held:
+            lease = self._held.get(row_id)
+            if lease is None:  # its outcome was recorded meanwhile
+                continue
+            if row_id in kept:
+                lease.until = until
+            else:
+                del self._held[row_id]
         self._renewed_at = time.monotonic()
-        return int(getattr(result, "rowcount", 0) or 0)
+        return len(kept)
+
+    async def _still_ours(self, row: Any) -> bool | None:
+        """Just before a send: whether the row's lease still has a third of a lease to run.
+        After a stall (a busy machine, a slow first import) it may have lapsed, and another
+        worker may have taken the row over: the lease is renewed first. None when that
+        cannot be known (the database is unreachable): the row is put back, not sent."""
+        third = self.lease.total_seconds() / 3
+        lease = self._held.get(row.id)
+        if lease is not None and lease.until - time.monotonic() >= third:
+            return True
+        async with self._renewing:
+            lease = self._held.get(row.id)
+            if lease is not None and lease.until - time.monotonic() < third:
+                try:
+                    await self.renew()
+                except Exception:
+                    return None
+            lease = self._held.get(row.id)
+            return lease is not None and lease.until - time.monotonic() >= third
 
     async def _keep_leases(self, stop: asyncio.Event) -> None:
         every = self.lease.total_seconds() / 3
@@ -212,12 +325,18 @@ class Worker:
             except Exception as exc:  # the database is down: the rows stay ours until it returns
                 log.warning("outbox lease renewal failed: %s", type(exc).__name__)
 
-    async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome:
+    async def _send(self, message: OutboxMessage, now: datetime, gate: asyncio.Semaphore) -> Outcome | None:
+        """The outcome of sending `message`; None when it is no longer this worker's (see `renew`)."""
         transport = self.transport(message.channel)
         if transport is None:
             metrics.send_failed(message.channel, "no_transport")
             return Outcome(message.id, FAILED, f"no transport configured for channel {message.channel!r}")
         async with gate:
+            ours = await self._still_ours(message)
+            if ours is None:
+                return _put_back(message, now)
+            if not ours:
+                return None
             try:
                 provider_id = await transport.send(message)
             except PermanentError as exc:
@@ -247,7 +366,7 @@ class Worker:
         ids = [r.id for r in rows if r.ref is not None]
         if not ids:
             return set()
-        async with self.app.db.single_statement() as conn:
+        async with self._database() as conn:
             found = await conn.scalars(
                 select(OutboxMessage.id).where(OutboxMessage.id.in_(ids), OutboxMessage.status == CANCELLED)
             )
@@ -271,7 +390,8 @@ class Worker:
         try:
             cancelled = await self._cancelled_since_claim(rows)
         except BaseException:  # nothing was sent: the rows come back when their lease runs out
-            self._held.difference_update(r.id for r in rows)
+            for r in rows:
+                self._held.pop(r.id, None)
             raise
         gate = asyncio.Semaphore(self.concurrency)
         queues: dict[tuple[str, str], list[OutboxMessage]] = {}
@@ -291,6 +411,9 @@ class Worker:
             queue = queue[:RUN_PER_ROUND]
             for i, row in enumerate(queue):
                 outcome = await self._send(row, now, gate)
+                if outcome is None:  # another worker's now: the ones after it wait behind it
+                    done.extend(_put_back(r, now) for r in queue[i + 1:])
+                    break
                 done.append(outcome)
                 if outcome.status == PENDING:
                     done.extend(_put_back(r, now) for r in queue[i + 1:])
@@ -300,9 +423,11 @@ class Worker:
         # An unordered message is a queue of its own: it waits for nothing.
         results = await asyncio.gather(*(in_order(q) for q in [*queues.values(), *([row] for row in loose)]))
         outcomes = [o for result in results for o in result]
+        claimed = {r.id: r.attempts for r in rows}
         params = []
         for o in outcomes:
             params.append({
+                "o_attempts": claimed[o.id],  # written only if the row is still as this worker claimed it
                 # A platform's error may quote the request (a token in a URL): never stored.
                 "o_id": o.id, "o_status": o.status, "o_error": self.app.settings.mask(o.error) if o.error else None,
                 "o_sent_at": now if o.status == SENT else None, "o_provider": o.provider_id,
@@ -312,7 +437,8 @@ class Worker:
             })
         # Not recorded in time, the messages would be claimed and sent again: an outcome that
         # cannot be written now is kept and written when the database returns.
-        self._held.difference_update(r.id for r in rows if r.id in cancelled)
+        for row_id in cancelled:
+            self._held.pop(row_id, None)
         self._unwritten.extend(params)
         try:
             await self._record()
@@ -398,7 +524,8 @@ def _outcome_statement() -> Any:
     t = cast(Table, OutboxMessage.__table__)
     return (
         update(t)
-        .where(t.c.id == bindparam("o_id"), t.c.status.in_([SENDING, bindparam("o_also")]))
+        .where(t.c.id == bindparam("o_id"), t.c.attempts == bindparam("o_attempts"),
+               t.c.status.in_([SENDING, bindparam("o_also")]))
         .values(
             status=bindparam("o_status"), last_error=bindparam("o_error"),
             attempts=t.c.attempts - bindparam("o_undo"),

@@ -543,6 +543,19 @@ async def user_booking(session: AsyncSession, user_id: int, ref: str, *, lock: b
     return booking
 
 
+async def consultant_names(session: AsyncSession, *, consultant_id: int | None = None, center_code: str | None = None,
+                           area: str | None = None) -> list[str]:
+    """Names of active consultants: the one of a booking (`consultant_id`), or those of a center
+    (covering `area` when given), by name."""
+    q = select(Consultant.name, Consultant.areas)
+    if consultant_id is not None:
+        q = q.where(Consultant.id == consultant_id)
+    else:
+        q = q.where(Consultant.center_code == center_code, Consultant.active.is_(True))
+    rows = (await session.execute(q.order_by(Consultant.name))).all()
+    return [name for name, areas in rows if area is None or area in (areas or ())]
+
+
 async def cancel_booking(session: AsyncSession, *, user_id: int, ref: str, now: datetime) -> Booking:
     booking = await user_booking(session, user_id, ref, lock=True)
     _entity(session, booking).cancel(now=now)
@@ -550,6 +563,20 @@ async def cancel_booking(session: AsyncSession, *, user_id: int, ref: str, now: 
     await _publish(session, await _news(session, booking, consultants=[booking.consultant_id]), now)
     metrics.booking("cancelled")
     return booking
+
+
+async def cancel_for_erasure(session: AsyncSession, booking: Booking, *, now: datetime) -> rules.BookingCancelled:
+    """Cancel an upcoming booking because its owner has their personal data erased: the slot
+    is free again, its reminders are dropped, and the consultant is told through the
+    notifier (the event's reason says why, so the notice can leave the owner unnamed)."""
+    entity = _entity(session, booking)
+    entity.cancel(now=now, reason=rules.ERASURE)
+    event = entity.events[-1]
+    assert isinstance(event, rules.BookingCancelled)
+    await cancel_pending(session, ref=booking.ref, kind_prefix="reminder")
+    await _publish(session, await _news(session, booking, consultants=[booking.consultant_id]), now)
+    metrics.booking("cancelled")
+    return event
 
 
 async def reschedule_booking(
@@ -749,6 +776,7 @@ __all__ = [
     "HOLD_FOR", "Center", "BookingRequest", "DeclineOutcome",
     "center_info", "bookable_centers", "nearest_center", "match_center", "schedules_for", "free_slots",
     "hold_slot", "release_holds", "book", "user_bookings", "last_booking", "user_booking", "cancel_booking",
+    "cancel_for_erasure",
     "reschedule_booking", "consultant_for_account", "accept_booking", "decline_booking", "list_bookings",
     "add_consultant", "set_availability", "add_closure", "area_name", "seed_consultants", "collect_events",
 ]

@@ -19,8 +19,9 @@ A file is one conversation:
         lang: id
         on_topic: false              # small talk or noise: a fallback here is not counted
 
-Every turn also fails when a reply is in the other language, when a reply repeats one
-of the previous turn's word for word, or when an on-topic turn gets the fallback.
+Every turn also fails when a reply is in the other language, when its whole reply (all
+its messages) is the previous turn's whole reply word for word, or when an on-topic turn
+gets the fallback.
 
 Each conversation runs on its own copy of a freshly migrated and seeded SQLite database
 (the shipped demo centers and consultants), so conversations do not depend on each other
@@ -289,11 +290,12 @@ def check_turn(result: TurnResult, previous: TurnResult | None, expected_lang: s
                 fails.append(f"reply in {found!r}, expected {expected_lang!r}: {text[:80]!r}")
                 break
     if previous is not None and previous.ran:
-        before = {_norm(t) for t in previous.texts if len(t.strip()) >= MIN_REPEAT_CHARS}
-        again = [t for t in result.texts if _norm(t) in before]
-        if again:
+        # The whole reply (all its messages) against the previous turn's whole reply: a note
+        # followed by the pending question again is a different reply; the same messages again are not.
+        whole = _norm("\n".join(result.texts))
+        if len(whole) >= MIN_REPEAT_CHARS and whole == _norm("\n".join(previous.texts)):
             result.repeated = True
-            fails.append(f"repeats the previous reply word for word: {again[0][:80]!r}")
+            fails.append(f"repeats the previous reply word for word: {result.texts[0][:80]!r}")
     if spec.on_topic and result.fell_back:
         fails.append("fell back (did not understand)")
 

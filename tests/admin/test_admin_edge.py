@@ -67,3 +67,37 @@ def test_the_bookings_csv_neutralises_formulas(client: TestClient, world) -> Non
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
     assert "'=HYPERLINK(\"http://evil.example\",\"klik\")" in cells and "'@SUM(A1:A9)" in cells
     assert "Pelaku" not in " ".join(cells)
+
+
+def test_form_posts_are_read_within_the_body_cap(client: TestClient) -> None:
+    """Admin form posts go through the same capped reader as the webhooks: a body over
+    `MAX_FORM_BODY` is refused with 413 before it is parsed (Starlette's own reader takes any
+    number of fields under a megabyte each), and nothing is stored."""
+    from bot.admin.web import MAX_FORM_BODY
+
+    csrf = login(client, "admin")
+    fields = {f"note{i}": "x" * 900_000 for i in range(MAX_FORM_BODY // 900_000 + 1)}
+    res = client.post("/admin/closures/new", data={"csrf": csrf, "first_day": "2026-12-24", "center_code": "plut-sumbar",
+                                                   **fields})
+    assert res.status_code == 413, res.status_code
+    assert "text/html" in res.headers["content-type"]
+    assert _db(client, lambda s: s.scalar(select(Closure.id))) is None
+
+    big = b"code,name\n" + b"x" * MAX_FORM_BODY
+    res = client.post("/admin/centers/import", data={"csrf": csrf}, files={"file": ("centers.csv", big, "text/csv")})
+    assert res.status_code == 413, res.status_code
+    # A file over the import's own limit but under the cap still gets the page's own words.
+    res = client.post("/admin/centers/import", data={"csrf": csrf},
+                      files={"file": ("centers.csv", b"code,name\n" + b"x" * (2 * 1024 * 1024 + 10), "text/csv")})
+    assert res.status_code == 422 and "lebih besar dari 2 MB" in res.text, res.status_code
+
+
+def test_a_malformed_form_post_is_a_clean_400_page(client: TestClient) -> None:
+    login(client, "admin")
+    for content_type, body in (("multipart/form-data", b"--x\r\nnot a part"),  # no boundary
+                               ("multipart/form-data; boundary=x", b"--x\r\nContent-Disposition: form-data\r\n\r\nv\r\n"),
+                               ("application/x-www-form-urlencoded", b"&".join(b"f%d=1" % i for i in range(1001)))):
+        res = client.post("/admin/closures/new", content=body, headers={"content-type": content_type})
+        assert res.status_code == 400, (content_type, res.status_code)
+        assert "text/html" in res.headers["content-type"] and "tidak dapat dibaca" in res.text, (content_type, res.text[:200])
+    assert _db(client, lambda s: s.scalar(select(Closure.id))) is None

@@ -198,3 +198,39 @@ def test_handoff_queue_shows_status_and_waiting_time(client: TestClient, world) 
     login(client, "consultant")  # their own, and the open ones of their center nobody took yet
     page = client.get("/admin/handoffs").text
     assert "sudah dijawab" in page and "tolong bantu" in page and "pusat lain" not in page
+
+
+def test_an_admin_erases_a_booking_owners_data_on_request(client: TestClient, world) -> None:
+    page = f"/admin/bookings/{world['booking_3']}"
+    csrf = login(client, "center_admin")
+    assert "erase-owner" not in client.get(page).text  # admins only
+    assert client.post(f"{page}/erase-owner", data={"csrf": csrf, "confirm": "1"}).status_code == 403
+    client.cookies.clear()
+
+    csrf = login(client, "admin")
+    assert 'id="erase-owner"' in client.get(page).text
+    assert client.post(f"{page}/erase-owner", data={"csrf": "forged", "confirm": "1"}).status_code == 403
+    assert client.post(f"{page}/erase-owner", data={"csrf": csrf}).status_code == 400  # not confirmed
+    names = _db(client, lambda s: _names(s))
+    assert names == {"PLUT-T0X0": "Pelaku 0", "PLUT-T1X1": "Pelaku 1", "PLUT-T2X2": "Pelaku 2", "PLUT-T3X3": "Pelaku 3"}
+
+    res = client.post(f"{page}/erase-owner", data={"csrf": csrf, "confirm": "1"})
+    assert res.status_code == 303
+    after = client.get(res.headers["location"]).text
+    assert "Data pribadi pemilik booking sudah dihapus." in after  # the admin reads Indonesian
+    assert 'id="erase-owner"' not in after and "Pelaku 3" not in after
+
+    async def check(session):  # type: ignore[no-untyped-def]
+        rows = {b.ref: b for b in (await session.execute(select(Booking))).scalars()}
+        audit = (await session.execute(select(AuditEntry).where(AuditEntry.action == "personal_data.erase"))).scalar_one()
+        return rows, audit
+
+    rows, audit = _db(client, check)
+    assert {b.name for b in rows.values()} == {""} and {b.phone for b in rows.values()} == {None}
+    assert rows["PLUT-T3X3"].status == "cancelled" and rows["PLUT-T0X0"].status == "confirmed"  # only the upcoming one
+    assert audit.username == "ana" and audit.user_id is not None and audit.detail["bookings_cancelled"] == ["PLUT-T3X3"]
+    assert audit.detail["bookings_kept"] == 4
+
+
+async def _names(session):  # type: ignore[no-untyped-def]
+    return {b.ref: b.name for b in (await session.execute(select(Booking))).scalars()}

@@ -13,7 +13,7 @@ NOW = datetime.fromisoformat("2026-11-25T09:00:00+07:00")
 
 CORE_INTENTS = ["greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge", "help", "change_language",
                 "find_center", "book_consultation", "check_booking", "reschedule_booking", "cancel_booking",
-                "talk_to_human", "complain", "out_of_scope"]
+                "talk_to_human", "complain", "my_data", "erase_my_data", "out_of_scope"]
 FAQ_INTENTS = ["faq/what_is_plut", "faq/services", "faq/opening_hours", "faq/cost", "faq/requirements",
                "faq/financing", "faq/business_permit", "faq/halal_certification", "faq/trademark",
                "faq/training", "faq/marketing", "faq/packaging", "faq/cooperative"]

@@ -25,6 +25,38 @@ def test_parse_one_and_jsonl(sqlite_url: str, tmp_path: Path) -> None:
     assert "error" in parsed[2]
 
 
+def test_parse_jsonl_answers_a_bad_line_with_an_error_line_and_reads_on(sqlite_url: str, tmp_path: Path) -> None:
+    """Like `frontdesk chat --jsonl`: bytes that are not UTF-8, invalid or deeply nested JSON
+    and a line without a text each get one error line, and the lines after them are parsed;
+    NUL and lone surrogates are taken out of a text, which is then parsed as usual."""
+    import subprocess
+    import sys
+
+    cli = Cli(sqlite_url, {"NLU_CACHE_DIR": str(tmp_path)})
+    lines = [
+        b'{"text": "caf\xff\xfe halo"}\n',
+        b"not json\n",
+        b"[" * 20_000 + b"]" * 20_000 + b"\n",
+        b'{"text": ' + b"[" * 3000 + b"]" * 3000 + b"}\n",
+        b'{"txt": "halo"}\n',
+        b'{"text": 5}\n',
+        b'{"text": "halo\\u0000 min"}\n',
+        b'{"text": "cara daftar merek \\ud800"}\n',
+        b'{"text": "halo"}\n',
+    ]
+    proc = subprocess.run([sys.executable, "-m", "bot", "nlu", "parse", "--jsonl"], input=b"".join(lines),
+                          capture_output=True, env=cli.env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-2000:]
+    out = [json.loads(x) for x in proc.stdout.decode("utf-8").splitlines() if x.strip()]
+    assert len(out) == len(lines), proc.stdout.decode() + proc.stderr.decode(errors="replace")[-2000:]
+    assert "UTF-8" in out[0]["error"]
+    assert all("error" in o for o in out[1:6]), out[1:6]
+    assert "deeper" in out[2]["error"] and "deeper" in out[3]["error"]
+    assert out[6]["text"] == "halo min" and out[6]["intent"]["name"] == "greet"
+    assert out[7]["text"] == "cara daftar merek " and out[7]["intent"]["name"] == "faq/trademark"
+    assert out[8]["intent"]["name"] == "greet"
+
+
 def test_evaluate_with_report_and_cross_validation(sqlite_url: str, tmp_path: Path) -> None:
     cli = Cli(sqlite_url, {"NLU_CACHE_DIR": str(tmp_path)})
     test_file = tmp_path / "test.jsonl"

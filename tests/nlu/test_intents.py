@@ -57,6 +57,10 @@ def test_english_heldout_is_not_training_data_and_reaches_95_percent(nlu: Embedd
     ("where is the nearest PLUT in Makassar", "find_center"),
     ("mau konsultasi soal modal senin depan jam 14.00", "book_consultation"),
     ("can i get a halal certificate for my sambal", "faq/halal_certification"),
+    # issue 13: a question about a topic is the topic's, a general call for help gets the menu
+    ("min mau tanya soal KUR dong", "faq/financing"),
+    ("How do I start exporting my coffee?", "faq/marketing"),
+    ("Hello, I need help with my small business", "help"),
 ])
 def test_issue_examples(nlu: EmbeddedNLU, text: str, intent: str) -> None:
     parse = nlu.parse_sync(text, now=NOW)
