@@ -183,7 +183,7 @@ def new_topic(client: TestClient, csrf: str, action: str = "publish", **changes:
     return client.post("/admin/knowledge/new", data=form)
 
 
-def tested_match(client: TestClient, question: str) -> str:
+def box_match(client: TestClient, question: str) -> str:
     """What the test box on /admin/knowledge says answers a question (topic/aspect)."""
     import re
 
@@ -207,7 +207,7 @@ def test_create_a_topic_publish_it_the_bot_answers_then_roll_back(client: TestCl
     form = client.get("/admin/knowledge/new")
     assert form.status_code == 200 and 'id="topic-form"' in form.text
     assert 'href="/admin/knowledge/new"' in client.get("/admin/knowledge").text
-    assert "sni/" not in tested_match(client, SNI_QUESTION)  # (the chat is asked once: two unsure replies open a handoff)
+    assert "sni/" not in box_match(client, SNI_QUESTION)  # (the chat is asked once: two unsure replies open a handoff)
 
     res = new_topic(client, csrf)
     assert res.status_code == 303 and res.headers["location"] == "/admin/knowledge/sni?done=published", res.text
@@ -234,7 +234,7 @@ def test_a_new_topic_saved_as_a_draft_is_listed_but_not_in_force(client: TestCli
     csrf = login(client, "admin")
     res = new_topic(client, csrf, action="save")
     assert res.status_code == 303 and res.headers["location"] == "/admin/knowledge/sni?done=saved"
-    assert "sni/" not in tested_match(client, SNI_QUESTION)
+    assert "sni/" not in box_match(client, SNI_QUESTION)
     editor = client.get("/admin/knowledge/sni")
     assert editor.status_code == 200 and "topic: sni" in editor.text and "v1" in editor.text
     assert 'href="/admin/knowledge/sni"' in client.get("/admin/knowledge").text
@@ -297,7 +297,7 @@ def test_add_an_aspect_to_a_topic_publish_it_then_roll_back(client: TestClient, 
     editor = client.get("/admin/knowledge/wages")
     assert 'id="entry-form"' in editor.text and '<option value="steps"' in editor.text
     assert '<option value="overview"' not in editor.text  # answered aspects are not offered
-    assert "wages/steps" not in tested_match(client, question)
+    assert "wages/steps" not in box_match(client, question)
 
     res = client.post("/admin/knowledge/wages/entry", data={
         "csrf": csrf, "action": "publish", "aspect": "steps", "answer_id": WAGES_STEPS,
