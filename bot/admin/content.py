@@ -309,6 +309,11 @@ async def published_bodies(session: AsyncSession, kind: str) -> dict[str, str]:
     return {name: row.body for name, row in (await published(session, kind)).items()}
 
 
+async def names_with_versions(session: AsyncSession, kind: str) -> set[str]:
+    """Every name of `kind` that has a version (published, draft or retired)."""
+    return set((await session.execute(select(ContentVersion.name).where(ContentVersion.kind == kind).distinct())).scalars())
+
+
 async def history(session: AsyncSession, kind: str, name: str) -> list[ContentVersion]:
     stmt = select(ContentVersion).where(ContentVersion.kind == kind, ContentVersion.name == name).order_by(ContentVersion.number.desc())
     return list((await session.execute(stmt)).scalars())

@@ -91,3 +91,62 @@ def evaluate(
     if show_misses:
         for miss in misses:
             typer.echo(f"  {miss['q']!r}: want {miss['want']} got {miss['got']} ({miss['topic_conf']}, {miss['aspect_conf']})")
+
+
+@app.command("export")
+def export(
+    to: Annotated[Path | None, typer.Option("--to", help="write a complete knowledge folder here (default: over the files in <content>/knowledge)")] = None,
+    directory: DirOption = None,
+) -> None:
+    """Write the topics published on /admin back into the knowledge/*.yml files, so they can be committed.
+
+    Each published topic replaces its file (a new topic gets `<topic>.yml`); with `--to`, the whole
+    knowledge base (files with the published topics in place, `_aspects.yml` included) is written
+    to that folder instead. Nothing is written unless the result passes `knowledge check`."""
+    import asyncio
+
+    from bot.config import ConfigError, load_settings
+    from bot.knowledge import topic_files, with_published
+
+    folder = _folder(directory)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        typer.echo(f"frontdesk: {exc}", err=True)
+        raise typer.Exit(2) from None
+    published = asyncio.run(_published_topics(settings.database_url))
+    texts = with_published(folder, published)
+    try:
+        kb = parse_texts(texts)
+    except KnowledgeInvalid as exc:
+        for line in exc.errors:
+            typer.echo(line, err=True)
+        typer.echo("nothing written: the published topics do not pass the check", err=True)
+        raise typer.Exit(1) from None
+    files = topic_files(folder)
+    if to is None:
+        target, chosen = folder, {files[t][0] if t in files else str(folder / f"{t}.yml") for t in published}
+    else:
+        target, chosen = to, set(texts)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in sorted(chosen):
+        (target / Path(name).name).write_text(texts[name], encoding="utf-8")
+    topics = ", ".join(sorted(published)) or "none"
+    typer.echo(f"wrote {len(chosen)} file(s) to {target} (published topics: {topics}); {len(kb.topics)} topics, {kb.entry_count} entries")
+
+
+async def _published_topics(database_url: str) -> dict[str, str]:
+    """Topic -> YAML of every knowledge topic published on /admin."""
+    from sqlalchemy import select
+
+    from bot.storage.db import Database
+    from bot.storage.models import ContentVersion
+
+    db = Database(database_url)
+    try:
+        async with db.sessions() as session:
+            rows = await session.execute(select(ContentVersion.name, ContentVersion.body)
+                                         .where(ContentVersion.kind == "knowledge", ContentVersion.status == "published"))
+            return {name: body for name, body in rows}
+    finally:
+        await db.dispose()

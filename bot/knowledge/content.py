@@ -280,3 +280,108 @@ def read_texts(directory: Path) -> dict[str, str]:
 
 def load(directory: Path) -> Knowledge:
     return parse_texts(read_texts(directory))
+
+
+# --- writing topic files --------------------------------------------------------------------
+
+def _quoted(value: str) -> str:
+    """A double-quoted YAML scalar (JSON's string syntax is YAML's)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+_PLAIN_LINK = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s#'\"]*[^\s#'\":]$")
+"""A link YAML reads back as the same plain string (no spaces, quotes, comment marks or a
+trailing colon)."""
+
+
+def _block(text: str, indent: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return "|\n" + "\n".join(f"{indent}{line}" if line else "" for line in lines) + "\n"
+
+
+def entry_yaml(entry: dict[str, Any]) -> str:
+    """One item of a topic's `entries:` list, written the way the files in `knowledge/` are
+    (answers as literal blocks, sources one per item). `entry` has aspect, id, en, sources and
+    optionally examples; a source has title, url or ref, checked."""
+    out = [f"  - aspect: {entry['aspect']}\n"]
+    if entry.get("examples"):
+        out.append(f"    examples: [{', '.join(_quoted(str(e)) for e in entry['examples'])}]\n")
+    out.append(f"    id: {_block(str(entry['id']), '      ')}")
+    out.append(f"    en: {_block(str(entry['en']), '      ')}")
+    out.append("    sources:\n")
+    for source in entry.get("sources") or []:
+        out.append(f"      - title: {_quoted(str(source.get('title', '')))}\n")
+        for key in ("url", "ref"):
+            if source.get(key):
+                value = str(source[key])
+                out.append(f"        {key}: {value if _PLAIN_LINK.match(value) else _quoted(value)}\n")
+        out.append(f"        checked: {source.get('checked', '')}\n")
+    text = "".join(out)
+    expected = {k: v for k, v in entry.items() if k in ("aspect", "id", "en", "examples", "sources") and (k != "examples" or v)}
+    if _entry_back(text) != _normal(expected):  # a text the block style cannot carry: let PyYAML write it
+        dumped = yaml.safe_dump([expected], allow_unicode=True, sort_keys=False, width=10_000)
+        text = "".join(f"  {line}\n" for line in dumped.splitlines())
+    return text
+
+
+def _normal(entry: dict[str, Any]) -> Any:
+    """An entry as PyYAML reads it back (strings stripped, dates as dates)."""
+    out = dict(entry)
+    out["id"], out["en"] = str(entry["id"]).strip(), str(entry["en"]).strip()
+    out["sources"] = [{k: _as_read(v) if k == "checked" else v for k, v in s.items() if v not in (None, "")}
+                      for s in entry.get("sources") or []]
+    return out
+
+
+def _as_read(value: Any) -> Any:
+    """A `checked:` value as YAML reads it: a date when it is one, else the text."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        return value
+
+
+def _entry_back(text: str) -> Any:
+    try:
+        items = yaml.safe_load("entries:\n" + text)["entries"]
+    except (yaml.YAMLError, ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
+        return None
+    item = dict(items[0])
+    for key in ("id", "en"):
+        item[key] = str(item.get(key, "")).strip()
+    return item
+
+
+def topic_yaml(topic: str, service_area: str, title: dict[str, str], names: list[str], entries: list[dict[str, Any]]) -> str:
+    """A whole topic file in the style of `knowledge/*.yml`."""
+    head = (f"topic: {topic}\nservice_area: {service_area}\n"
+            f"title: {{id: {_quoted(title['id'])}, en: {_quoted(title['en'])}}}\n"
+            f"names: [{', '.join(_quoted(n) for n in names)}]\nentries:\n")
+    return head + "".join(entry_yaml(e) for e in entries)
+
+
+def add_entry(text: str, entry: dict[str, Any]) -> str:
+    """A topic's YAML with one more entry at the end of its `entries:` list. The text is kept as
+    it is when `entries:` is its last key (the files' layout); otherwise the topic is rewritten."""
+    addition = entry_yaml(entry)
+    body = text if text.endswith("\n") else text + "\n"
+    try:
+        before = yaml.safe_load(body)
+        after = yaml.safe_load(body + addition)
+    except yaml.YAMLError:
+        after = before = None
+    if (isinstance(before, dict) and isinstance(after, dict) and isinstance(before.get("entries"), list)
+            and after.get("entries") == [*before["entries"], yaml.safe_load("entries:\n" + addition)["entries"][0]]):
+        return body + addition
+    if not isinstance(before, dict):
+        raise ValueError("the topic's YAML does not read as a mapping; fix it in the editor first")
+    entries = list(before.get("entries") or [])
+    entries.append(yaml.safe_load("entries:\n" + addition)["entries"][0])
+    before["entries"] = entries
+    return yaml.safe_dump(before, allow_unicode=True, sort_keys=False, width=10_000)

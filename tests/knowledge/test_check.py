@@ -108,3 +108,25 @@ def test_frontdesk_knowledge_is_a_command(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 1
     assert f"{tmp_path / 'demo.yml'}:13: (demo, overview) is answered twice" in proc.stderr
+
+
+OWNERS_ASK = {"overview", "cost", "requirements", "steps", "where", "eligibility"}
+SERVICE_AREA_TOPICS = ["area_financing", "area_hr", "area_institutional", "area_marketing", "area_partnership",
+                       "area_production", "digital"]
+
+
+@pytest.mark.parametrize("topic", SERVICE_AREA_TOPICS)
+def test_the_service_area_topics_answer_what_owners_ask(topic: str) -> None:
+    """Each consultant's topic (and going digital) answers cost, requirements, steps, where and eligibility,
+    and every such answer says what is free and sends the owner on: to the consultant, the booking or a center."""
+    from bot.knowledge.content import load
+
+    t = load(ROOT / "knowledge").topics[topic]
+    assert OWNERS_ASK <= set(t.entries), sorted(OWNERS_ASK - set(t.entries))
+    for aspect in OWNERS_ASK - {"overview"}:
+        entry = t.entries[aspect]
+        assert all(s.url and s.checked.isoformat() == "2026-11-30" for s in entry.sources)
+        assert entry.examples, f"{topic}/{aspect} has no example questions"
+        assert "konsultan" in entry.text("id").lower() or "sentra" in entry.text("id").lower(), f"{topic}/{aspect} (id)"
+        assert "consultant" in entry.text("en").lower() or "center" in entry.text("en").lower(), f"{topic}/{aspect} (en)"
+    assert "gratis" in t.entries["cost"].text("id") and "free" in t.entries["cost"].text("en")
