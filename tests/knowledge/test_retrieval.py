@@ -33,6 +33,7 @@ def test_heldout_has_300_questions_none_of_them_trained_on(kb: KnowledgeBase) ->
     fresh += yaml.safe_load(HELDOUT.with_name("heldout_new.yml").read_text(encoding="utf-8"))
     fresh += yaml.safe_load(HELDOUT.with_name("heldout_new2.yml").read_text(encoding="utf-8"))
     fresh += yaml.safe_load(HELDOUT.with_name("heldout_new3.yml").read_text(encoding="utf-8"))
+    fresh += yaml.safe_load(HELDOUT.with_name("heldout_new4.yml").read_text(encoding="utf-8"))
     trained = {normalise(t) for t in training_texts(kb.kb)}
     trained |= {normalise(w) for t in kb.kb.topics.values() for w in t.names + t.keywords}
     copied = [it["q"] for it in items + fresh if normalise(it["q"]) in trained]
