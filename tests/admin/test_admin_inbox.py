@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -55,7 +56,10 @@ def world(frontdesk):
                 ids[f"booking_{key}"], ids[f"handoff_{key}"] = b.id, h.id
                 await post(session, [Message("inbox", f"consultant:{ids[key]}", {"text": f"Pemberitahuan untuk {key}"},
                                              key=f"test:{key}", kind="booking.new")], now=now)
-            soon = now + timedelta(minutes=30)
+            # later today in the center's own day (Padang, WIB): past 23:30 there, half an hour ago
+            local = now.astimezone(ZoneInfo("Asia/Jakarta"))
+            same_day = (local + timedelta(minutes=30)).date() == local.date()
+            soon = now + timedelta(minutes=30) if same_day else now - timedelta(minutes=30)
             session.add(Booking(ref="PLUT-TODAY", user_id=user.id, consultant_id=ids["own"], center_code="plut-sumbar",
                                 service_area="financing", starts_at=soon, ends_at=soon + timedelta(minutes=45), status="confirmed",
                                 name="Pelaku hari ini", phone="0812", language="id", consent_at=now, created_at=now, updated_at=now))
