@@ -416,6 +416,20 @@ async def _connections(pg_url: str, *, allow: bool) -> None:
         await engine.dispose()
 
 
+class _CutsTheDatabase:
+    """A platform that takes every message, and cuts the database off while it takes the first:
+    the outcome of that send cannot be written."""
+
+    def __init__(self, pg_url: str, delivered: list[str]) -> None:
+        self.pg_url, self.delivered = pg_url, delivered
+
+    async def send(self, message: OutboxMessage) -> str | None:
+        if not self.delivered:
+            await _connections(self.pg_url, allow=False)
+        self.delivered.append(message.payload["text"])
+        return None
+
+
 async def test_an_outcome_the_database_cannot_take_is_kept_and_the_message_not_sent_again(postgres_url: str) -> None:
     """The database goes down while replies are being sent: the platform accepted them, their
     outcome cannot be written. The worker keeps it and writes it when the database returns,
@@ -426,14 +440,7 @@ async def test_an_outcome_the_database_cannot_take_is_kept_and_the_message_not_s
     await app.start(migrate=False)
     delivered: list[str] = []
 
-    class CutsTheDatabase:
-        async def send(self, message: OutboxMessage) -> str | None:
-            if not delivered:
-                await _connections(postgres_url, allow=False)
-            delivered.append(message.payload["text"])
-            return None
-
-    register_transport("testchan", lambda app: CutsTheDatabase())
+    register_transport("testchan", lambda app: _CutsTheDatabase(postgres_url, delivered))
     try:
         await _add(app, "one", "k1")
         await _add(app, "two", "k2")
@@ -474,14 +481,7 @@ async def test_after_an_outage_another_worker_leaves_a_lapsed_lease_to_its_livin
     await app.start(migrate=False)
     delivered: list[str] = []
 
-    class CutsTheDatabase:
-        async def send(self, message: OutboxMessage) -> str | None:
-            if not delivered:
-                await _connections(postgres_url, allow=False)
-            delivered.append(message.payload["text"])
-            return None
-
-    register_transport("testchan", lambda app: CutsTheDatabase())
+    register_transport("testchan", lambda app: _CutsTheDatabase(postgres_url, delivered))
     try:
         holder, other = Worker(app), Worker(app)
         now = app.clock.now()
