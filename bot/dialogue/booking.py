@@ -9,6 +9,7 @@ goes on (returns None) once it has what it needs — at once when the value is k
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +45,8 @@ from bot.storage.models import Booking
 log = logging.getLogger(__name__)
 
 MAX_OPTIONS = 10
+NEAR_KM = 10
+"""A center this close to a town's seat is that town's own center."""
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -141,6 +144,7 @@ async def start(turn: Turn) -> Any:
         if other is not None:
             turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
                            buttons=[request_button(other.code, turn.t)]))
+            v["told_center"] = other.code
     if not v.get("center"):
         city = _entity_value(turn, "city")
         found = svc.match_center(centers, str(city)) if city else None
@@ -162,11 +166,29 @@ async def start(turn: Turn) -> Any:
         area = area if area in SERVICE_AREAS else find_service_area(text)
         if area:
             v["area"] = area
+        elif text:
+            await _area_of_topic(turn)
     if text:
         center = await _center(turn)
         when = read_when(turn, center.tz if center else DEFAULT_ZONE, text=text)
         _remember_when(v, when)
     return None
+
+
+async def _area_of_topic(turn: Turn) -> None:
+    """"oke klo mau konsul langsung bisa?" right after the halal answer: the consultation is
+    about halal, so its field (the topic's consultant, as on the answer's own button) is taken
+    and said back when the field's question would come."""
+    from bot.dialogue import faq
+
+    topic = context.recall(turn, "topic") or str(turn.values.get(faq.KB_LAST) or "").partition("/")[0]
+    if not topic:
+        return
+    kb = await faq._knowledge(turn)
+    known = kb.kb.topics.get(str(topic)) if kb is not None else None
+    if known is not None and known.service_area in SERVICE_AREAS and not str(topic).startswith("area_"):
+        turn.values["area"] = known.service_area
+        turn.values["area_topic"] = known.title.pick(turn.lang)
 
 
 async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
@@ -177,6 +199,7 @@ async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
     if other is not None:
         turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
                        buttons=[request_button(other.code, turn.t)]))
+        turn.values["told_center"] = other.code
 
 
 def _center_in_text(centers: list[Center], text: str) -> Center | None:
@@ -219,26 +242,110 @@ async def ask_center(turn: Turn) -> Any:
     if turn.first_call:
         if v.get("center") and any(c.code == v["center"] for c in centers):
             return None
+        # "sy jualan keripik di maros … oke klo mau konsul langsung bisa?": the place the owner
+        # is in is known, so the nearest center that takes bookings is proposed, not asked for
+        place = context.recall(turn, "place")
+        if place and await _propose_nearest(turn, centers, place):
+            return WAIT
         await _prompt_center(turn, centers)
         return WAIT
     event = turn.event
     found = None
     code = _button_payload(turn, "center")
+    proposed = v.get("proposed_center")
     if code:
         found = next((c for c in centers if c.code == code), None)
     elif event.location is not None:
         found = svc.nearest_center(centers, event.location.latitude, event.location.longitude)
         if found is not None:
             turn.say(turn.t("The nearest center that takes bookings here: {name}.", name=found.name))
+    elif event.text and proposed and yes_no(turn) == "yes":
+        found = next((c for c in centers if c.code == proposed), None)  # "iya boleh" to the center proposed
     elif event.text:
         found = svc.match_center(centers, event.text) or _center_in_text(centers, event.text)
+        if found is None and await _place_answer(turn, centers, event.text):
+            return WAIT
         if found is None:
             turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
     if found is None:
         await _prompt_center(turn, centers)
         return WAIT
+    v.pop("proposed_center", None)
     v["center"] = found.code
     return None
+
+
+_NEAREST = re.compile(
+    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya)|terdekat|trdekat|terdeket|trdkt|tdkt|"
+    r"nearest|closest|near(?:est)?\s+(?:one|me|here)|dekat\s+(?:sini|sni|rumah)|deket\s+(?:sini|sni|rumah))\b", re.I)
+
+
+async def _place_answer(turn: Turn, centers: list[Center], text: str) -> bool:
+    """A typed answer to "which center?" that is not a center's name: a town ("kendari",
+    "sy di bantul") gets the nearest center that takes bookings, with its distance; "yg paling
+    deket dmn" gets it for the place already known, or a plain question for the town."""
+    from bot.dialogue.centers import _gazetteer
+
+    res = _gazetteer(turn).resolve(text)
+    if res.status == "match" and res.place is not None and res.place.has_point:
+        context.remember(turn, place={"code": res.place.code, "shown": 0})
+        return await _propose_nearest(turn, centers, {"code": res.place.code})
+    if not _NEAREST.search(text):
+        return False
+    place = context.recall(turn, "place")
+    if place and await _propose_nearest(turn, centers, place):
+        return True
+    turn.say(Reply(
+        text=turn.t("Which town or regency are you in? Type its name or share your location, and I will find the "
+                    "nearest center that takes bookings."),
+        options=[Button(c.name, Answer("center", c.code).pack()) for c in centers[:MAX_OPTIONS]],
+        options_title=turn.t("Centers"), request_location=True,
+    ))
+    return True
+
+
+async def _propose_nearest(turn: Turn, centers: list[Center], place: dict[str, Any]) -> bool:
+    """Propose the center that takes bookings nearest to the place (a town of the gazetteer or
+    a shared point), with its straight-line distance; a nearer center that takes no bookings
+    is named with its consultation request. False when the place has no point."""
+    from bot.dialogue.centers import _directory, _gazetteer, km_text
+    from bot.services.centers import distance_km
+
+    if place.get("code"):
+        where = _gazetteer(turn).get(str(place["code"]))
+        if where is None or where.latitude is None or where.longitude is None:
+            return False
+        lat, lon, label = where.latitude, where.longitude, where.name
+    elif isinstance(place.get("lat"), (int, float)) and isinstance(place.get("lon"), (int, float)):
+        lat, lon, label = float(place["lat"]), float(place["lon"]), turn.t("your location")
+    else:
+        return False
+    placed = [c for c in centers if c.has_point]
+    if not placed:
+        return False
+    best = min(placed, key=lambda c: distance_km(c, lat, lon))
+    km = distance_km(best, lat, lon)
+    lines: list[str] = []
+    buttons = [Button(turn.t("Yes, book there"), Answer("center", best.code).pack())]
+    nearest = (await _directory(turn)).nearest(lat, lon, 1)
+    if nearest and nearest[0][0].code not in (best.code, turn.values.get("told_center")):
+        other, other_km = nearest[0]
+        lines.append(turn.t("{center} is nearer to {place} (±{km} km), but it does not take bookings through this chat "
+                            "yet; you can ask it to contact you.", center=other.name, place=label,
+                            km=km_text(other_km, turn.lang)) if other_km >= NEAR_KM else
+                     turn.t("{center} is the center in {place}, but it does not take bookings through this chat yet; "
+                            "you can ask it to contact you.", center=other.name, place=label))
+        buttons.append(request_button(other.code, turn.t))
+    lines.append(turn.t("The nearest center to {place} that takes bookings here is {center}, ±{km} km away in a "
+                        "straight line. Book there?", place=label, center=best.name, km=km_text(km, turn.lang))
+                 if km >= 1 else
+                 turn.t("The nearest center to {place} that takes bookings here is {center}, less than 1 km away. "
+                        "Book there?", place=label, center=best.name))
+    others = [Button(c.name, Answer("center", c.code).pack()) for c in centers if c.code != best.code][:MAX_OPTIONS]
+    turn.say(Reply(text="\n".join(lines), buttons=buttons, options=others,
+                   options_title=turn.t("Other centers"), request_location=True))
+    turn.values["proposed_center"] = best.code
+    return True
 
 
 async def _prompt_center(turn: Turn, centers: list[Center]) -> None:
@@ -265,6 +372,9 @@ async def ask_area(turn: Turn) -> Any:
     covered = [a for a in SERVICE_AREAS if any(a in s.areas for s in schedules)]
     if turn.first_call:
         if v.get("area") in covered:
+            if v.get("area_topic"):
+                turn.say(turn.t("For {topic} the {area} consultant is the one to see; I will book that field.",
+                                topic=v.pop("area_topic"), area=area_name(v["area"], turn.lang)))
             return None
         if v.get("area"):
             turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(v["area"], turn.lang)))

@@ -165,7 +165,19 @@ def _elliptical(kb: KnowledgeBase, text: str, found: Any, topic: str, aspect: st
     if other is None or entry is None:
         return False
     said = f"{entry.id} {entry.en}".lower()
-    return any(name.lower() in said for name in other.names)
+    if any(name.lower() in said for name in other.names):
+        return True
+    # "hrs punya nib dulu ga" after the halal *cost*: the cost does not name NIB, but halal
+    # itself asks for it first; a question whether something comes first is about that topic
+    if not _PREREQUISITE.search(text):
+        return False
+    topic_said = " ".join(f"{e.id} {e.en}" for e in kb.kb.topics[topic].entries.values()).lower()
+    return any(name.lower() in topic_said for name in other.names)
+
+
+_PREREQUISITE = re.compile(
+    r"\b(?:dulu|dlu|duluan|terlebih\s+dahulu|sebelumnya|ha?rus|hrs|wajib|perlu|musti|mesti|kudu|"
+    r"first|before|need|needed|required|must)\b", re.I)
 
 
 @action("faq.answer")
@@ -224,7 +236,7 @@ async def fallback(turn: Turn) -> Next:
     if await _book_there(turn):
         turn.fell_back = False
         return None
-    if await _clear_part(turn) or needs.problem_reply(turn):
+    if await _clear_part(turn) or needs.problem_reply(turn) or _introduction(turn):
         turn.fell_back = False
         turn.values.pop("_fallback_turn", None)
         return None
@@ -269,6 +281,13 @@ async def _book_there(turn: Turn) -> bool:
         return False
     await turn.app.engine.start_flow(turn, "book_consultation", prefill={"center": shown})
     return True
+
+
+def _introduction(turn: Turn) -> bool:
+    """"hi, I run a small coffee shop in Kendari": the place noted and what the bot can do."""
+    from bot.dialogue import followups
+
+    return followups.introduction(turn)
 
 
 def _names_a_place(turn: Turn) -> bool:

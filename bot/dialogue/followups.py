@@ -54,6 +54,7 @@ from bot.payloads import StartFlow
 from bot.services import booking as svc
 from bot.services.centers import centers_for_place, nearest_centers
 from bot.services.consultation import bookable_codes
+from bot.services.gazetteer import Place
 
 MAX_WORDS = 12
 """A follow-up is short; a longer message says enough to be read on its own."""
@@ -311,17 +312,52 @@ def remember_mentioned_place(turn: Turn) -> None:
     an unambiguous match counts."""
     if context.recall(turn, "place") or turn.event.location is not None:
         return
-    text = turn.event.text or ""
+    place = mentioned_place(turn, turn.event.text or "")
+    if place is not None:
+        context.remember(turn, place={"code": place.code, "shown": 0})
+
+
+def mentioned_place(turn: Turn, text: str) -> Place | None:
+    """The regency or city a message names after a locative ("... di maros, ...", "in Kendari")."""
     if not text or text.startswith("/") or len(text) > 500:
-        return
+        return None
     gaz = _gazetteer(turn)
     for found in _MENTION.finditer(text):
         words = found.group(1).split()
         for size in range(len(words), 0, -1):
             res = gaz.resolve(" ".join(words[:size]))
             if res.status == "match" and res.place is not None:
-                context.remember(turn, place={"code": res.place.code, "shown": 0})
-                return
+                return res.place
+    return None
+
+
+_GREETING = re.compile(r"^\W*(?:hi|hii+|hello|hallo|halo|haloo+|hai|hey|helo|pagi|siang|sore|malam|selamat\s+\w+|"
+                       r"assalamu\W?alaikum|assalamualaikum|ass?alamu'?alaikum|permisi|punten|good\s+\w+)\b", re.I)
+
+
+def introduction(turn: Turn) -> bool:
+    """"hi, I run a small coffee shop in Kendari": no question yet, only who and where. The
+    place is noted, and what the bot can do is offered, starting with the center nearest to it.
+    False when the message names no place."""
+    text = turn.event.text or ""
+    place = mentioned_place(turn, text)
+    if place is None:
+        return False
+    lines = [turn.t("Hello!")] if _GREETING.search(text) else []
+    lines.append(turn.t("Noted: you are in {place}. I can find the PLUT center nearest to you, book you a free "
+                        "consultation, or answer questions about business permits (NIB), halal certification, "
+                        "financing (KUR) and marketing. What would you like to do?", place=place.name))
+    turn.say(Reply(text=" ".join(lines), buttons=[
+        Button(turn.t("Centers near {place}", place=_short_place(place.name)),
+               StartFlow("find_center", {"place": place.name}).pack()),
+        Button(turn.t("Book a consultation"), StartFlow("book_consultation").pack()),
+        Button(turn.t("Ask a question"), StartFlow("ask_question").pack()),
+    ]))
+    return True
+
+
+def _short_place(name: str) -> str:
+    return re.sub(r"^(?:Kabupaten|Kota)\s+", "", name)
 
 
 async def _nearest_of(turn: Turn, place: dict[str, object], *, skip: int) -> tuple[Center, float, str] | None:
