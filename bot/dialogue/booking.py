@@ -153,8 +153,8 @@ async def start(turn: Turn) -> Any:
             # "mau booking konsul di situ bisa?": the center just shown
             shown = context.recall(turn, "center")
             found = next((c for c in centers if c.code == shown), None)
-            if found is None and shown:
-                v["center"] = shown  # not bookable: said below, with a consultation request
+            if found is None and shown and shown != v.get("told_center"):
+                v["center"] = shown  # not bookable: said below (once), with a consultation request
                 return await start(turn)
         if found is not None:
             v["center"] = found.code
@@ -162,7 +162,9 @@ async def start(turn: Turn) -> Any:
             await _say_takes_no_bookings(turn, str(city))
     if v.get("area") not in SERVICE_AREAS:
         v.pop("area", None)
-        area = _entity_value(turn, "service_area")
+        # the "Konsultasi kelembagaan & perizinan" button under a knowledge answer names its field
+        given = v.pop("service_area", None)
+        area = given if given in SERVICE_AREAS else _entity_value(turn, "service_area")
         area = area if area in SERVICE_AREAS else find_service_area(text)
         if area:
             v["area"] = area
@@ -309,13 +311,14 @@ async def _propose_nearest(turn: Turn, centers: list[Center], place: dict[str, A
     a shared point), with its straight-line distance; a nearer center that takes no bookings
     is named with its consultation request. False when the place has no point."""
     from bot.dialogue.centers import _directory, _gazetteer, km_text
+    from bot.dialogue.followups import place_label
     from bot.services.centers import distance_km
 
     if place.get("code"):
         where = _gazetteer(turn).get(str(place["code"]))
         if where is None or where.latitude is None or where.longitude is None:
             return False
-        lat, lon, label = where.latitude, where.longitude, where.name
+        lat, lon, label = where.latitude, where.longitude, place_label(turn, place, where)
     elif isinstance(place.get("lat"), (int, float)) and isinstance(place.get("lon"), (int, float)):
         lat, lon, label = float(place["lat"]), float(place["lon"]), turn.t("your location")
     else:

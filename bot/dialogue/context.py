@@ -14,6 +14,8 @@ account, so it survives restarts and is shared by every process) under `_ctx`:
   "trus sy hrs kmn dong" are read against. A new place replaces it;
 - `last`: what the last turn answered ("centers", "hours", "consultant"), so "minggu?"
   after Saturday's hours asks about Sunday's;
+- `offer`: what the last turn offered with a question (a payload: "Mau saya buatkan jadwal
+  konsultasi Produksi?"), so a plain "ok" / "iya boleh" next takes it;
 - `at`: when the context last changed.
 
 A new topic replaces the old one (the knowledge base's match decides it; a new center card
@@ -70,8 +72,8 @@ def remember(turn: Turn, **facts: Any) -> None:
     this turn answered and lasts one turn only."""
     ctx = dict(turn.values.get(CTX) or {})
     for key, value in facts.items():
-        if key == "last":
-            turn.values[_LAST_NOW] = value
+        if key in _ONE_TURN:
+            turn.values[_ONE_TURN[key]] = value
         elif value is None:
             ctx.pop(key, None)
         else:
@@ -81,6 +83,9 @@ def remember(turn: Turn, **facts: Any) -> None:
 
 
 _LAST_NOW = "_ctx_last"
+_ONE_TURN = {"last": _LAST_NOW, "offer": "_ctx_offer"}
+"""Facts that last one turn: what the turn answered, and what it offered with a question
+("Mau saya buatkan jadwal konsultasi Produksi?": a payload, so "ok" next takes it)."""
 
 
 def end(turn: Turn) -> None:
@@ -96,11 +101,12 @@ def end(turn: Turn) -> None:
     ref = turn.values.get("ref") or turn.values.get("booking_ref")
     if isinstance(ref, str) and ref:
         ctx["booking"] = ref
-    last = turn.values.pop(_LAST_NOW, None)
-    if last:
-        ctx["last"] = last
-    elif turn.replies:
-        ctx.pop("last", None)
+    for key, held in _ONE_TURN.items():
+        value = turn.values.pop(held, None)
+        if value:
+            ctx[key] = value
+        elif turn.replies:
+            ctx.pop(key, None)
     if ctx != before:
         ctx["at"] = _iso(turn.now)
         turn.values[CTX] = ctx

@@ -131,6 +131,9 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
                 found = again
         if found is None or (not overview and found.aspect == "overview"):
             return False
+        if (found.unanswered and found.topic != topic and found.topic in kb.kb.topics
+                and _general_question(turn, kb, text, found.topic)):
+            return False  # "is it free?" after the marketing answer: PLUT's own answer, not "no checked answer"
         topic_area = getattr(kb.kb.topics.get(found.topic or ""), "service_area", None)
         if area is not None and topic_area is not None and topic_area != area:
             return False  # a problem of one field ("cepet basi": production) answered from another
@@ -148,6 +151,20 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
 
 
 FOLLOW_UP_MAX_WORDS = 7
+
+
+def _general_question(turn: Turn, kb: KnowledgeBase, text: str, topic: str) -> bool:
+    """The topic read (neither the one being discussed nor one the message names) has no checked
+    answer for this aspect, and the message on its own is
+    a question the FAQ answers confidently ("is it free?": faq/cost) without naming the topic by
+    any of its names (the retrieval may still read it as the topic: "it" as IT)."""
+    intent = (turn.parse or {}).get("intent") or {}
+    name = str(intent.get("name") or "")
+    if (not name.startswith("faq/") or float(intent.get("confidence") or 0.0) < turn.app.nlu_threshold
+            or faq_store(turn.app).get(name) is None):
+        return False
+    low = text.lower()
+    return not any(n.lower() in low for n in kb.kb.topics[topic].names)
 
 
 def _elliptical(kb: KnowledgeBase, text: str, found: Any, topic: str, aspect: str) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -40,7 +41,7 @@ from bot.dialogue.centers import (
     km_text,
     venue,
 )
-from bot.domain.areas import area_name
+from bot.domain.areas import SERVICE_AREAS, area_name
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, BookingStatus
 from bot.domain.centers import Center
 from bot.domain.closed_days import holiday_name
@@ -50,7 +51,8 @@ from bot.domain.zones import zone_abbreviation
 from bot.engine.actions import Turn
 from bot.engine.events import Button, Reply
 from bot.i18n import format_date, format_datetime
-from bot.payloads import StartFlow
+from bot.engine.steps import yes_no
+from bot.payloads import PayloadInvalid, StartFlow, parse_payload
 from bot.services import booking as svc
 from bot.services.centers import centers_for_place, nearest_centers
 from bot.services.consultation import bookable_codes
@@ -155,11 +157,59 @@ async def follow_up(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or not _short(text) or text.startswith("/"):
         return False
-    for handler in (_consultant, _day_hours, _where_to_go, _nearest, _next_nearest, _new_place):
+    for handler in (_thin_yes, _consultant, _day_hours, _where_to_go, _nearest, _next_nearest, _new_place):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
     return False
+
+
+THIN_WORDS = 4
+""""ok", "iya boleh", "oke min", "sure": a bare yes, no question of its own."""
+
+
+async def _thin_yes(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """A bare "ok" / "iya boleh" with no question pending: it takes what the last turn offered
+    ("Mau saya buatkan jadwal konsultasi Produksi?" → the booking, in that field); after an
+    answer that offered nothing it is an acknowledgement, answered with the next step (that
+    topic's consultant) instead of the answer again."""
+    if len(text.split()) > THIN_WORDS or yes_no(turn) != "yes":
+        return False
+    offer = context.recall(turn, "offer")
+    if offer:
+        try:
+            parsed = parse_payload(str(offer))
+        except PayloadInvalid:
+            parsed = None
+        if isinstance(parsed, StartFlow) and turn.app.flows.get(parsed.flow) is not None:
+            await turn.app.engine.start_flow(turn, parsed.flow, prefill=dict(parsed.params))
+            return True
+    area = await _topic_area(turn)
+    if area is None:
+        return False
+    name = area_name(area, turn.lang)
+    book = StartFlow("book_consultation", {"area": area}).pack()
+    turn.say(Reply(
+        text=turn.t("Alright. If you like, I can book you a free {area} consultation, or you can keep asking "
+                    "me questions here.", area=name),
+        buttons=[Button(turn.t("Book a {area} consultation", area=name), book),
+                 Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant", {"service_area": area}).pack())],
+    ))
+    context.remember(turn, offer=book)
+    return True
+
+
+async def _topic_area(turn: Turn) -> str | None:
+    """The service area whose consultant serves the topic being discussed."""
+    from bot.dialogue import faq
+
+    topic = context.recall(turn, "topic") or str(turn.values.get(faq.KB_LAST) or "").partition("/")[0]
+    if not topic:
+        return None
+    kb = await faq._knowledge(turn)
+    known = kb.kb.topics.get(str(topic)) if kb is not None else None
+    area = getattr(known, "service_area", None)
+    return area if area in SERVICE_AREAS else None
 
 
 _ANSWERED = "_follow_up"
@@ -314,11 +364,18 @@ def remember_mentioned_place(turn: Turn) -> None:
         return
     place = mentioned_place(turn, turn.event.text or "")
     if place is not None:
-        context.remember(turn, place={"code": place.code, "shown": 0})
+        context.remember(turn, place={"code": place.code, "shown": 0, **({"loose": True} if _twin(turn, place) else {})})
+
+
+TWIN_KM = 40.0
+"""A city and the regency of the same name ("Pekalongan", "Malang") lie this close: for the
+nearest center either will do."""
 
 
 def mentioned_place(turn: Turn, text: str) -> Place | None:
-    """The regency or city a message names after a locative ("... di maros, ...", "in Kendari")."""
+    """The regency or city a message names after a locative ("... di maros, ...", "in Kendari").
+    A name shared by a city and its regency ("batik in Pekalongan") is the city, said by its
+    bare name (`place_label`), as both have the same nearest centers."""
     if not text or text.startswith("/") or len(text) > 500:
         return None
     gaz = _gazetteer(turn)
@@ -328,7 +385,30 @@ def mentioned_place(turn: Turn, text: str) -> Place | None:
             res = gaz.resolve(" ".join(words[:size]))
             if res.status == "match" and res.place is not None:
                 return res.place
+            if res.status == "ambiguous" and _twins(res.candidates):
+                return res.candidates[0]
     return None
+
+
+def _twins(candidates: Sequence[Place]) -> bool:
+    from bot.domain.geo import haversine_km
+
+    if len(candidates) != 2 or len({_short_place(p.name) for p in candidates}) != 1:
+        return False
+    a, b = candidates
+    if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
+        return False
+    return haversine_km(a.latitude, a.longitude, b.latitude, b.longitude) <= TWIN_KM
+
+
+def _twin(turn: Turn, place: Place) -> bool:
+    res = _gazetteer(turn).resolve(_short_place(place.name))
+    return res.status == "ambiguous" and _twins(res.candidates)
+
+
+def place_label(turn: Turn, remembered: dict[str, object], place: Place) -> str:
+    """How a remembered place is named: its bare name when it stands for a city and its regency."""
+    return _short_place(place.name) if remembered.get("loose") else place.name
 
 
 _GREETING = re.compile(r"^\W*(?:hi|hii+|hello|hallo|halo|haloo+|hai|hey|helo|pagi|siang|sore|malam|selamat\s+\w+|"
@@ -346,7 +426,7 @@ def introduction(turn: Turn) -> bool:
     lines = [turn.t("Hello!")] if _GREETING.search(text) else []
     lines.append(turn.t("Noted: you are in {place}. I can find the PLUT center nearest to you, book you a free "
                         "consultation, or answer questions about business permits (NIB), halal certification, "
-                        "financing (KUR) and marketing. What would you like to do?", place=place.name))
+                        "financing (KUR) and marketing. What would you like to do?", place=_short_place(place.name)))
     turn.say(Reply(text=" ".join(lines), buttons=[
         Button(turn.t("Centers near {place}", place=_short_place(place.name)),
                StartFlow("find_center", {"place": place.name}).pack()),
@@ -368,7 +448,7 @@ async def _nearest_of(turn: Turn, place: dict[str, object], *, skip: int) -> tup
         if where is None:
             return None
         found = centers_for_place(directory, where, k=skip + 1)
-        label = where.name
+        label = place_label(turn, place, where)
     else:
         lat, lon = place.get("lat"), place.get("lon")
         if not isinstance(lat, (int, float)) or not isinstance(lon, (int, float)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from bot.dialogue import context
 from bot.domain.areas import area_name, problem_area
 from bot.engine.actions import Turn
 from bot.engine.events import Button, Reply
@@ -101,6 +102,7 @@ def problem_reply(turn: Turn) -> bool:
     if area is None:
         return False
     name = area_name(area, turn.lang)
+    context.remember(turn, offer=StartFlow("book_consultation", {"area": area}).pack())
     turn.say(Reply(
         text=turn.t("A PLUT {area} consultant can help with this, free of charge. Shall I book you a {area} consultation, or would you rather ask a consultant first?", area=name),
         buttons=[Button(turn.t("Book a {area} consultation", area=name), StartFlow("book_consultation", {"area": area}).pack()),
