@@ -646,7 +646,7 @@ async def ask_time(turn: Turn) -> Any:
             await _prompt_time(turn, center)
             return WAIT
         if when.time is None:
-            turn.say(turn.t("Please choose a time below, or type one such as “jam 10”."))
+            turn.say(turn.t("Please choose a time below, or type one such as “10:00”."))
             await _prompt_time(turn, center)
             return WAIT
         picked = datetime.combine(date.fromisoformat(v["day"]), when.time, tzinfo=ZoneInfo(center.tz)).astimezone(UTC)

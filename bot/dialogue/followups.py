@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue import context
 from bot.dialogue.centers import (
+    FAR_KM,
     Translate,
     NEAREST_K,
     _answer_place,
@@ -157,7 +158,7 @@ async def follow_up(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or not _short(text) or text.startswith("/"):
         return False
-    for handler in (_thin_yes, _consultant, _day_hours, _where_to_go, _nearest, _next_nearest, _new_place):
+    for handler in (_thin_yes, _consultant, _day_hours, _where_to_go, _too_far, _nearest, _next_nearest, _new_place):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
@@ -184,7 +185,7 @@ async def _thin_yes(turn: Turn, text: str, *, loose: bool = False) -> bool:
         if isinstance(parsed, StartFlow) and turn.app.flows.get(parsed.flow) is not None:
             await turn.app.engine.start_flow(turn, parsed.flow, prefill=dict(parsed.params))
             return True
-    area = await _topic_area(turn)
+    area = await topic_area(turn)
     if area is None:
         return False
     name = area_name(area, turn.lang)
@@ -199,7 +200,7 @@ async def _thin_yes(turn: Turn, text: str, *, loose: bool = False) -> bool:
     return True
 
 
-async def _topic_area(turn: Turn) -> str | None:
+async def topic_area(turn: Turn) -> str | None:
     """The service area whose consultant serves the topic being discussed."""
     from bot.dialogue import faq
 
@@ -221,10 +222,37 @@ async def specific_part(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or turn.params.get(_ANSWERED):
         return False  # the follow-up itself is what would be repeated: the engine's question follows
-    for handler in (_consultant, _day_hours, _where_to_go, _nearest, _topic_part):
+    for handler in (_consultant, _day_hours, _where_to_go, _nearest, _topic_part, _quoted_part):
         if await handler(turn, text, loose=True):
             return True
     return False
+
+
+_SEGMENT = re.compile(r"(?<=[.!?])\s+|\n+")
+_COMMON = frozenset("""
+usaha bisa untuk yang dengan sudah kalau kalo sampai dalam lewat bapak konsultan tidak harus ada apa saja
+berapa bagaimana gimana caranya produk pelaku business would could should which there their about
+""".split())
+MAX_QUOTED = 3
+
+
+async def _quoted_part(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """The answer about to go out again already holds what the message asks about ("menawi mboten
+    gadhah jaminan?" after the KUR requirements, which say what the collateral is): the sentences
+    that name the message's words are quoted, instead of asking which part is wanted."""
+    sent = set(turn.values.get("_last_out") or [])
+    repeated = [r for r in turn.replies if r.text and zlib.crc32(r.text.encode()) in sent]
+    words = {w for w in re.findall(r"[^\W\d_]{5,}", text.lower()) if w not in _COMMON}
+    if not repeated or not words:
+        return False
+    segments = [seg.strip() for seg in _SEGMENT.split(repeated[0].text or "") if seg.strip()]
+    stems = {w[:6] for w in words}
+    hits = [seg for seg in segments if not seg.endswith(":")  # a heading ("Self-declare steps:") says nothing
+            and any(tok[:6] in stems for tok in re.findall(r"[^\W\d_]{5,}", seg.lower()))]
+    if not hits or len(hits) > MAX_QUOTED or len(hits) == len(segments):
+        return False
+    turn.say(Reply(text=turn.t("In the answer above: {part}", part=" ".join(hits)), buttons=repeated[0].buttons))
+    return True
 
 
 _CLAUSES = re.compile(r"[,.;?!]|\b(?:terus|trus|trs|lalu|kalo|kalau|klo|and|then|but|tapi|tp)\b", re.I)
@@ -272,7 +300,11 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
         return False
     rec, km, label = best
     bookable = rec.code in await bookable_codes(turn.session)
-    lines = [turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
+    # said once: right after the centers were listed (with "no PLUT here" and what to do from afar), not again
+    none_here = context.recall(turn, "last") != "centers" and not await _has_center(turn, place)
+    lines = [turn.t("There is no PLUT center in {place} yet; the nearest is {center}, ±{km} km away in a straight line.",
+                    place=label, center=rec.name, km=km_text(km, turn.lang)) if none_here else
+             turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
                     place=label, center=rec.name, km=km_text(km, turn.lang)) if km >= 1 else
              turn.t("The nearest PLUT center to {place} is {center}, less than 1 km away.", place=label, center=rec.name)]
     if rec.address:
@@ -280,7 +312,45 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
     lines.append(turn.t("Directions: {url}", url=rec.maps_url))
     turn.say(Reply(text="\n".join(lines), buttons=center_buttons(rec, turn.t, bookable=bookable)))
     turn.say(venue(rec))
+    if none_here and km >= FAR_KM:
+        turn.say(from_afar(rec, turn.t))  # "sy di sorong": ±464 km is no visit; what can be done from there
     context.remember(turn, center=rec.code, last="centers")
+    return True
+
+
+async def _has_center(turn: Turn, place: dict[str, object]) -> bool:
+    """Whether a center lies in the remembered place (a shared point counts as having one)."""
+    if "has_center" in place:
+        return bool(place["has_center"])
+    where = _gazetteer(turn).get(str(place.get("code") or ""))
+    if where is None:
+        return True
+    directory = await _directory(turn)
+    codes = {where.code} | ({p.code for p in _gazetteer(turn).resolve(_short_place(where.name)).candidates}
+                            if place.get("loose") else set())
+    return any(directory.in_region(code) for code in codes)
+
+
+_TOO_FAR = re.compile(r"\b(?:ja?u+h+\s*(?:bgt|banget|bngt|amat|sekali|bener|nian|pisan|temen)?|kejauhan|jauhnya|"
+                      r"adoh|tebih|(?:too|so|very|really)\s+far|that'?s\s+far|far\s+away)\b", re.I)
+
+
+async def _too_far(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """"jauh bgt" right after the nearest centers: what can be done without travelling."""
+    place = context.recall(turn, "place")
+    if (not place or context.recall(turn, "last") != "centers" or not _TOO_FAR.search(text)
+            or len(text.split()) > 6 or _names_a_place(turn, text)):
+        return False
+    best = await _nearest_of(turn, place, skip=0)
+    if best is None:
+        return False
+    rec = best[0]
+    turn.say(Reply(
+        text=turn.t("It is far, yes. Without travelling you can ask {center} to contact you (a consultation request), "
+                    "or talk to a consultant here in the chat now.", center=rec.name),
+        buttons=from_afar(rec, turn.t).buttons,
+    ))
+    context.remember(turn, last="centers")
     return True
 
 

@@ -269,6 +269,22 @@ async def _hours_note(turn: Turn, center: str | None) -> str | None:
 # --- actions ----------------------------------------------------------------------------------------
 
 
+@action("handoff.from_context")
+async def from_context(turn: Turn) -> Any:
+    """"ok can I talk to someone" right after the trademark answers: the consultant of that
+    topic's field, said, and straight to the question instead of asking the field again."""
+    from bot.dialogue.followups import topic_area
+
+    if turn.values.get("service_area") in SERVICE_AREAS:
+        return "question"
+    area = await topic_area(turn)
+    if area is None:
+        return None
+    turn.values["service_area"] = area
+    turn.say(turn.t("Sure, I will connect you with a PLUT {area} consultant.", area=area_name(area, turn.lang)))
+    return "question"
+
+
 @action("handoff.request")
 async def request_action(turn: Turn) -> Any:
     """Flow action: open a request with the collected `service_area` and `question`."""
