@@ -269,12 +269,25 @@ async def ask_center(turn: Turn) -> Any:
             return WAIT
         if found is None:
             turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
+        elif not _names_center(found, event.text):
+            # "Yogyakarta" → Sleman: the center it was taken for is said, not left to guess
+            turn.say(turn.t("I take that as {center}.", center=found.name))
     if found is None:
         await _prompt_center(turn, centers)
         return WAIT
     v.pop("proposed_center", None)
     v["center"] = found.code
     return None
+
+
+def _names_center(center: Center, text: str) -> bool:
+    """The typed answer holds the center's own place name ("maros", "sleman"), typos aside."""
+    from rapidfuzz import fuzz
+
+    own = [w for w in f"{center.regency or ''} {center.code.replace('plut-', '').replace('-', ' ')}".lower().split()
+           if len(w) >= 4 and w not in ("kabupaten", "kota")]
+    said = [w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4]
+    return any(fuzz.ratio(a, b) >= 80 for a in said for b in own)
 
 
 _NEAREST = re.compile(

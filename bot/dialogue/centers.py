@@ -338,7 +338,8 @@ async def lookup(turn: Turn) -> Next:
             await _answer_place(turn, place)
             return END
     res = _gazetteer(turn).resolve(text)
-    if res.status == "unknown" and not turn.first_call and await _elsewhere(turn):
+    # "oke deh mksh" typed at "where are you?" is thanks, not a place (the parse is of the text just typed)
+    if res.status == "unknown" and (not turn.first_call or text == (turn.event.text or "")) and await _elsewhere(turn):
         return None
     nxt = await _answer_resolution(turn, res, text)
     if nxt is not WAIT:

@@ -43,6 +43,7 @@ from bot.dialogue.centers import (
     venue,
 )
 from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.answers import free_text_kind
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, BookingStatus
 from bot.domain.centers import Center
 from bot.domain.closed_days import holiday_name
@@ -158,7 +159,7 @@ async def follow_up(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or not _short(text) or text.startswith("/"):
         return False
-    for handler in (_thin_yes, _consultant, _day_hours, _where_to_go, _too_far, _nearest, _next_nearest, _new_place):
+    for handler in (_introduction_first, _thin_yes, _consultant, _day_hours, _where_to_go, _too_far, _nearest, _next_nearest, _new_place):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
@@ -504,6 +505,28 @@ def introduction(turn: Turn) -> bool:
         Button(turn.t("Ask a question"), StartFlow("ask_question").pack()),
     ]))
     return True
+
+
+_SELF = re.compile(
+    r"\b(?:sy|saya|aku|aq|gw|gue|kami|i|we)\b.{0,40}?\b(?:jualan|jual|usaha|bikin|produksi|punya|buka|dagang|"
+    r"sell|run|make|own|have|produce|bake|brew)\b|\busaha\s+(?:sy|saya|aku|kami)\b", re.I)
+_ASKS_SELLING = re.compile(
+    r"\b(?:sepi|laku|laris|online|onlen|promosi|pemasaran|marketing|pembeli|buyers?|customers?|iklan|ads|"
+    r"market\w*|more|omzet|omset|ekspor|export)\b", re.I)
+_INTRO_INTENTS = frozenset({"faq/marketing", "greet", "help", "out_of_scope"})
+
+
+async def _introduction_first(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """"Good morning! I sell handmade soap in Bantul": who and where, no question yet. The verb
+    of selling makes the NLU lean to marketing; unless the message asks about selling, it is
+    the introduction (`introduction`)."""
+    if "?" in text or free_text_kind(text) is not None or not _SELF.search(text) or _ASKS_SELLING.search(text):
+        return False
+    intent = (turn.parse or {}).get("intent") or {}
+    if (float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold
+            and str(intent.get("name") or "") not in _INTRO_INTENTS):
+        return False
+    return introduction(turn)
 
 
 def _short_place(name: str) -> str:

@@ -469,6 +469,8 @@ class Engine:
                     turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
                            "choose a button below, or type “menu”."),
                 ]  # the previous turn held at most one of them
+                if _a_statement(turn.event.text):
+                    notes.reverse()  # "udh coba endorse jg" asks for no part: the consultant is the way on
                 note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
                 turn.replies[i] = replace(reply, text=note)
                 crc = zlib.crc32(note.encode())
@@ -719,6 +721,11 @@ class Engine:
 
 
 REPEAT_MIN_CHARS = 100
+
+
+def _a_statement(text: str | None) -> bool:
+    """A message of a few words that asks nothing ("udh coba endorse jg"): no part of an answer to point at."""
+    return len((text or "").split()) >= 3 and free_text_kind(text or "") is None
 YES_NO_STEPS = frozenset({"confirm", "consent"})
 """Action steps that ask a yes/no question: there "ga jadi" is their no, which they answer themselves."""
 NO_AT_CONFIRM = frozenset({"batal", "cancel"})
