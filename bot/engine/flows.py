@@ -100,6 +100,9 @@ class Ask(_Strict):
     digress: bool = True
     """False where any text is the answer, e.g. "write your question for the consultant":
     then a message that sounds like another request is still taken as the answer."""
+    revise: str | None = None
+    """A step id: an answer here that changes a day or time said before ("eh jam 10 aja deh" at
+    "your name?") is not this answer but that step's again, which reads the message."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Ask:

@@ -328,7 +328,25 @@ def _asks_elsewhere(turn: Turn) -> bool:
     return name in NAVIGATION_INTENTS or (name.startswith("faq/") and text.endswith("?"))
 
 
+_CORRECTION = re.compile(r"\b(?:eh|ehh|eh+m|salah|koreksi|ralat|aja|ajah|deh|dong|sorry|sori|maaf|actually|instead|wait|"
+                         r"oops|ups|mending|mendingan|better)\b", re.I)
+
+
+def _revises_when(turn: Turn, text: str) -> bool:
+    """"eh jam 10 aja deh", "sorry, Thursday instead": a day or a time with a word of correction."""
+    from bot.domain.when import parse_when
+
+    if not (_CORRECTION.search(text) or _CHANGE_WORDS.search(text.lower())):
+        return False
+    return not parse_when(text, turn.now.date()).empty
+
+
 async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) -> None:
+    if ask.revise and turn.event.text and _revises_when(turn, turn.event.text):
+        target = flow.index_of(ask.revise)
+        if target is not None:
+            await resume(engine, turn, flow, target)  # that step reads the change; the flow goes on from it
+            return
     if ask.digress and ask.type == "text" and turn.event.text and await _not_an_answer(engine, turn, flow, ask):
         return
     if (ask.digress and ask.type in ("text", "any") and turn.event.text and _asks_elsewhere(turn)
