@@ -167,6 +167,8 @@ async def follow_up(turn: Turn) -> bool:
 
 
 THIN_WORDS = 4
+_THANKS = re.compile(r"\b(?:thanks?|thx|thank\s+you|ty|makasih|mksh|makasi|trims|trimakasih|terima\s*kasih|tq|"
+                     r"nuwun|hatur|suwun|sip\s+makasih)\b", re.I)
 """"ok", "iya boleh", "oke min", "sure": a bare yes, no question of its own."""
 
 
@@ -175,8 +177,8 @@ async def _thin_yes(turn: Turn, text: str, *, loose: bool = False) -> bool:
     ("Mau saya buatkan jadwal konsultasi Produksi?" → the booking, in that field); after an
     answer that offered nothing it is an acknowledgement, answered with the next step (that
     topic's consultant) instead of the answer again."""
-    if len(text.split()) > THIN_WORDS or yes_no(turn) != "yes":
-        return False
+    if len(text.split()) > THIN_WORDS or _THANKS.search(text) or yes_no(turn) != "yes":
+        return False  # "ok thanks", "oke makasih": a goodbye, answered by the thanks flow
     offer = context.recall(turn, "offer")
     if offer:
         try:
