@@ -79,6 +79,12 @@ _WHERE_TO = re.compile(
     r"\b(?:(?:ha?rus|hrs|musti|mesti|kudu|bisa|bs)\s+(?:ke\s*)?(?:mana|mna|mn|kmn|kemana)|"
     r"ke\s*(?:mana|mna)\s+(?:dong|donk|ya|yah)|kmn\s+(?:dong|donk|ya|yah)|kemana\s+(?:dong|donk|ya|yah)|"
     r"where\s+(?:should|do|can|could)\s+i\s+go|where\s+to\s+go|what\s+(?:should|can|do)\s+i\s+do\s+then)\b", re.I)
+_FROM_AFAR = re.compile(
+    r"\b(?:from\s+(?:far\s+away|afar|a\s+distance|home)|far\s+away|remotely|online|without\s+(?:going|travell?ing|coming)|"
+    r"(?:can'?t|cannot|can\s+not|unable\s+to)\s+(?:go|come|travel|visit)|dari\s+(?:jauh|rumah)|jauh\s+(?:bgt|banget|sekali|amat)|"
+    r"(?:ga|gak|gk|nggak|ngga|tidak|tdk|ndak)\s+(?:bisa|bs|sempat|sempet)\s+(?:ke\s*sana|kesana|datang|dateng|dtg)|"
+    r"tanpa\s+(?:datang|dateng|ke\s*sana|kesana)|lewat\s+(?:online|chat|wa|hp|telepon|telpon))\b", re.I)
+"""Help without travelling ("can I still get help from far away?", "sy ga bisa ke sana, jauh bgt"), asked after a place."""
 _CONSULTANT = re.compile(
     r"\b(?:konsultan(?:nya)?\s+(?:siapa|sapa|spa|sp)|(?:siapa|sapa|spa)\s+(?:nama\s+)?konsultan(?:nya)?|"
     r"(?:siapa|sapa)\s+(?:yg|yang)\s+(?:akan\s+|bakal\s+)?(?:nemuin|menemui|ketemu|melayani|layani|handle|dampingi|mendampingi)|"
@@ -159,7 +165,7 @@ async def follow_up(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or not _short(text) or text.startswith("/"):
         return False
-    for handler in (_introduction_first, _thin_yes, _consultant, _day_hours, _where_to_go, _too_far, _nearest, _next_nearest, _new_place):
+    for handler in (_introduction_first, _thin_yes, _consultant, _day_hours, _too_far, _where_to_go, _nearest, _next_nearest, _new_place):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
@@ -379,7 +385,7 @@ async def _where_to_go(turn: Turn, text: str, *, loose: bool = False) -> bool:
     """"trus sy hrs kmn dong" after a place with no center: the nearest one, and what can be
     done from afar."""
     place = context.recall(turn, "place")
-    if not place or not _WHERE_TO.search(text) or _names_a_place(turn, text):
+    if not place or not (_WHERE_TO.search(text) or _FROM_AFAR.search(text)) or _names_a_place(turn, text):
         return False
     best = await _nearest_of(turn, place, skip=0)
     if best is None:
@@ -404,13 +410,17 @@ async def _where_to_go(turn: Turn, text: str, *, loose: bool = False) -> bool:
 
 
 _LOCATIVE = re.compile(r"\b(?:di|dr|dari|in|at|from|near|dkt|deket|dekat)\b", re.I)
+_WHAT_ABOUT = re.compile(r"\b(?:what|how)\s+about\b|\b(?:klo|kalo|kalau|kl|gimana|gmn|bagaimana|and)\b", re.I)
+"""Asking about another place ("what about Merauke", "klo pangkep?"): counts only for a place other than the remembered one."""
 _PLACE_INTENTS = frozenset({"find_center", "share_location", "center_details"})
 
 
 async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     """"eh salah, sy di maros" after a place: the new place replaces the old one and is answered,
     though the sentence alone was not clear enough to start the search."""
-    if not context.recall(turn, "place") or not _LOCATIVE.search(text):
+    place = context.recall(turn, "place")
+    locative = bool(_LOCATIVE.search(text))
+    if not place or not (locative or _WHAT_ABOUT.search(text)):
         return False
     intent = (turn.parse or {}).get("intent") or {}
     confident = float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold
@@ -419,6 +429,8 @@ async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     res = _gazetteer(turn).resolve(text)
     if res.status != "match" or res.place is None:
         return False
+    if not locative and res.place.code == place.get("code"):
+        return False  # "alamat plut sleman dimana ya, kalau hari sabtu?" after Sleman asks about the day
     await _answer_place(turn, res.place)
     return True
 

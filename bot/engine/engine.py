@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.answers import free_text_kind
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
-from bot.engine.events import Event, Reply
+from bot.engine.events import Button, Event, Reply
 from bot.engine.flood import FloodLimit, Verdict, flood_limit
 from bot.engine.intake import Intake
 from bot.i18n import _
@@ -456,25 +456,30 @@ class Engine:
             before = [r for i, r in enumerate(turn.replies[:first]) if i not in repeated]
             after = [r for i, r in enumerate(turn.replies[first:said], first) if i not in repeated]
             turn.replies[:] = before + specific + after
-        sums: list[int] = []
-        for i, reply in enumerate(turn.replies):
-            text = reply.text or ""
-            if len(text) < REPEAT_MIN_CHARS or reply.options:
-                continue  # a short prompt asked again ("Which day?") or a menu shown again is no answer repeated
-            crc = zlib.crc32(text.encode())
-            if crc in last:
-                notes = [
-                    turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
-                           "or where to go? A consultant can also go through it with you."),
-                    turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
-                           "choose a button below, or type “menu”."),
-                ]  # the previous turn held at most one of them
-                if _a_statement(turn.event.text):
-                    notes.reverse()  # "udh coba endorse jg" asks for no part: the consultant is the way on
-                note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
-                turn.replies[i] = replace(reply, text=note)
-                crc = zlib.crc32(note.encode())
-            sums.append(crc)
+        answers = [i for i, r in enumerate(turn.replies) if len(r.text or "") >= REPEAT_MIN_CHARS and not r.options]
+        again = [i for i in answers if zlib.crc32((turn.replies[i].text or "").encode()) in last]
+        if again and len(again) == len(answers):
+            # the whole answer again: one note in its place, keeping the way forward (its buttons)
+            notes = [
+                turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
+                       "or where to go? A consultant can also go through it with you."),
+                turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
+                       "choose a button below, or type “menu”."),
+            ]  # the previous turn held at most one of them
+            if _a_statement(turn.event.text):
+                notes.reverse()  # "udh coba endorse jg" asks for no part: the consultant is the way on
+            note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
+            buttons: list[Button] = []
+            for i in reversed(again):  # the last answer's buttons first: they are the next step
+                buttons += [b for b in turn.replies[i].buttons if b.payload not in {x.payload for x in buttons}]
+            first = again[0]
+            turn.replies[:] = [replace(r, text=note, buttons=buttons[:MAX_NOTE_BUTTONS]) if i == first else r
+                               for i, r in enumerate(turn.replies)
+                               if i == first or (i not in again and (r.text or r.options))]
+        # otherwise a repeated line belongs to a new answer ("ok what about Merauke": another list, the same
+        # nearest center to ask from afar) and stays
+        sums = [zlib.crc32((r.text or "").encode()) for r in turn.replies
+                if len(r.text or "") >= REPEAT_MIN_CHARS and not r.options]
         if turn.replies:
             turn.values["_last_out"] = sums
             turn.values["_last_whole"] = _whole(turn.replies)
@@ -575,13 +580,18 @@ class Engine:
             turn.say(turn.t("Alright, we stop here. Nothing was recorded."))
             await self.start_flow(turn, "main_menu", step="menu")
             return True
-        if kind != "question" or step.kind != "action":
+        if kind is None or kind == "escape" or step.kind != "action":
             return False
         intent = (turn.parse or {}).get("intent") or {}
-        if not str(intent.get("name") or "").startswith("faq/") or intent.get("confidence", 0.0) < self.app.nlu_threshold:
+        aside = step_runner.aside_flow(self, turn, flow)
+        faq = str(intent.get("name") or "").startswith("faq/") and intent.get("confidence", 0.0) >= self.app.nlu_threshold
+        if not ((faq and kind == "question") or aside is not None):
             return False
         before = (turn.conversation.flow, turn.conversation.step)
-        await step_runner.run_action_detached(self, turn, "faq.answer")
+        if aside is not None:
+            await step_runner.run_aside(self, turn, aside)  # "data saya apa aja yg disimpen?" at the day
+        else:
+            await step_runner.run_action_detached(self, turn, "faq.answer")
         if (turn.conversation.flow, turn.conversation.step) == before:
             said = len(turn.replies)
             await step_runner.run_from(self, turn, flow, idx)  # the pending question again
@@ -721,11 +731,15 @@ class Engine:
 
 
 REPEAT_MIN_CHARS = 100
+MAX_NOTE_BUTTONS = 3
+"""Buttons kept on the note that replaces a repeated answer (WhatsApp shows at most three reply buttons)."""
 
 
 def _a_statement(text: str | None) -> bool:
     """A message of a few words that asks nothing ("udh coba endorse jg"): no part of an answer to point at."""
     return len((text or "").split()) >= 3 and free_text_kind(text or "") is None
+
+
 YES_NO_STEPS = frozenset({"confirm", "consent"})
 """Action steps that ask a yes/no question: there "ga jadi" is their no, which they answer themselves."""
 NO_AT_CONFIRM = frozenset({"batal", "cancel"})
