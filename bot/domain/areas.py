@@ -163,7 +163,8 @@ _PROBLEMS: dict[str, tuple[str, ...]] = {
     # "sambel sy cepet basi", "keripiknya melempem", "my cakes go mouldy in two days"
     "production": (r"basi", r"busuk", r"berjamur", r"jamuran", r"tengik", r"melempem", r"cepe?t rusak", r"gampang rusak",
                    r"ga(?:k)? awet", r"tidak awet", r"nggak awet", r"kurang awet", r"biar awet", r"supaya awet",
-                   r"tahan lama", r"daya tahan", r"masa simpan", r"umur simpan", r"(?:go(?:es)?|went) (?:bad|off|stale)",
+                   r"tahan lama", r"daya tahan", r"masa simpan", r"umur simpan", r"(?:go(?:es)?|went|gets?|turns?|becomes?) (?:bad|off|stale|soft|soggy|rancid|sour)",
+                   r"rancid",
                    r"spoil\w*", r"mou?ldy", r"shelf life", r"rasa(?:nya)? berubah", r"produksi(?:nya)? lambat"),
     # "gaji karyawan", "payroll", "BPJS", "lembur", "THR"
     "hr": (r"gaji\w*", r"payroll", r"bpjs", r"lembur", r"pesangon", r"thr", r"upah", r"salar(?:y|ies)", r"wages?",
