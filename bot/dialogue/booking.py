@@ -156,6 +156,9 @@ async def start(turn: Turn) -> Any:
             v["center"] = found.code
         elif city:
             await _say_takes_no_bookings(turn, str(city))
+    if v.get("area") not in SERVICE_AREAS and v.get("service_area") in SERVICE_AREAS:
+        # the answers' buttons say "flow:book_consultation?service_area=marketing" (`intent:` payloads resolved)
+        v["area"] = v.pop("service_area")
     if v.get("area") not in SERVICE_AREAS:
         v.pop("area", None)
         area = _entity_value(turn, "service_area")

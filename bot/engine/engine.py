@@ -414,6 +414,7 @@ class Engine:
         await self._dispatch(turn)
         self.hooks.end(turn)
         await self._no_repeat(turn)
+        _remember_offer(turn)
         conv.values = turn.values
         for observer in self._observers:
             observer(turn)
@@ -611,6 +612,8 @@ class Engine:
             return
         if event.text and await self.hooks.follow_up(turn):
             return
+        if event.text and await self._take_offer(turn):
+            return
         intent = ((turn.parse or {}).get("intent") or {}).get("name")
         confidence = ((turn.parse or {}).get("intent") or {}).get("confidence") or 0.0
         threshold = self.app.nlu_threshold
@@ -698,6 +701,26 @@ class Engine:
         await step_runner.run_from(self, turn, flow, idx)
         return True
 
+    async def _take_offer(self, turn: Turn) -> bool:
+        """"yes please book", "iya boleh", "mau" right after an answer that offered next steps as
+        buttons (the consultant of that field, the booking at the center shown): the step the yes
+        names, else the first offered. A bare "ok" acknowledges and takes nothing."""
+        offer = turn.values.get(OFFER_KEY)
+        text = (turn.event.text or "").strip()
+        if not offer or not text:
+            return False
+        if " ".join(re.findall(r"\w+", text.lower())) in ACKNOWLEDGE_ONLY:
+            # "ok" after an answer: understood, not "say it again"; the offer stands
+            turn.say(Reply(text=turn.t("All right 🙏 Anything else I can help with?"),
+                           buttons=[Button(title=title, payload=payload) for title, payload in offer]))
+            return True
+        if step_runner.yes_no(turn) != "yes":
+            return False
+        said = {w[:4] for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+        named = [payload for title, payload in offer if said & {w[:4] for w in re.findall(r"\w+", title.lower()) if len(w) >= 4}]
+        turn.values.pop(OFFER_KEY, None)
+        return await self._global_payload(turn, named[0] if named else offer[0][1])
+
     async def _global_payload(self, turn: Turn, payload: str) -> bool:
         """Payloads that mean the same everywhere (`bot/payloads.py`)."""
         try:
@@ -728,6 +751,20 @@ class Engine:
         return False
 
 
+def _remember_offer(turn: Turn) -> None:
+    """The buttons of the turn's last reply that has any, as (title, payload): what a "yes" next
+    turn accepts (`Engine._take_offer`). A fallback's guesses are no offer."""
+    offered = next((r.buttons for r in reversed(turn.replies) if r.buttons), None)
+    if offered and not turn.fell_back:
+        turn.values[OFFER_KEY] = [(b.title, b.payload) for b in offered]
+    else:
+        turn.values.pop(OFFER_KEY, None)
+
+
+OFFER_KEY = "_offer"
+ACKNOWLEDGE_ONLY = frozenset({"ok", "oke", "okay", "okey", "okee", "okeh", "k", "sip", "noted", "oh", "oh ok", "i see",
+                              "oh gitu", "gitu", "oh begitu", "siap", "ok noted"})
+"""Acknowledgements, not acceptances: after an answer they say "understood", not "book it"."""
 REPEAT_MIN_CHARS = 100
 MAX_NOTE_BUTTONS = 3
 """Buttons kept on the note that replaces a repeated answer (WhatsApp shows at most three reply buttons)."""
