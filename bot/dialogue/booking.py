@@ -236,12 +236,58 @@ async def ask_center(turn: Turn) -> Any:
     elif event.text:
         found = svc.match_center(centers, event.text) or _center_in_text(centers, event.text)
         if found is None:
-            turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
+            town = await _center_for_town(turn, centers, event.text)
+            if town is not None:
+                found = town[0]
+                if found is None:
+                    return WAIT  # a far center offered with a button, beside a consultation request
+            else:
+                turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
     if found is None:
         await _prompt_center(turn, centers)
         return WAIT
     v["center"] = found.code
     return None
+
+
+NEAR_BOOKABLE_KM = 100.0
+"""A town typed at the center question is booked at the nearest center that takes bookings when it
+is this close (Bantul → Sleman); farther, that center is offered with a button, not assumed."""
+
+
+async def _center_for_town(turn: Turn, centers: list[Center], text: str) -> tuple[Center | None, bool] | None:
+    """A town or regency typed at the center question ("bantul", "Kendari"), as the prompt invites:
+    (the nearest center that takes bookings, chosen) when it is near; (None, True) when it is far and
+    was offered with a button, after saying that a center of that place takes no bookings here and
+    offering its consultation request; None when the text is no place we know."""
+    from bot.dialogue.centers import _gazetteer, km_text
+    from bot.services.centers import center_directory, distance_km
+
+    res = _gazetteer(turn).resolve(text)
+    place = res.place
+    if res.status != "match" or place is None or place.latitude is None or place.longitude is None:
+        return None
+    nearest = svc.nearest_center(centers, place.latitude, place.longitude)
+    if nearest is None:
+        return None
+    km = distance_km(nearest, place.latitude, place.longitude)
+    own = (await center_directory(turn.session)).in_region(place.code if place.kind != "provinsi" else place.province_code)
+    local = next((c for c in own if c.code not in {b.code for b in centers}), None)
+    if local is not None:
+        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.",
+                                   center=local.name), buttons=[request_button(local.code, turn.t)]))
+    context.remember(turn, place={"code": place.code, "has_center": bool(own), "shown": 0})
+    if km <= NEAR_BOOKABLE_KM:
+        turn.say(turn.t("The nearest center that takes bookings here from {place}: {center}, ±{km} km.",
+                        place=place.name, center=nearest.name, km=km_text(km, turn.lang)))
+        return nearest, False
+    buttons = [Button(turn.t("Book at {center}", center=nearest.name), Answer("center", nearest.code).pack())]
+    if local is None:
+        buttons.append(request_button(nearest.code, turn.t))
+    turn.say(Reply(text=turn.t("The nearest center that takes bookings here is {center}, ±{km} km from {place}. Book there, "
+                               "or choose another center above.", center=nearest.name, km=km_text(km, turn.lang), place=place.name),
+                   buttons=buttons))
+    return None, True
 
 
 async def _prompt_center(turn: Turn, centers: list[Center]) -> None:
