@@ -414,7 +414,7 @@ async def ask_day(turn: Turn) -> Any:
     else:
         when = read_when(turn, center.tz)
         if when.empty:
-            turn.say(turn.t("Please choose a day below, or type one such as “besok” or “Jumat”."))
+            turn.say(turn.t("Please choose a day below, or type one such as “tomorrow” or “Friday”."))
             await _prompt_day(turn, center)
             return WAIT
         v.pop("day", None)

@@ -443,8 +443,10 @@ class Engine:
             turn.values.pop("_last_out", None)
             if turn.replies and _whole(turn.replies) == last_whole and any(r.text for r in turn.replies):
                 i = max(i for i, r in enumerate(turn.replies) if r.text)
-                hint = turn.t("If it is easier: type “menu” to start again, or “konsultan” to talk with a consultant.")
-                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip())
+                hint = turn.t("If it is easier: type “menu” to start again, or talk with a consultant with the button below.")
+                way_out = Button(title=turn.t("Talk to a consultant"), payload=StartFlow("talk_to_consultant").pack())
+                buttons = [*turn.replies[i].buttons, way_out][-MAX_NOTE_BUTTONS:]
+                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip(), buttons=buttons)
             if turn.replies:
                 turn.values["_last_whole"] = _whole(turn.replies)
             return
