@@ -63,7 +63,7 @@ FOLLOWS_HOURS_WORDS = 7
 # --- what a message points at ------------------------------------------------------------------
 
 _NEAREST = re.compile(
-    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya)|terdekat|trdekat|terdeket|trdkt|tdkt|"
+    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya|cedak|cerak|caket|parek)|terdekat|trdekat|terdeket|trdkt|tdkt|"
     r"nearest|closest|near(?:est)?\s+one)\b", re.I)
 _OTHERS = re.compile(
     r"\b(?:(?:yg|yang)\s+lain(?:nya)?|plut\s+lain(?:nya)?|lainnya|selain\s+(?:itu|ini)|"
@@ -227,7 +227,10 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
         return False
     rec, km, label = best
     bookable = rec.code in await bookable_codes(turn.session)
-    lines = [turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
+    none_here = await _has_no_center(turn, place)
+    lines = [turn.t("There is no PLUT center in {place} yet; the nearest is {center}, ±{km} km away in a straight line.",
+                    place=label, center=rec.name, km=km_text(km, turn.lang)) if none_here else
+             turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
                     place=label, center=rec.name, km=km_text(km, turn.lang)) if km >= 1 else
              turn.t("The nearest PLUT center to {place} is {center}, less than 1 km away.", place=label, center=rec.name)]
     if rec.address:
@@ -235,6 +238,8 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
     lines.append(turn.t("Directions: {url}", url=rec.maps_url))
     turn.say(Reply(text="\n".join(lines), buttons=center_buttons(rec, turn.t, bookable=bookable)))
     turn.say(venue(rec))
+    if none_here:
+        turn.say(from_afar(rec, turn.t))  # no center where the owner is: what can be done without travelling
     context.remember(turn, center=rec.code, last="centers")
     return True
 
@@ -327,13 +332,28 @@ def remember_mentioned_place(turn: Turn) -> None:
     if not text or text.startswith("/") or len(text) > 500:
         return
     gaz = _gazetteer(turn)
-    for found in _MENTION.finditer(text):
+    from bot.nlu.normalise import normalise
+
+    # raw first ("di Kota Pekalongan"), then as the normaliser reads regional words ("nang solo", "saking bantul")
+    for found in [*_MENTION.finditer(text), *_MENTION.finditer(normalise(text))]:
         words = found.group(1).split()
         for size in range(len(words), 0, -1):
             res = gaz.resolve(" ".join(words[:size]))
             if res.status == "match" and res.place is not None:
                 context.remember(turn, place={"code": res.place.code, "shown": 0})
                 return
+
+
+async def _has_no_center(turn: Turn, place: dict[str, object]) -> bool:
+    """The remembered regency or city has no center of its own (a place said in passing, "sy jual batik di
+    pekalongan", was remembered without looking)."""
+    if "has_center" in place:
+        return not place["has_center"]
+    where = _gazetteer(turn).get(str(place.get("code") or ""))
+    if where is None:
+        return False
+    directory = await _directory(turn)
+    return not directory.in_region(where.code if where.kind != "provinsi" else where.province_code)
 
 
 async def _nearest_of(turn: Turn, place: dict[str, object], *, skip: int) -> tuple[Center, float, str] | None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.answers import free_text_kind
+from bot.domain.answers import asks_for_source, free_text_kind
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Button, Event, Reply
@@ -445,8 +445,8 @@ class Engine:
                 i = max(i for i, r in enumerate(turn.replies) if r.text)
                 hint = turn.t("If it is easier: type “menu” to start again, or talk with a consultant with the button below.")
                 way_out = Button(title=turn.t("Talk to a consultant"), payload=StartFlow("talk_to_consultant").pack())
-                buttons = [*turn.replies[i].buttons, way_out][-MAX_NOTE_BUTTONS:]
-                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip(), buttons=buttons)
+                kept = [*turn.replies[i].buttons, way_out][-MAX_NOTE_BUTTONS:]
+                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip(), buttons=kept)
             if turn.replies:
                 turn.values["_last_whole"] = _whole(turn.replies)
             return
@@ -578,14 +578,22 @@ class Engine:
             return False
         kind = free_text_kind(text)
         if kind == "escape":
-            turn.say(turn.t("Alright, we stop here. Nothing was recorded."))
+            turn.say(turn.t("Alright, we stop here. Nothing was booked.") if flow.flow == "book_consultation"
+                     else turn.t("Alright, we stop here. Nothing was recorded."))
             await self.start_flow(turn, "main_menu", step="menu")
             return True
-        if kind is None or kind == "escape" or step.kind != "action":
+        if kind is None or step.kind != "action":
             return False
         intent = (turn.parse or {}).get("intent") or {}
+        other = self.app.flows.by_intent(str(intent.get("name") or ""))
+        if (intent.get("name") in ELSEWHERE_INTENTS and intent.get("confidence", 0.0) >= ELSEWHERE_MIN
+                and other is not None and other.flow != flow.flow):
+            # "do I have any bookings with you?" at the booking's center: the user asks for another thing
+            await self.start_flow(turn, other.flow)
+            return True
         aside = step_runner.aside_flow(self, turn, flow)
         faq = str(intent.get("name") or "").startswith("faq/") and intent.get("confidence", 0.0) >= self.app.nlu_threshold
+        faq = faq or asks_for_source(text)  # "tadi yg qris sumbernya apa?" at the booking's center
         if not ((faq and kind == "question") or aside is not None):
             return False
         before = (turn.conversation.flow, turn.conversation.step)
@@ -763,6 +771,10 @@ def _remember_offer(turn: Turn) -> None:
         turn.values.pop(OFFER_KEY, None)
 
 
+ELSEWHERE_INTENTS = frozenset({"check_booking", "reschedule_booking", "cancel_booking", "talk_to_human", "complain",
+                               "erase_my_data"})
+"""Asked as a question or request at a step that picks from options, these leave the flow for theirs (`Engine._aside`)."""
+ELSEWHERE_MIN = 0.8
 OFFER_KEY = "_offer"
 ACKNOWLEDGE_ONLY = frozenset({"ok", "oke", "okay", "okey", "okee", "okeh", "k", "sip", "noted", "oh", "oh ok", "i see",
                               "oh gitu", "gitu", "oh begitu", "siap", "ok noted"})
