@@ -136,6 +136,7 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
             return False  # a problem of one field ("cepet basi": production) answered from another
         reply = found
         turn.values[KB_LAST] = f"{reply.topic}/{reply.aspect if not reply.unanswered else 'overview'}"
+        turn.params[ANSWERED_TOPIC] = reply.topic or ""
     buttons = [Button(title=f.title, payload=p) for f in reply.follow_ups if (p := resolve_payload(turn.app, f.payload))]
     turn.say(Reply(text=reply.text, buttons=buttons))
     if reply.unanswered:
@@ -147,6 +148,8 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
     return True
 
 
+ANSWERED_TOPIC = "_kb_topic"
+"""The knowledge topic this turn answered: the other needs offered after it leave it out (`needs`)."""
 FOLLOW_UP_MAX_WORDS = 7
 
 

@@ -69,8 +69,15 @@ async def offer_other_needs(turn: Turn, main: str | None) -> None:
     """After the main need was answered: the others as buttons ("Also: …")."""
     from bot.dialogue.faq import faq_store, resolve_payload
 
+    from bot.dialogue.faq import ANSWERED_TOPIC
+
     found = await clause_intents(turn)
     seen = {main, _FAMILY.get(main or "", main)}
+    answered = turn.params.get(ANSWERED_TOPIC)
+    if answered:
+        # the knowledge base answered another topic than the intent ("need help with export and also a
+        # trademark": the trademark): that topic is done, the intent's need is still open
+        seen = {f"faq/{answered}"}
     store = faq_store(turn.app)
     buttons: list[Button] = []
     for name, _ in found:
