@@ -25,6 +25,7 @@ from bot.domain.booking import (
     SlotUnavailable,
     find_reference,
 )
+from bot.domain.answers import free_text_kind
 from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
 from bot.domain.centers import Center
 from bot.domain.closed_days import holiday_name, nearest_days
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 
 MAX_OPTIONS = 10
 NEAR_KM = 10
+FAR_KM = 100
+"""A proposed center this far is no obvious choice: the center question is asked with it."""
 """A center this close to a town's seat is that town's own center."""
 
 
@@ -160,11 +163,15 @@ async def start(turn: Turn) -> Any:
             v["center"] = found.code
         elif city:
             await _say_takes_no_bookings(turn, str(city))
+    chosen = next((c for c in centers if c.code == v.get("center")), None)
+    if chosen is not None and context.points_back(text):
+        turn.say(turn.t("All right, at {center}.", center=chosen.name))  # the center "di situ" points at
+    if v.get("area") not in SERVICE_AREAS and v.get("service_area") in SERVICE_AREAS:
+        # the answers' buttons say "flow:book_consultation?service_area=marketing" (`intent:` payloads resolved)
+        v["area"] = v.pop("service_area")
     if v.get("area") not in SERVICE_AREAS:
         v.pop("area", None)
-        # the "Konsultasi kelembagaan & perizinan" button under a knowledge answer names its field
-        given = v.pop("service_area", None)
-        area = given if given in SERVICE_AREAS else _entity_value(turn, "service_area")
+        area = _entity_value(turn, "service_area")
         area = area if area in SERVICE_AREAS else find_service_area(text)
         if area:
             v["area"] = area
@@ -204,13 +211,23 @@ async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
         turn.values["told_center"] = other.code
 
 
+_GENERIC_PLACE_WORDS = frozenset({
+    "kota", "kabupaten", "provinsi", "prov", "plut", "kumkm", "sentra", "center", "centre", "utara", "selatan", "barat",
+    "timur", "tengah", "kepulauan", "pulau", "daerah", "istimewa", "city", "regency", "province", "north", "south",
+    "east", "west", "central",
+})
+"""Words many center names share: "plut kota kendari" names Kendari, not every center of a "Kota"."""
+
+
 def _center_in_text(centers: list[Center], text: str) -> Center | None:
     from rapidfuzz import fuzz
 
-    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if len(w) >= 4]
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+             if len(w) >= 4 and w not in _GENERIC_PLACE_WORDS]
     best, best_score = None, 0.0
     for c in centers:
-        places = [p for p in f"{c.place} {c.code.replace('plut-', '').replace('-', ' ')}".lower().split() if len(p) >= 4]
+        places = [p for p in f"{c.place} {c.code.replace('plut-', '').replace('-', ' ')}".lower().split()
+                  if len(p) >= 4 and p not in _GENERIC_PLACE_WORDS]
         for w in words:
             for p in places:
                 score = fuzz.ratio(w, p)
@@ -265,13 +282,18 @@ async def ask_center(turn: Turn) -> Any:
         found = next((c for c in centers if c.code == proposed), None)  # "iya boleh" to the center proposed
     elif event.text:
         found = svc.match_center(centers, event.text) or _center_in_text(centers, event.text)
-        if found is None and await _place_answer(turn, centers, event.text):
-            return WAIT
-        if found is None:
-            turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
-        elif not _names_center(found, event.text):
-            # "Yogyakarta" → Sleman: the center it was taken for is said, not left to guess
-            turn.say(turn.t("I take that as {center}.", center=found.name))
+        if found is not None:
+            turn.say(turn.t("All right, at {center}.", center=found.name))  # "maros": the center the typed name was read as
+        else:
+            town = await _center_for_town(turn, centers, event.text)
+            if town is not None:
+                found = town[0]
+                if found is None:
+                    return WAIT  # a far center offered with a button, beside a consultation request
+            elif await _nearest_asked(turn, centers, event.text):
+                return WAIT  # "yg paling deket dmn": the remembered place's nearest, or the town asked plainly
+            else:
+                turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
     if found is None:
         await _prompt_center(turn, centers)
         return WAIT
@@ -280,31 +302,14 @@ async def ask_center(turn: Turn) -> Any:
     return None
 
 
-def _names_center(center: Center, text: str) -> bool:
-    """The typed answer holds the center's own place name ("maros", "sleman"), typos aside."""
-    from rapidfuzz import fuzz
-
-    own = [w for w in f"{center.regency or ''} {center.code.replace('plut-', '').replace('-', ' ')}".lower().split()
-           if len(w) >= 4 and w not in ("kabupaten", "kota")]
-    said = [w for w in re.findall(r"\w+", text.lower()) if len(w) >= 4]
-    return any(fuzz.ratio(a, b) >= 80 for a in said for b in own)
-
-
 _NEAREST = re.compile(
     r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya)|terdekat|trdekat|terdeket|trdkt|tdkt|"
     r"nearest|closest|near(?:est)?\s+(?:one|me|here)|dekat\s+(?:sini|sni|rumah)|deket\s+(?:sini|sni|rumah))\b", re.I)
 
 
-async def _place_answer(turn: Turn, centers: list[Center], text: str) -> bool:
-    """A typed answer to "which center?" that is not a center's name: a town ("kendari",
-    "sy di bantul") gets the nearest center that takes bookings, with its distance; "yg paling
-    deket dmn" gets it for the place already known, or a plain question for the town."""
-    from bot.dialogue.centers import _gazetteer
-
-    res = _gazetteer(turn).resolve(text)
-    if res.status == "match" and res.place is not None and res.place.has_point:
-        context.remember(turn, place={"code": res.place.code, "shown": 0})
-        return await _propose_nearest(turn, centers, {"code": res.place.code})
+async def _nearest_asked(turn: Turn, centers: list[Center], text: str) -> bool:
+    """"yg paling deket dmn" at the center question: the nearest center that takes bookings to the
+    place already known (said in passing, typed, shared), or a plain question for the town."""
     if not _NEAREST.search(text):
         return False
     place = context.recall(turn, "place")
@@ -357,11 +362,56 @@ async def _propose_nearest(turn: Turn, centers: list[Center], place: dict[str, A
                  if km >= 1 else
                  turn.t("The nearest center to {place} that takes bookings here is {center}, less than 1 km away. "
                         "Book there?", place=label, center=best.name))
+    if km >= FAR_KM:
+        # too far for a visit to be the obvious choice: the usual question follows the proposal
+        lines.append(turn.t("Which PLUT center would you like to visit? Share your location, type the town or regency, or choose one:"))
     others = [Button(c.name, Answer("center", c.code).pack()) for c in centers if c.code != best.code][:MAX_OPTIONS]
     turn.say(Reply(text="\n".join(lines), buttons=buttons, options=others,
                    options_title=turn.t("Other centers"), request_location=True))
     turn.values["proposed_center"] = best.code
     return True
+MAX_TOWN_WORDS = 4
+"""A town typed as the answer is short ("bantul", "kab. gunung kidul", "di kendari aja")."""
+NEAR_BOOKABLE_KM = 100.0
+"""A town typed at the center question is booked at the nearest center that takes bookings when it
+is this close (Bantul → Sleman); farther, that center is offered with a button, not assumed."""
+
+
+async def _center_for_town(turn: Turn, centers: list[Center], text: str) -> tuple[Center | None, bool] | None:
+    """A town or regency typed at the center question ("bantul", "Kendari"), as the prompt invites:
+    (the nearest center that takes bookings, chosen) when it is near; (None, True) when it is far and
+    was offered with a button, after saying that a center of that place takes no bookings here and
+    offering its consultation request; None when the text is no place we know."""
+    from bot.dialogue.centers import _gazetteer, km_text
+    from bot.services.centers import center_directory, distance_km
+
+    if len(text.split()) > MAX_TOWN_WORDS or free_text_kind(text) is not None:
+        return None  # "tadi yg qris sumbernya apa?" is a question, not the town Sumber
+    res = _gazetteer(turn).resolve(text)
+    place = res.place
+    if res.status != "match" or place is None or place.latitude is None or place.longitude is None:
+        return None
+    nearest = svc.nearest_center(centers, place.latitude, place.longitude)
+    if nearest is None:
+        return None
+    km = distance_km(nearest, place.latitude, place.longitude)
+    own = (await center_directory(turn.session)).in_region(place.code if place.kind != "provinsi" else place.province_code)
+    local = next((c for c in own if c.code not in {b.code for b in centers}), None)
+    if local is not None:
+        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.",
+                                   center=local.name), buttons=[request_button(local.code, turn.t)]))
+    context.remember(turn, place={"code": place.code, "has_center": bool(own), "shown": 0})
+    if km <= NEAR_BOOKABLE_KM:
+        turn.say(turn.t("The nearest center that takes bookings here from {place}: {center}, ±{km} km.",
+                        place=place.name, center=nearest.name, km=km_text(km, turn.lang)))
+        return nearest, False
+    buttons = [Button(turn.t("Book at {center}", center=nearest.name), Answer("center", nearest.code).pack())]
+    if local is None:
+        buttons.append(request_button(nearest.code, turn.t))
+    turn.say(Reply(text=turn.t("The nearest center that takes bookings here is {center}, ±{km} km from {place}. Book there, "
+                               "or choose another center above.", center=nearest.name, km=km_text(km, turn.lang), place=place.name),
+                   buttons=buttons))
+    return None, True
 
 
 async def _prompt_center(turn: Turn, centers: list[Center]) -> None:
@@ -491,7 +541,7 @@ async def ask_day(turn: Turn) -> Any:
     else:
         when = read_when(turn, center.tz)
         if when.empty:
-            turn.say(turn.t("Please choose a day below, or type one such as “besok” or “Jumat”."))
+            turn.say(turn.t("Please choose a day below, or type one such as “tomorrow” or “Friday”."))
             await _prompt_day(turn, center)
             return WAIT
         v.pop("day", None)

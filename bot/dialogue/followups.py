@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 
 from bot.dialogue import context
 from bot.dialogue.centers import (
-    FAR_KM,
     Translate,
     NEAREST_K,
     _answer_place,
@@ -68,7 +67,7 @@ FOLLOWS_HOURS_WORDS = 7
 # --- what a message points at ------------------------------------------------------------------
 
 _NEAREST = re.compile(
-    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya)|terdekat|trdekat|terdeket|trdkt|tdkt|"
+    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya|cedak|cerak|caket|parek)|terdekat|trdekat|terdeket|trdkt|tdkt|"
     r"nearest|closest|near(?:est)?\s+one)\b", re.I)
 _OTHERS = re.compile(
     r"\b(?:(?:yg|yang)\s+lain(?:nya)?|plut\s+lain(?:nya)?|lainnya|selain\s+(?:itu|ini)|"
@@ -179,33 +178,21 @@ _THANKS = re.compile(r"\b(?:thanks?|thx|thank\s+you|ty|makasih|mksh|makasi|trims
 
 
 async def _thin_yes(turn: Turn, text: str, *, loose: bool = False) -> bool:
-    """A bare "ok" / "iya boleh" with no question pending: it takes what the last turn offered
-    ("Mau saya buatkan jadwal konsultasi Produksi?" → the booking, in that field); after an
-    answer that offered nothing it is an acknowledgement, answered with the next step (that
-    topic's consultant) instead of the answer again."""
+    """A bare "ok" / "iya boleh" to what the last turn offered with a question of its own ("Mau
+    saya buatkan jadwal konsultasi Produksi?" → the booking, in that field). After a plain answer
+    the engine's offer rule (`Engine._take_offer`) reads it instead."""
     if len(text.split()) > THIN_WORDS or _THANKS.search(text) or yes_no(turn) != "yes":
         return False  # "ok thanks", "oke makasih": a goodbye, answered by the thanks flow
     offer = context.recall(turn, "offer")
-    if offer:
-        try:
-            parsed = parse_payload(str(offer))
-        except PayloadInvalid:
-            parsed = None
-        if isinstance(parsed, StartFlow) and turn.app.flows.get(parsed.flow) is not None:
-            await turn.app.engine.start_flow(turn, parsed.flow, prefill=dict(parsed.params))
-            return True
-    area = await topic_area(turn)
-    if area is None:
+    if not offer:
         return False
-    name = area_name(area, turn.lang)
-    book = StartFlow("book_consultation", {"area": area}).pack()
-    turn.say(Reply(
-        text=turn.t("Alright. If you like, I can book you a free {area} consultation, or you can keep asking "
-                    "me questions here.", area=name),
-        buttons=[Button(turn.t("Book a {area} consultation", area=name), book),
-                 Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant", {"service_area": area}).pack())],
-    ))
-    context.remember(turn, offer=book)
+    try:
+        parsed = parse_payload(str(offer))
+    except PayloadInvalid:
+        return False
+    if not isinstance(parsed, StartFlow) or turn.app.flows.get(parsed.flow) is None:
+        return False
+    await turn.app.engine.start_flow(turn, parsed.flow, prefill=dict(parsed.params))
     return True
 
 
@@ -321,8 +308,8 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
     lines.append(turn.t("Directions: {url}", url=rec.maps_url))
     turn.say(Reply(text="\n".join(lines), buttons=center_buttons(rec, turn.t, bookable=bookable)))
     turn.say(venue(rec))
-    if none_here and km >= FAR_KM:
-        turn.say(from_afar(rec, turn.t))  # "sy di sorong": ±464 km is no visit; what can be done from there
+    if none_here:
+        turn.say(from_afar(rec, turn.t))  # no center where the owner is: what can be done without travelling
     context.remember(turn, center=rec.code, last="centers")
     return True
 
@@ -447,9 +434,10 @@ def remember_mentioned_place(turn: Turn) -> None:
     an unambiguous match counts."""
     if context.recall(turn, "place") or turn.event.location is not None:
         return
-    place = mentioned_place(turn, turn.event.text or "")
-    if place is not None:
-        context.remember(turn, place={"code": place.code, "shown": 0, **({"loose": True} if _twin(turn, place) else {})})
+    found = _mentioned(turn, turn.event.text or "")
+    if found is not None:
+        place, loose = found
+        context.remember(turn, place={"code": place.code, "shown": 0, **({"loose": True} if loose else {})})
 
 
 TWIN_KM = 40.0
@@ -461,17 +449,27 @@ def mentioned_place(turn: Turn, text: str) -> Place | None:
     """The regency or city a message names after a locative ("... di maros, ...", "in Kendari").
     A name shared by a city and its regency ("batik in Pekalongan") is the city, said by its
     bare name (`place_label`), as both have the same nearest centers."""
+    found = _mentioned(turn, text)
+    return found[0] if found is not None else None
+
+
+def _mentioned(turn: Turn, text: str) -> tuple[Place, bool] | None:
+    """The place mentioned, and whether it stands for a city and its regency ("in Pekalongan",
+    not "di kota pekalongan")."""
     if not text or text.startswith("/") or len(text) > 500:
         return None
     gaz = _gazetteer(turn)
-    for found in _MENTION.finditer(text):
+    from bot.nlu.normalise import normalise
+
+    # raw first ("di Kota Pekalongan"), then as the normaliser reads regional words ("nang solo", "saking bantul")
+    for found in [*_MENTION.finditer(text), *_MENTION.finditer(normalise(text))]:
         words = found.group(1).split()
         for size in range(len(words), 0, -1):
             res = gaz.resolve(" ".join(words[:size]))
             if res.status == "match" and res.place is not None:
-                return res.place
+                return res.place, False
             if res.status == "ambiguous" and _twins(res.candidates):
-                return res.candidates[0]
+                return res.candidates[0], True
     return None
 
 
@@ -484,11 +482,6 @@ def _twins(candidates: Sequence[Place]) -> bool:
     if a.latitude is None or a.longitude is None or b.latitude is None or b.longitude is None:
         return False
     return haversine_km(a.latitude, a.longitude, b.latitude, b.longitude) <= TWIN_KM
-
-
-def _twin(turn: Turn, place: Place) -> bool:
-    res = _gazetteer(turn).resolve(_short_place(place.name))
-    return res.status == "ambiguous" and _twins(res.candidates)
 
 
 def place_label(turn: Turn, remembered: dict[str, object], place: Place) -> str:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.answers import free_text_kind
+from bot.domain.answers import asks_for_source, free_text_kind
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
 from bot.engine.events import Button, Event, Reply
@@ -414,6 +414,7 @@ class Engine:
         await self._dispatch(turn)
         self.hooks.end(turn)
         await self._no_repeat(turn)
+        _remember_offer(turn)
         conv.values = turn.values
         for observer in self._observers:
             observer(turn)
@@ -442,8 +443,10 @@ class Engine:
             turn.values.pop("_last_out", None)
             if turn.replies and _whole(turn.replies) == last_whole and any(r.text for r in turn.replies):
                 i = max(i for i, r in enumerate(turn.replies) if r.text)
-                hint = turn.t("If it is easier: type “menu” to start again, or “konsultan” to talk with a consultant.")
-                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip())
+                hint = turn.t("If it is easier: type “menu” to start again, or talk with a consultant with the button below.")
+                way_out = Button(title=turn.t("Talk to a consultant"), payload=StartFlow("talk_to_consultant").pack())
+                kept = [*turn.replies[i].buttons, way_out][-MAX_NOTE_BUTTONS:]
+                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip(), buttons=kept)
             if turn.replies:
                 turn.values["_last_whole"] = _whole(turn.replies)
             return
@@ -577,14 +580,22 @@ class Engine:
             return False
         kind = free_text_kind(text)
         if kind == "escape":
-            turn.say(turn.t("Alright, we stop here. Nothing was recorded."))
+            turn.say(turn.t("Alright, we stop here. Nothing was booked.") if flow.flow == "book_consultation"
+                     else turn.t("Alright, we stop here. Nothing was recorded."))
             await self.start_flow(turn, "main_menu", step="menu")
             return True
-        if kind is None or kind == "escape" or step.kind != "action":
+        if kind is None or step.kind != "action":
             return False
         intent = (turn.parse or {}).get("intent") or {}
+        other = self.app.flows.by_intent(str(intent.get("name") or ""))
+        if (intent.get("name") in ELSEWHERE_INTENTS and intent.get("confidence", 0.0) >= ELSEWHERE_MIN
+                and other is not None and other.flow != flow.flow):
+            # "do I have any bookings with you?" at the booking's center: the user asks for another thing
+            await self.start_flow(turn, other.flow)
+            return True
         aside = step_runner.aside_flow(self, turn, flow)
         faq = str(intent.get("name") or "").startswith("faq/") and intent.get("confidence", 0.0) >= self.app.nlu_threshold
+        faq = faq or asks_for_source(text)  # "tadi yg qris sumbernya apa?" at the booking's center
         if not ((faq and kind == "question") or aside is not None):
             return False
         before = (turn.conversation.flow, turn.conversation.step)
@@ -612,6 +623,8 @@ class Engine:
             await self.start_flow(turn, "main_menu")
             return
         if event.text and await self.hooks.follow_up(turn):
+            return
+        if event.text and await self._take_offer(turn):
             return
         intent = ((turn.parse or {}).get("intent") or {}).get("name")
         confidence = ((turn.parse or {}).get("intent") or {}).get("confidence") or 0.0
@@ -700,6 +713,29 @@ class Engine:
         await step_runner.run_from(self, turn, flow, idx)
         return True
 
+    async def _take_offer(self, turn: Turn) -> bool:
+        """"yes please book", "iya boleh", "mau" right after an answer that offered next steps as
+        buttons (the consultant of that field, the booking at the center shown): the step the yes
+        names, else the first offered. A bare "ok" acknowledges and takes nothing."""
+        offer = turn.values.get(OFFER_KEY)
+        text = (turn.event.text or "").strip()
+        if not offer or not text:
+            return False
+        if " ".join(re.findall(r"\w+", text.lower())) in ACKNOWLEDGE_ONLY:
+            # "ok" after an answer: understood, not "say it again"; the offer stands
+            turn.say(Reply(text=turn.t("All right 🙏 Anything else I can help with?"),
+                           buttons=[Button(title=title, payload=payload) for title, payload in offer]))
+            return True
+        intent = (turn.parse or {}).get("intent") or {}
+        if intent.get("name") in ("thanks", "goodbye") and (intent.get("confidence") or 0.0) >= self.app.nlu_threshold:
+            return False  # "oke makasih min": a goodbye, not a yes to the offer
+        if step_runner.yes_no(turn) != "yes":
+            return False
+        said = {w[:4] for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+        named = [payload for title, payload in offer if said & {w[:4] for w in re.findall(r"\w+", title.lower()) if len(w) >= 4}]
+        turn.values.pop(OFFER_KEY, None)
+        return await self._global_payload(turn, named[0] if named else offer[0][1])
+
     async def _global_payload(self, turn: Turn, payload: str) -> bool:
         """Payloads that mean the same everywhere (`bot/payloads.py`)."""
         try:
@@ -730,6 +766,24 @@ class Engine:
         return False
 
 
+def _remember_offer(turn: Turn) -> None:
+    """The buttons of the turn's last reply that has any, as (title, payload): what a "yes" next
+    turn accepts (`Engine._take_offer`). A fallback's guesses are no offer."""
+    offered = next((r.buttons for r in reversed(turn.replies) if r.buttons), None)
+    if offered and not turn.fell_back:
+        turn.values[OFFER_KEY] = [(b.title, b.payload) for b in offered]
+    else:
+        turn.values.pop(OFFER_KEY, None)
+
+
+ELSEWHERE_INTENTS = frozenset({"check_booking", "reschedule_booking", "cancel_booking", "talk_to_human", "complain",
+                               "erase_my_data"})
+"""Asked as a question or request at a step that picks from options, these leave the flow for theirs (`Engine._aside`)."""
+ELSEWHERE_MIN = 0.8
+OFFER_KEY = "_offer"
+ACKNOWLEDGE_ONLY = frozenset({"ok", "oke", "okay", "okey", "okee", "okeh", "k", "sip", "noted", "oh", "oh ok", "i see",
+                              "oh gitu", "gitu", "oh begitu", "siap", "ok noted"})
+"""Acknowledgements, not acceptances: after an answer they say "understood", not "book it"."""
 REPEAT_MIN_CHARS = 100
 MAX_NOTE_BUTTONS = 3
 """Buttons kept on the note that replaces a repeated answer (WhatsApp shows at most three reply buttons)."""

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.nlu.normalise import DIGEST as NORMALISER_DIGEST
 from bot.nlu.normalise import normalise
 
 # scikit-learn (and the scipy it pulls in) costs ~100 MB of RSS just to import. Only training
 # needs it: the bot serves a `CompactModel` (numpy arrays and dicts) and trains in a short-lived
 # child process (`bot.nlu.train`), so the long-running process never imports sklearn.
 
-VERSION = "clf-8"  # binary n-gram presence; normaliser: booking references, ho oh/inggih, wassalam
+VERSION = "clf-8-" + NORMALISER_DIGEST  # binary n-gram presence; the normaliser's own rules
 """Part of the cache key: bump when features or model change."""
 
 
