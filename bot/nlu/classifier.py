@@ -43,8 +43,8 @@ class ClassifierParams:
     5-fold CV over seeds 0–2: 95.48 -> 95.63 % mean (docs/nlu.md)."""
     concept_weight: float = 0.3
     """Scale of the concept block (l2-normalised like the others, then times this; 0 leaves it out).
-    5-fold CV, seeds 0-2 / 3-5: 95.17 / 95.08 % without, 95.71 / 95.61 % at 0.3 (0.15: 95.39 / -,
-    0.6: 95.60 / -, 1.0: 95.53 / -); docs/nlu.md."""
+    5-fold CV means, seeds 0-2 / 3-5: 95.17 / 95.08 % without, 95.84 / 95.62 % at 0.3 (other weights,
+    first version of the table, seeds 0-2: 0.15 95.45, 0.2 95.64, 0.4 95.77, 1.0 95.53); docs/nlu.md."""
     temperature: float = 0.25
     """softmax(margin / temperature): lower is peakier. Tuned with `frontdesk nlu evaluate`."""
 
