@@ -18,13 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.nlu.concepts import LEXICON_DIGEST, concepts_of
+from bot.nlu.normalise import DIGEST as NORMALISER_DIGEST
 from bot.nlu.normalise import normalise
 
 # scikit-learn (and the scipy it pulls in) costs ~100 MB of RSS just to import. Only training
 # needs it: the bot serves a `CompactModel` (numpy arrays and dicts) and trains in a short-lived
 # child process (`bot.nlu.train`), so the long-running process never imports sklearn.
 
-VERSION = f"clf-9-{LEXICON_DIGEST}"  # concept block (its table's digest); binary n-gram presence
+VERSION = f"clf-9-{NORMALISER_DIGEST}-{LEXICON_DIGEST}"  # concept block; normaliser and concept table digests
 """Part of the cache key: bump when features or model change."""
 
 
