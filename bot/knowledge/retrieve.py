@@ -141,6 +141,13 @@ def it_as_name(normalised: str) -> str:
     return _IT_NAME.sub(lambda m: m.group(0)[: -2] + "ti" if m.group(1) else "ti", normalised)
 
 
+ASKING = frozenset({"apaan", "tips", "tip", "saran", "advice", "tolong", "please", "pls", "mohon", "minta", "cara",
+                    "steps", "list", "difference", "beda", "bedanya", "mau", "ingin", "pengen", "pingin", "want",
+                    "walk", "rates", "rate", "limit", "term", "renewal", "cost", "biaya", "syarat"})
+"""Words of a request without a question word ("tips jualan …", "export paperwork list please", "sy mau data sy
+diapus"): a message holding one asks something (Retriever.states_a_problem)."""
+
+
 def asks(text: str, norm: str) -> bool:
     """The message asks something: a "?" or a question word ("berapa", "gmn", "bisa", "how" …)."""
     return "?" in text or bool(_QUESTION_WORDS.intersection(norm.split()))
@@ -314,6 +321,16 @@ class Retriever:
         damp = OVERVIEW_CUED if any(w == 1.0 for a, w in cued.items() if a != "overview") else 1.0
         return sorted(((n, (c * damp if n == "overview" else c) + CUE_BONUS * cued.get(n, 0.0)) for n, c in rank), key=lambda x: -x[1])
 
+    def states_a_problem(self, text: str, norm: str, topic: Topic) -> bool:
+        """The message asks nothing (no "?", no question word, no cue word of an aspect, no ASKING word)
+        and does not name `topic`: "sambel sy cepet basi min paling 3 hari" states a problem, which the
+        problem flow and booking answer, although the owner questions taught the topic model its words."""
+        if asks(text, norm) or ASKING.intersection(norm.split()):
+            return False
+        if any(pattern.search(norm) for pattern in self.cues.values()):
+            return False
+        return not self.names[topic.name].search(it_as_name(norm))
+
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
         norm = normalise(text)
         if self.elsewhere is not None and self.elsewhere.search(norm):
@@ -324,6 +341,8 @@ class Retriever:
         tname, tconf = trank[0] if trank else (NO_TOPIC, 0.0)
         aname, aconf = arank[0] if arank else ("overview", 0.0)
         topic = self.kb.topics.get(tname) if tname != NO_TOPIC and tconf >= TOPIC_MIN else None
+        if topic is not None and self.states_a_problem(text, norm, topic):
+            topic = None
         if topic is None and remembered_topic in self.kb.topics and aname != "overview" and aconf >= REMEMBERED_ASPECT_MIN:
             topic, tconf = self.kb.topics[remembered_topic], 0.0
         if topic is None:
