@@ -18,6 +18,7 @@ def test_yes(text: str) -> None:
 @pytest.mark.parametrize("text", [
     "tidak", "ga usah", "gak usah kak", "nanti aja", "nanti dulu ya", "ga jadi", "no thanks", "no", "nope",
     "tidak setuju", "I don't agree", "not now", "batal", "jangan dulu",
+    "hmm no, never mind, keep it", "eh ga jd deh, biarin aja", "actually no", "i changed my mind",
 ])
 def test_no(text: str) -> None:
     assert read_yes_no(text) == "no"
@@ -38,6 +39,9 @@ def test_unclear_or_a_change_is_neither(text: str) -> None:
     ("ga jadi deh", "escape"),
     ("udah ga jadi", "escape"),
     ("never mind", "escape"),
+    ("actually never mind, maybe next month", "escape"),
+    ("eh ga jd deh", "escape"),
+    ("no, cancel", "escape"),
     ("tolong kirim alamatnya", "request"),
     ("could you send me the address", "request"),
 ])

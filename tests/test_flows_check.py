@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from bot.engine.flows import FlowsInvalid, build_registry
 from tests.conftest import ROOT, Cli
 
@@ -70,3 +72,19 @@ def test_run_refuses_to_start_with_broken_flows(tmp_path: Path, sqlite_url: str)
     (content / "flows" / "broken_demo.yml").write_text(BROKEN)
     proc = Cli(sqlite_url, {"FRONTDESK_CONTENT_DIR": str(content)}).run("chat", "--jsonl", input="", check=False)
     assert proc.returncode == 2 and "broken_demo.yml:6" in proc.stderr
+
+
+def test_an_aside_flow_may_only_answer() -> None:
+    """An `aside` flow is answered in the middle of another flow, which then asks its question
+    again: a step that waits for the user would leave both half done."""
+    texts = {
+        "main_menu.yml": "flow: main_menu\nsteps:\n  - say: {id: a, en: b}\n",
+        "language.yml": "flow: language\nsteps:\n  - goto: main_menu\n",
+        "aside_demo.yml": "flow: aside_demo\naside: true\nsteps:\n  - say: {id: a, en: b}\n"
+                          "  - ask:\n      slot: name\n      text: {id: \"Nama?\", en: \"Name?\"}\n",
+    }
+    with pytest.raises(FlowsInvalid) as caught:
+        build_registry(texts, known_actions=[])
+    assert any("aside flow has only say, action and end steps" in e.message for e in caught.value.errors), caught.value.errors
+    build_registry({**texts, "aside_demo.yml": "flow: aside_demo\naside: true\nsteps:\n  - say: {id: a, en: b}\n  - end: true\n"},
+                   known_actions=[])

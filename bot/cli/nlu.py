@@ -153,9 +153,9 @@ def evaluate(
         pred = [e.intent for e in data.examples]
         for err in result["errors"]:
             pred[texts.index(err["text"])] = err["predicted"]
-        from bot.nlu.classifier import IntentClassifier
+        from bot.nlu.classifier import INTENT_PARAMS, IntentClassifier
 
-        clf = IntentClassifier().fit(texts, gold)
+        clf = IntentClassifier(INTENT_PARAMS).fit(texts, gold)
     else:
         if test_path is None:
             typer.echo("give --test PATH, or --cross-validation K", err=True)

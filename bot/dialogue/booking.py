@@ -24,6 +24,7 @@ from bot.domain.booking import (
     SlotUnavailable,
     find_reference,
 )
+from bot.domain.answers import free_text_kind
 from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
 from bot.domain.centers import Center
 from bot.domain.closed_days import holiday_name, nearest_days
@@ -156,6 +157,12 @@ async def start(turn: Turn) -> Any:
             v["center"] = found.code
         elif city:
             await _say_takes_no_bookings(turn, str(city))
+    chosen = next((c for c in centers if c.code == v.get("center")), None)
+    if chosen is not None and context.points_back(text):
+        turn.say(turn.t("All right, at {center}.", center=chosen.name))  # the center "di situ" points at
+    if v.get("area") not in SERVICE_AREAS and v.get("service_area") in SERVICE_AREAS:
+        # the answers' buttons say "flow:book_consultation?service_area=marketing" (`intent:` payloads resolved)
+        v["area"] = v.pop("service_area")
     if v.get("area") not in SERVICE_AREAS:
         v.pop("area", None)
         area = _entity_value(turn, "service_area")
@@ -179,13 +186,23 @@ async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
                        buttons=[request_button(other.code, turn.t)]))
 
 
+_GENERIC_PLACE_WORDS = frozenset({
+    "kota", "kabupaten", "provinsi", "prov", "plut", "kumkm", "sentra", "center", "centre", "utara", "selatan", "barat",
+    "timur", "tengah", "kepulauan", "pulau", "daerah", "istimewa", "city", "regency", "province", "north", "south",
+    "east", "west", "central",
+})
+"""Words many center names share: "plut kota kendari" names Kendari, not every center of a "Kota"."""
+
+
 def _center_in_text(centers: list[Center], text: str) -> Center | None:
     from rapidfuzz import fuzz
 
-    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split() if len(w) >= 4]
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in text.lower()).split()
+             if len(w) >= 4 and w not in _GENERIC_PLACE_WORDS]
     best, best_score = None, 0.0
     for c in centers:
-        places = [p for p in f"{c.place} {c.code.replace('plut-', '').replace('-', ' ')}".lower().split() if len(p) >= 4]
+        places = [p for p in f"{c.place} {c.code.replace('plut-', '').replace('-', ' ')}".lower().split()
+                  if len(p) >= 4 and p not in _GENERIC_PLACE_WORDS]
         for w in words:
             for p in places:
                 score = fuzz.ratio(w, p)
@@ -232,13 +249,65 @@ async def ask_center(turn: Turn) -> Any:
             turn.say(turn.t("The nearest center that takes bookings here: {name}.", name=found.name))
     elif event.text:
         found = svc.match_center(centers, event.text) or _center_in_text(centers, event.text)
-        if found is None:
-            turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
+        if found is not None:
+            turn.say(turn.t("All right, at {center}.", center=found.name))  # "maros": the center the typed name was read as
+        else:
+            town = await _center_for_town(turn, centers, event.text)
+            if town is not None:
+                found = town[0]
+                if found is None:
+                    return WAIT  # a far center offered with a button, beside a consultation request
+            else:
+                turn.say(turn.t("I could not find a PLUT center for “{text}” among the centers that take bookings here.", text=event.text[:60]))
     if found is None:
         await _prompt_center(turn, centers)
         return WAIT
     v["center"] = found.code
     return None
+
+
+MAX_TOWN_WORDS = 4
+"""A town typed as the answer is short ("bantul", "kab. gunung kidul", "di kendari aja")."""
+NEAR_BOOKABLE_KM = 100.0
+"""A town typed at the center question is booked at the nearest center that takes bookings when it
+is this close (Bantul → Sleman); farther, that center is offered with a button, not assumed."""
+
+
+async def _center_for_town(turn: Turn, centers: list[Center], text: str) -> tuple[Center | None, bool] | None:
+    """A town or regency typed at the center question ("bantul", "Kendari"), as the prompt invites:
+    (the nearest center that takes bookings, chosen) when it is near; (None, True) when it is far and
+    was offered with a button, after saying that a center of that place takes no bookings here and
+    offering its consultation request; None when the text is no place we know."""
+    from bot.dialogue.centers import _gazetteer, km_text
+    from bot.services.centers import center_directory, distance_km
+
+    if len(text.split()) > MAX_TOWN_WORDS or free_text_kind(text) is not None:
+        return None  # "tadi yg qris sumbernya apa?" is a question, not the town Sumber
+    res = _gazetteer(turn).resolve(text)
+    place = res.place
+    if res.status != "match" or place is None or place.latitude is None or place.longitude is None:
+        return None
+    nearest = svc.nearest_center(centers, place.latitude, place.longitude)
+    if nearest is None:
+        return None
+    km = distance_km(nearest, place.latitude, place.longitude)
+    own = (await center_directory(turn.session)).in_region(place.code if place.kind != "provinsi" else place.province_code)
+    local = next((c for c in own if c.code not in {b.code for b in centers}), None)
+    if local is not None:
+        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.",
+                                   center=local.name), buttons=[request_button(local.code, turn.t)]))
+    context.remember(turn, place={"code": place.code, "has_center": bool(own), "shown": 0})
+    if km <= NEAR_BOOKABLE_KM:
+        turn.say(turn.t("The nearest center that takes bookings here from {place}: {center}, ±{km} km.",
+                        place=place.name, center=nearest.name, km=km_text(km, turn.lang)))
+        return nearest, False
+    buttons = [Button(turn.t("Book at {center}", center=nearest.name), Answer("center", nearest.code).pack())]
+    if local is None:
+        buttons.append(request_button(nearest.code, turn.t))
+    turn.say(Reply(text=turn.t("The nearest center that takes bookings here is {center}, ±{km} km from {place}. Book there, "
+                               "or choose another center above.", center=nearest.name, km=km_text(km, turn.lang), place=place.name),
+                   buttons=buttons))
+    return None, True
 
 
 async def _prompt_center(turn: Turn, centers: list[Center]) -> None:
@@ -365,7 +434,7 @@ async def ask_day(turn: Turn) -> Any:
     else:
         when = read_when(turn, center.tz)
         if when.empty:
-            turn.say(turn.t("Please choose a day below, or type one such as “besok” or “Jumat”."))
+            turn.say(turn.t("Please choose a day below, or type one such as “tomorrow” or “Friday”."))
             await _prompt_day(turn, center)
             return WAIT
         v.pop("day", None)

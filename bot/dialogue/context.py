@@ -44,8 +44,11 @@ _POINTING = re.compile(
 
 
 def points_back(text: str) -> bool:
-    """The message names a place by pointing back at the one just shown."""
-    return bool(_POINTING.search(text or ""))
+    """The message names a place by pointing back at the one just shown (also in regional words the
+    normaliser reads: "teng mriku" is "di situ")."""
+    from bot.nlu.normalise import normalise
+
+    return bool(_POINTING.search(text or "") or _POINTING.search(normalise(text or "")))
 
 
 def begin(turn: Turn) -> None:

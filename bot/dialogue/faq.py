@@ -136,6 +136,7 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
             return False  # a problem of one field ("cepet basi": production) answered from another
         reply = found
         turn.values[KB_LAST] = f"{reply.topic}/{reply.aspect if not reply.unanswered else 'overview'}"
+        turn.params[ANSWERED_TOPIC] = reply.topic or ""
     buttons = [Button(title=f.title, payload=p) for f in reply.follow_ups if (p := resolve_payload(turn.app, f.payload))]
     turn.say(Reply(text=reply.text, buttons=buttons))
     if reply.unanswered:
@@ -147,6 +148,8 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
     return True
 
 
+ANSWERED_TOPIC = "_kb_topic"
+"""The knowledge topic this turn answered: the other needs offered after it leave it out (`needs`)."""
 FOLLOW_UP_MAX_WORDS = 7
 
 
@@ -216,13 +219,13 @@ def suggestions(turn: Turn, store: FaqStore, ranking: list[dict[str, Any]]) -> l
 
 @action("nlu.fallback")
 async def fallback(turn: Turn) -> Next:
+    if await _book_there(turn):  # "oke booking di situ aja" names no knowledge topic, whatever the retrieval guesses
+        turn.fell_back = False
+        return None
     if await knowledge_reply(turn, area=problem_area(turn.event.text or "")):
         turn.fell_back = False
         topic = str(turn.values.get(KB_LAST) or "").partition("/")[0]
         await needs.offer_other_needs(turn, f"faq/{topic}" if topic else None)
-        return None
-    if await _book_there(turn):
-        turn.fell_back = False
         return None
     if await _clear_part(turn) or needs.problem_reply(turn):
         turn.fell_back = False
@@ -258,13 +261,17 @@ async def fallback(turn: Turn) -> Next:
     return None
 
 
+_BOOK_WORD = re.compile(r"\b(?:book\w*|booking|reservasi|pesan|daftar|konsul\w*|appointment|jadwal\w*)\b", re.I)
+"""A booking word beside a pointer ("oke booking di situ aja", "nek booking di situ saged mboten?")."""
+
+
 async def _book_there(turn: Turn) -> bool:
     """"can I book a consultation there?" right after a center was shown: book at that center,
     though the wording alone was not clear enough to start the booking."""
     text = turn.event.text or ""
     shown = context.recall(turn, "center")
     ranking = (turn.parse or {}).get("intent_ranking") or []
-    leaning = any(r.get("name") == "book_consultation" for r in ranking[:3])
+    leaning = any(r.get("name") == "book_consultation" for r in ranking[:3]) or bool(_BOOK_WORD.search(text))
     if not (shown and leaning and context.points_back(text)):
         return False
     await turn.app.engine.start_flow(turn, "book_consultation", prefill={"center": shown})

@@ -63,7 +63,7 @@ FOLLOWS_HOURS_WORDS = 7
 # --- what a message points at ------------------------------------------------------------------
 
 _NEAREST = re.compile(
-    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya)|terdekat|trdekat|terdeket|trdkt|tdkt|"
+    r"\b(?:paling\s+(?:de?ke?t|dekat|deket|dkt|deketnya|dekatnya|cedak|cerak|caket|parek)|terdekat|trdekat|terdeket|trdkt|tdkt|"
     r"nearest|closest|near(?:est)?\s+one)\b", re.I)
 _OTHERS = re.compile(
     r"\b(?:(?:yg|yang)\s+lain(?:nya)?|plut\s+lain(?:nya)?|lainnya|selain\s+(?:itu|ini)|"
@@ -74,6 +74,12 @@ _WHERE_TO = re.compile(
     r"\b(?:(?:ha?rus|hrs|musti|mesti|kudu|bisa|bs)\s+(?:ke\s*)?(?:mana|mna|mn|kmn|kemana)|"
     r"ke\s*(?:mana|mna)\s+(?:dong|donk|ya|yah)|kmn\s+(?:dong|donk|ya|yah)|kemana\s+(?:dong|donk|ya|yah)|"
     r"where\s+(?:should|do|can|could)\s+i\s+go|where\s+to\s+go|what\s+(?:should|can|do)\s+i\s+do\s+then)\b", re.I)
+_FROM_AFAR = re.compile(
+    r"\b(?:from\s+(?:far\s+away|afar|a\s+distance|home)|far\s+away|remotely|online|without\s+(?:going|travell?ing|coming)|"
+    r"(?:can'?t|cannot|can\s+not|unable\s+to)\s+(?:go|come|travel|visit)|dari\s+(?:jauh|rumah)|jauh\s+(?:bgt|banget|sekali|amat)|"
+    r"(?:ga|gak|gk|nggak|ngga|tidak|tdk|ndak)\s+(?:bisa|bs|sempat|sempet)\s+(?:ke\s*sana|kesana|datang|dateng|dtg)|"
+    r"tanpa\s+(?:datang|dateng|ke\s*sana|kesana)|lewat\s+(?:online|chat|wa|hp|telepon|telpon))\b", re.I)
+"""Help without travelling ("can I still get help from far away?", "sy ga bisa ke sana, jauh bgt"), asked after a place."""
 _CONSULTANT = re.compile(
     r"\b(?:konsultan(?:nya)?\s+(?:siapa|sapa|spa|sp)|(?:siapa|sapa|spa)\s+(?:nama\s+)?konsultan(?:nya)?|"
     r"(?:siapa|sapa)\s+(?:yg|yang)\s+(?:akan\s+|bakal\s+)?(?:nemuin|menemui|ketemu|melayani|layani|handle|dampingi|mendampingi)|"
@@ -221,7 +227,10 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
         return False
     rec, km, label = best
     bookable = rec.code in await bookable_codes(turn.session)
-    lines = [turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
+    none_here = await _has_no_center(turn, place)
+    lines = [turn.t("There is no PLUT center in {place} yet; the nearest is {center}, ±{km} km away in a straight line.",
+                    place=label, center=rec.name, km=km_text(km, turn.lang)) if none_here else
+             turn.t("The nearest PLUT center to {place} is {center}, ±{km} km away in a straight line.",
                     place=label, center=rec.name, km=km_text(km, turn.lang)) if km >= 1 else
              turn.t("The nearest PLUT center to {place} is {center}, less than 1 km away.", place=label, center=rec.name)]
     if rec.address:
@@ -229,6 +238,8 @@ async def _nearest(turn: Turn, text: str, *, loose: bool = False) -> bool:
     lines.append(turn.t("Directions: {url}", url=rec.maps_url))
     turn.say(Reply(text="\n".join(lines), buttons=center_buttons(rec, turn.t, bookable=bookable)))
     turn.say(venue(rec))
+    if none_here:
+        turn.say(from_afar(rec, turn.t))  # no center where the owner is: what can be done without travelling
     context.remember(turn, center=rec.code, last="centers")
     return True
 
@@ -255,7 +266,7 @@ async def _where_to_go(turn: Turn, text: str, *, loose: bool = False) -> bool:
     """"trus sy hrs kmn dong" after a place with no center: the nearest one, and what can be
     done from afar."""
     place = context.recall(turn, "place")
-    if not place or not _WHERE_TO.search(text) or _names_a_place(turn, text):
+    if not place or not (_WHERE_TO.search(text) or _FROM_AFAR.search(text)) or _names_a_place(turn, text):
         return False
     best = await _nearest_of(turn, place, skip=0)
     if best is None:
@@ -280,13 +291,17 @@ async def _where_to_go(turn: Turn, text: str, *, loose: bool = False) -> bool:
 
 
 _LOCATIVE = re.compile(r"\b(?:di|dr|dari|in|at|from|near|dkt|deket|dekat)\b", re.I)
+_WHAT_ABOUT = re.compile(r"\b(?:what|how)\s+about\b|\b(?:klo|kalo|kalau|kl|gimana|gmn|bagaimana|and)\b", re.I)
+"""Asking about another place ("what about Merauke", "klo pangkep?"): counts only for a place other than the remembered one."""
 _PLACE_INTENTS = frozenset({"find_center", "share_location", "center_details"})
 
 
 async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     """"eh salah, sy di maros" after a place: the new place replaces the old one and is answered,
     though the sentence alone was not clear enough to start the search."""
-    if not context.recall(turn, "place") or not _LOCATIVE.search(text):
+    place = context.recall(turn, "place")
+    locative = bool(_LOCATIVE.search(text))
+    if not place or not (locative or _WHAT_ABOUT.search(text)):
         return False
     intent = (turn.parse or {}).get("intent") or {}
     confident = float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold
@@ -295,6 +310,8 @@ async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     res = _gazetteer(turn).resolve(text)
     if res.status != "match" or res.place is None:
         return False
+    if not locative and res.place.code == place.get("code"):
+        return False  # "alamat plut sleman dimana ya, kalau hari sabtu?" after Sleman asks about the day
     await _answer_place(turn, res.place)
     return True
 
@@ -315,13 +332,28 @@ def remember_mentioned_place(turn: Turn) -> None:
     if not text or text.startswith("/") or len(text) > 500:
         return
     gaz = _gazetteer(turn)
-    for found in _MENTION.finditer(text):
+    from bot.nlu.normalise import normalise
+
+    # raw first ("di Kota Pekalongan"), then as the normaliser reads regional words ("nang solo", "saking bantul")
+    for found in [*_MENTION.finditer(text), *_MENTION.finditer(normalise(text))]:
         words = found.group(1).split()
         for size in range(len(words), 0, -1):
             res = gaz.resolve(" ".join(words[:size]))
             if res.status == "match" and res.place is not None:
                 context.remember(turn, place={"code": res.place.code, "shown": 0})
                 return
+
+
+async def _has_no_center(turn: Turn, place: dict[str, object]) -> bool:
+    """The remembered regency or city has no center of its own (a place said in passing, "sy jual batik di
+    pekalongan", was remembered without looking)."""
+    if "has_center" in place:
+        return not place["has_center"]
+    where = _gazetteer(turn).get(str(place.get("code") or ""))
+    if where is None:
+        return False
+    directory = await _directory(turn)
+    return not directory.in_region(where.code if where.kind != "provinsi" else where.province_code)
 
 
 async def _nearest_of(turn: Turn, place: dict[str, object], *, skip: int) -> tuple[Center, float, str] | None:

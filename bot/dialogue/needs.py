@@ -69,15 +69,27 @@ async def offer_other_needs(turn: Turn, main: str | None) -> None:
     """After the main need was answered: the others as buttons ("Also: …")."""
     from bot.dialogue.faq import faq_store, resolve_payload
 
+    from bot.dialogue.faq import ANSWERED_TOPIC, _knowledge
+
     found = await clause_intents(turn)
     seen = {main, _FAMILY.get(main or "", main)}
+    answered = turn.params.get(ANSWERED_TOPIC)
+    kb = await _knowledge(turn) if answered else None
+    if kb is not None and len({n for n, _ in found}) > 1:
+        # the knowledge base answered one of several needs, maybe another than the intent's ("need help with
+        # export and also a trademark": the trademark): the needs left open are those whose topic it is not
+        seen = set()
     store = faq_store(turn.app)
     buttons: list[Button] = []
     for name, _ in found:
-        if name in seen or _FAMILY.get(name, name) in seen:
+        if not name or name in seen or _FAMILY.get(name, name) in seen:
             continue
         seen.add(name)
         title = store.topic_title(name, turn.lang)
+        if kb is not None and title:
+            same = kb.match(title)
+            if same is not None and same.topic is not None and same.topic.name == answered:
+                continue  # "Sertifikasi halal" after the halal answer
         payload = resolve_payload(turn.app, ByIntent(name).pack())
         if title and payload and len(buttons) < MAX_EXTRA:
             buttons.append(Button(title, payload))

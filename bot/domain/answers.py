@@ -34,12 +34,14 @@ tidak tdk gak ga nggak ngga enggak engga ndak nda g no n nope nah jangan jgn buk
     "not yet", "belum", "belum dulu", "i don't", "i dont", "i do not", "i don't agree", "i dont agree",
     "i do not agree", "don't agree", "do not agree", "disagree", "not really", "tidak setuju", "ga setuju",
     "gak setuju", "nggak setuju", "tidak mau", "ga mau", "gak mau", "nggak mau", "ogah", "skip", "never mind",
-    "no way", "don't", "dont", "do not",
+    "no way", "don't", "dont", "do not", "nevermind", "ga jd", "gak jd", "gk jd", "nggak jd", "tidak jd", "keep it",
+    "keep them", "keep my data", "biarin", "biarin aja", "biar aja", "biarkan", "biarkan saja", "actually no", "forget it",
+    "changed my mind", "i changed my mind", "maybe later", "not today",
 })
 FILLER = frozenset("""
 deh dong sih kok kak ka kakak min mimin admin pak bu bapak ibu mas mbak mba bang gan sis bro please pls plz
 thanks thank you terima kasih makasih mksh thx ty aja saja ajah lah kok nih tuh yah ah oh wah wkwk hehe haha
-sudah udah udh dulu yes yaa ok
+sudah udah udh dulu yes yaa ok eh hmm hm hmmm um umm actually
 """.split()) - frozenset({"yes", "ok"})
 _TWO_WORD_FILLER = frozenset({"thank you", "terima kasih"})
 _EMOJI_YES = frozenset("👍 👌 🙆 ✅ 🙏 👍🏻 👍🏼 👍🏽 👍🏾".split())
@@ -105,9 +107,11 @@ def read_yes_no(text: str) -> str | None:
 # --- free text: is it an answer at all? ------------------------------------------------------------
 
 _ESCAPE = re.compile(
-    r"^(?:(?:eh|ah|oh|hmm+|udah|udh|sudah|ya|yaudah|ok|oke)\s*,?\s*)*"
-    r"(?:ga|gak|nggak|ngga|tidak|tdk|enggak|gk|g)\s*jadi\b|^(?:batal|batalin|batalkan|cancel|stop|berhenti|keluar|exit|quit|"
-    r"never\s*mind|forget\s*it|nevermind|nanti\s+(?:aja|saja|dulu)|lain\s+kali)\b|^(?:i\s+)?(?:changed\s+my\s+mind|don'?t\s+want)\b")
+    r"^(?:(?:eh|ah|oh|hmm+|udah|udh|sudah|ya|yaudah|ok|oke|actually|wait|no|nope|nah|sorry|maaf|min|kak)\s*,?\s*)*"
+    r"(?:(?:ga|gak|nggak|ngga|tidak|tdk|enggak|gk|g)\s*(?:jadi|jd)\b|(?:batal|batalin|batalkan|cancel|stop|berhenti|keluar|exit|"
+    r"quit|never\s*mind|forget\s*it|nevermind|nanti\s+(?:aja|saja|dulu)|lain\s+kali)\b|(?:i\s+)?(?:changed\s+my\s+mind|"
+    r"don'?t\s+want)\b)")
+"""Leaving: "ga jadi deh", "eh ga jd", "actually never mind, maybe next month", "no, cancel"; a lead word or two may come first."""
 _QUESTION_WORDS = re.compile(
     r"\b(?:apa|apakah|apa\s*kah|gimana|bagaimana|gmn|berapa|brp|kapan|dimana|di\s*mana|kenapa|knp|mengapa|siapa|"
     r"perlu|harus|hrs|wajib|boleh\s*(?:ga|gak|nggak|tidak)|bisa\s*(?:ga|gak|nggak|tidak)|"
@@ -140,3 +144,16 @@ def free_text_kind(text: str) -> str | None:
     if _QUESTION_START.search(low) and len(low.split()) >= 3:
         return "question"  # "apakah konsultasinya gratis", "do i need to bring anything"
     return None
+
+
+# --- asking where an answer comes from ----------------------------------------------------------
+
+_SOURCE_WORDS = re.compile(
+    r"\b(sumber\w*|source\w*|referensi\w*|rujukan\w*|dasar hukum\w*|reference\w*|citation\w*|"
+    r"dari mana (info|data|angka)\w*|where (did|do) (you|u) (get|find)|says who)\b"
+)
+
+
+def asks_for_source(text: str) -> bool:
+    """"sumbernya apa?", "what's the source?", "referensinya mana", "dasar hukumnya apa"."""
+    return bool(_SOURCE_WORDS.search(" ".join((text or "").lower().split())))

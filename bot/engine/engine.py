@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from sqlalchemy import Table, bindparam, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.answers import free_text_kind
+from bot.domain.answers import asks_for_source, free_text_kind
 from bot.engine import steps as step_runner
 from bot.engine.actions import END, WAIT, Turn, get_action
-from bot.engine.events import Event, Reply
+from bot.engine.events import Button, Event, Reply
 from bot.engine.flood import FloodLimit, Verdict, flood_limit
 from bot.engine.intake import Intake
 from bot.i18n import _
@@ -414,6 +414,7 @@ class Engine:
         await self._dispatch(turn)
         self.hooks.end(turn)
         await self._no_repeat(turn)
+        _remember_offer(turn)
         conv.values = turn.values
         for observer in self._observers:
             observer(turn)
@@ -442,8 +443,10 @@ class Engine:
             turn.values.pop("_last_out", None)
             if turn.replies and _whole(turn.replies) == last_whole and any(r.text for r in turn.replies):
                 i = max(i for i, r in enumerate(turn.replies) if r.text)
-                hint = turn.t("If it is easier: type “menu” to start again, or “konsultan” to talk with a consultant.")
-                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip())
+                hint = turn.t("If it is easier: type “menu” to start again, or talk with a consultant with the button below.")
+                way_out = Button(title=turn.t("Talk to a consultant"), payload=StartFlow("talk_to_consultant").pack())
+                kept = [*turn.replies[i].buttons, way_out][-MAX_NOTE_BUTTONS:]
+                turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip(), buttons=kept)
             if turn.replies:
                 turn.values["_last_whole"] = _whole(turn.replies)
             return
@@ -456,23 +459,28 @@ class Engine:
             before = [r for i, r in enumerate(turn.replies[:first]) if i not in repeated]
             after = [r for i, r in enumerate(turn.replies[first:said], first) if i not in repeated]
             turn.replies[:] = before + specific + after
-        sums: list[int] = []
-        for i, reply in enumerate(turn.replies):
-            text = reply.text or ""
-            if len(text) < REPEAT_MIN_CHARS or reply.options:
-                continue  # a short prompt asked again ("Which day?") or a menu shown again is no answer repeated
-            crc = zlib.crc32(text.encode())
-            if crc in last:
-                notes = [
-                    turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
-                           "or where to go? A consultant can also go through it with you."),
-                    turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
-                           "choose a button below, or type “menu”."),
-                ]  # the previous turn held at most one of them
-                note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
-                turn.replies[i] = replace(reply, text=note)
-                crc = zlib.crc32(note.encode())
-            sums.append(crc)
+        answers = [i for i, r in enumerate(turn.replies) if len(r.text or "") >= REPEAT_MIN_CHARS and not r.options]
+        again = [i for i in answers if zlib.crc32((turn.replies[i].text or "").encode()) in last]
+        if again and len(again) == len(answers):
+            # the whole answer again: one note in its place, keeping the way forward (its buttons)
+            notes = [
+                turn.t("That is the answer I just gave. Which part do you need: the cost, the requirements, the steps "
+                       "or where to go? A consultant can also go through it with you."),
+                turn.t("I would only repeat myself. A consultant of this field can answer exactly what you need: "
+                       "choose a button below, or type “menu”."),
+            ]  # the previous turn held at most one of them
+            note = next(n for n in notes if zlib.crc32(n.encode()) not in last)
+            buttons: list[Button] = []
+            for i in reversed(again):  # the last answer's buttons first: they are the next step
+                buttons += [b for b in turn.replies[i].buttons if b.payload not in {x.payload for x in buttons}]
+            first = again[0]
+            turn.replies[:] = [replace(r, text=note, buttons=buttons[:MAX_NOTE_BUTTONS]) if i == first else r
+                               for i, r in enumerate(turn.replies)
+                               if i == first or (i not in again and (r.text or r.options))]
+        # otherwise a repeated line belongs to a new answer ("ok what about Merauke": another list, the same
+        # nearest center to ask from afar) and stays
+        sums = [zlib.crc32((r.text or "").encode()) for r in turn.replies
+                if len(r.text or "") >= REPEAT_MIN_CHARS and not r.options]
         if turn.replies:
             turn.values["_last_out"] = sums
             turn.values["_last_whole"] = _whole(turn.replies)
@@ -570,16 +578,29 @@ class Engine:
             return False
         kind = free_text_kind(text)
         if kind == "escape":
-            turn.say(turn.t("Alright, we stop here. Nothing was recorded."))
+            turn.say(turn.t("Alright, we stop here. Nothing was booked.") if flow.flow == "book_consultation"
+                     else turn.t("Alright, we stop here. Nothing was recorded."))
             await self.start_flow(turn, "main_menu", step="menu")
             return True
-        if kind != "question" or step.kind != "action":
+        if kind is None or step.kind != "action":
             return False
         intent = (turn.parse or {}).get("intent") or {}
-        if not str(intent.get("name") or "").startswith("faq/") or intent.get("confidence", 0.0) < self.app.nlu_threshold:
+        other = self.app.flows.by_intent(str(intent.get("name") or ""))
+        if (intent.get("name") in ELSEWHERE_INTENTS and intent.get("confidence", 0.0) >= ELSEWHERE_MIN
+                and other is not None and other.flow != flow.flow):
+            # "do I have any bookings with you?" at the booking's center: the user asks for another thing
+            await self.start_flow(turn, other.flow)
+            return True
+        aside = step_runner.aside_flow(self, turn, flow)
+        faq = str(intent.get("name") or "").startswith("faq/") and intent.get("confidence", 0.0) >= self.app.nlu_threshold
+        faq = faq or asks_for_source(text)  # "tadi yg qris sumbernya apa?" at the booking's center
+        if not ((faq and kind == "question") or aside is not None):
             return False
         before = (turn.conversation.flow, turn.conversation.step)
-        await step_runner.run_action_detached(self, turn, "faq.answer")
+        if aside is not None:
+            await step_runner.run_aside(self, turn, aside)  # "data saya apa aja yg disimpen?" at the day
+        else:
+            await step_runner.run_action_detached(self, turn, "faq.answer")
         if (turn.conversation.flow, turn.conversation.step) == before:
             said = len(turn.replies)
             await step_runner.run_from(self, turn, flow, idx)  # the pending question again
@@ -600,6 +621,8 @@ class Engine:
             await self.start_flow(turn, "main_menu")
             return
         if event.text and await self.hooks.follow_up(turn):
+            return
+        if event.text and await self._take_offer(turn):
             return
         intent = ((turn.parse or {}).get("intent") or {}).get("name")
         confidence = ((turn.parse or {}).get("intent") or {}).get("confidence") or 0.0
@@ -688,6 +711,26 @@ class Engine:
         await step_runner.run_from(self, turn, flow, idx)
         return True
 
+    async def _take_offer(self, turn: Turn) -> bool:
+        """"yes please book", "iya boleh", "mau" right after an answer that offered next steps as
+        buttons (the consultant of that field, the booking at the center shown): the step the yes
+        names, else the first offered. A bare "ok" acknowledges and takes nothing."""
+        offer = turn.values.get(OFFER_KEY)
+        text = (turn.event.text or "").strip()
+        if not offer or not text:
+            return False
+        if " ".join(re.findall(r"\w+", text.lower())) in ACKNOWLEDGE_ONLY:
+            # "ok" after an answer: understood, not "say it again"; the offer stands
+            turn.say(Reply(text=turn.t("All right 🙏 Anything else I can help with?"),
+                           buttons=[Button(title=title, payload=payload) for title, payload in offer]))
+            return True
+        if step_runner.yes_no(turn) != "yes":
+            return False
+        said = {w[:4] for w in re.findall(r"\w+", text.lower()) if len(w) >= 4}
+        named = [payload for title, payload in offer if said & {w[:4] for w in re.findall(r"\w+", title.lower()) if len(w) >= 4}]
+        turn.values.pop(OFFER_KEY, None)
+        return await self._global_payload(turn, named[0] if named else offer[0][1])
+
     async def _global_payload(self, turn: Turn, payload: str) -> bool:
         """Payloads that mean the same everywhere (`bot/payloads.py`)."""
         try:
@@ -718,7 +761,27 @@ class Engine:
         return False
 
 
+def _remember_offer(turn: Turn) -> None:
+    """The buttons of the turn's last reply that has any, as (title, payload): what a "yes" next
+    turn accepts (`Engine._take_offer`). A fallback's guesses are no offer."""
+    offered = next((r.buttons for r in reversed(turn.replies) if r.buttons), None)
+    if offered and not turn.fell_back:
+        turn.values[OFFER_KEY] = [(b.title, b.payload) for b in offered]
+    else:
+        turn.values.pop(OFFER_KEY, None)
+
+
+ELSEWHERE_INTENTS = frozenset({"check_booking", "reschedule_booking", "cancel_booking", "talk_to_human", "complain",
+                               "erase_my_data"})
+"""Asked as a question or request at a step that picks from options, these leave the flow for theirs (`Engine._aside`)."""
+ELSEWHERE_MIN = 0.8
+OFFER_KEY = "_offer"
+ACKNOWLEDGE_ONLY = frozenset({"ok", "oke", "okay", "okey", "okee", "okeh", "k", "sip", "noted", "oh", "oh ok", "i see",
+                              "oh gitu", "gitu", "oh begitu", "siap", "ok noted"})
+"""Acknowledgements, not acceptances: after an answer they say "understood", not "book it"."""
 REPEAT_MIN_CHARS = 100
+MAX_NOTE_BUTTONS = 3
+"""Buttons kept on the note that replaces a repeated answer (WhatsApp shows at most three reply buttons)."""
 YES_NO_STEPS = frozenset({"confirm", "consent"})
 """Action steps that ask a yes/no question: there "ga jadi" is their no, which they answer themselves."""
 NO_AT_CONFIRM = frozenset({"batal", "cancel"})

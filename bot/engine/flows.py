@@ -175,7 +175,17 @@ class Flow(_Strict):
     flow: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
     description: str = ""
     triggers: Triggers = Field(default_factory=Triggers)
+    aside: bool = False
+    """The flow answers and ends (only `say`, `action` and `end` steps): asked in the middle of another
+    flow ("data saya apa aja yg disimpen?" at the booking's day), it is answered there and the
+    other flow asks its pending question again, instead of being dropped."""
     steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _aside_only_answers(self) -> Flow:
+        if self.aside and any(s.say is None and s.action is None and not s.end for s in self.steps):
+            raise ValueError("an aside flow has only say, action and end steps: it answers and ends")
+        return self
 
     def index_of(self, step_id: str) -> int | None:
         for i, step in enumerate(self.steps):

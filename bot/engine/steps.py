@@ -163,6 +163,27 @@ async def run_action_detached(engine: Engine, turn: Turn, name: str) -> None:
             await run_from(engine, turn, *jumped)
 
 
+def aside_flow(engine: Engine, turn: Turn, current: Flow) -> Flow | None:
+    """The `aside` flow the message confidently asks for, other than the current one."""
+    intent = (turn.parse or {}).get("intent") or {}
+    name = str(intent.get("name") or "")
+    if not name or intent.get("confidence", 0.0) < turn.app.nlu_threshold:
+        return None
+    target = engine.app.flows.by_intent(name)
+    if target is None or not target.aside or target.flow == current.flow:
+        return None
+    return target
+
+
+async def run_aside(engine: Engine, turn: Turn, target: Flow) -> None:
+    """Answer with an `aside` flow (say, action and end steps only) without leaving the current flow."""
+    for step in target.steps:
+        if step.say is not None:
+            turn.say(Reply(text=render(step.say.pick(turn.lang), turn), buttons=_buttons(step.say.buttons, turn.lang)))
+        elif step.action is not None:
+            await run_action_detached(engine, turn, step.action)
+
+
 async def resume(engine: Engine, turn: Turn, flow: Flow, idx: int) -> None:
     """The user answered the step at `idx`, which was waiting for input."""
     if not turn.flows or turn.flows[-1] != flow.flow:
@@ -369,8 +390,11 @@ async def _not_an_answer(engine: Engine, turn: Turn, flow: Flow, ask: Ask) -> bo
         return True
     intent = (turn.parse or {}).get("intent") or {}
     faq = str(intent.get("name") or "").startswith("faq/")
+    aside = aside_flow(engine, turn, flow)
     if faq and intent.get("confidence", 0.0) >= max(turn.app.nlu_threshold, FREE_TEXT_FAQ):
         await run_action_detached(engine, turn, "faq.answer")  # answered here; the booking goes on
+    elif aside is not None:
+        await run_aside(engine, turn, aside)  # "data saya apa aja yg disimpen?": answered, the booking goes on
     elif not faq and await _digress(engine, turn, flow):
         return True  # "dimana PLUT terdekat dari Kendari?": another flow the user asks for
     elif kind == "question":

@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.domain.answers import asks_for_source as _asks_plainly
 from bot.knowledge.content import Entry, Knowledge, Topic
 from bot.nlu.classifier import VERSION as CLF_VERSION
 from bot.nlu.classifier import CompactModel
@@ -82,15 +83,9 @@ PARTICLES = frozenset({
 """Words that colour a question and ask nothing ("… dong", "… sih", "… ya", "min …", a "-nya" written
 apart: "mdr-nya"): the aspect model neither learns nor reads them, so a polite ending does not pull a question to the overview."""
 
-_SOURCE_WORDS = re.compile(
-    r"\b(sumber\w*|source\w*|referensi\w*|rujukan\w*|dasar hukum\w*|reference\w*|citation\w*|"
-    r"dari mana (info|data|angka)\w*|where (did|do) (you|u) (get|find)|says who)\b"
-)
-
-
 def asks_for_source(text: str) -> bool:
-    """"sumbernya apa?", "what's the source?", "referensinya mana", "dasar hukumnya apa"."""
-    return bool(_SOURCE_WORDS.search(normalise(text)))
+    """"sumbernya apa?", "what's the source?", also in chat spelling ("sumbernya dr mn", read normalised)."""
+    return _asks_plainly(text) or _asks_plainly(normalise(text))
 
 
 _CLAUSE_BREAK = re.compile(

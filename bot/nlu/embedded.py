@@ -237,9 +237,10 @@ def train_classifier(data: TrainingData) -> CompactModel:
     """In a child process (`bot.nlu.train`): the bot itself never imports scikit-learn."""
     if not data.examples:
         raise ValueError("no training examples: nlu/ has no `intent:` entries")
+    from bot.nlu.classifier import INTENT_PARAMS
     from bot.nlu.train import train_in_child
 
-    return train_in_child([e.text for e in data.examples], [e.intent for e in data.examples])
+    return train_in_child([e.text for e in data.examples], [e.intent for e in data.examples], INTENT_PARAMS)
 
 
 def _detect(text: str) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.nlu.classifier import IntentClassifier
+from bot.nlu.classifier import INTENT_PARAMS, IntentClassifier
 from bot.nlu.data import Example, TrainingData
 
 Progress = Callable[[Sequence[Any], str], Any]
@@ -73,7 +73,7 @@ def latency(parse: Callable[[str], Any], texts: Sequence[str], repeat: int = 3,
 
 def train_and_test(train: TrainingData, test: Sequence[Example]) -> tuple[dict[str, Any], IntentClassifier, float]:
     start = time.perf_counter()
-    clf = IntentClassifier().fit([e.text for e in train.examples], [e.intent for e in train.examples])
+    clf = IntentClassifier(INTENT_PARAMS).fit([e.text for e in train.examples], [e.intent for e in train.examples])
     train_s = time.perf_counter() - start
     ranked = clf.rank_many([e.text for e in test])
     result = score([e.intent for e in test], [r[0] for r in ranked], [e.text for e in test], [r[1] for r in ranked])
@@ -90,7 +90,7 @@ def cross_validate(data: TrainingData, folds: int = 5, seed: int = 0, progress: 
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     fold_acc = []
     for train_idx, test_idx in progress(list(splitter.split(texts, gold)), "folds"):
-        clf = IntentClassifier().fit([texts[i] for i in train_idx], [gold[i] for i in train_idx])
+        clf = IntentClassifier(INTENT_PARAMS).fit([texts[i] for i in train_idx], [gold[i] for i in train_idx])
         ranked = clf.rank_many([texts[i] for i in test_idx])
         for i, (name, c) in zip(test_idx, ranked, strict=True):
             pred[i], conf[i] = name, c

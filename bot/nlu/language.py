@@ -21,7 +21,7 @@ ID_WORDS = frozenset(
     gimana gmn bagaimana dimana dmn berapa brp kapan siapa kenapa mengapa yg yang dan atau di ke
     dari untuk utk dengan dgn udah sudah belum blm baik oke sip siap mantap selamat tinggal dadah
     daftar jadwal alamat buka tutup konsultasi pinjaman modal izin usaha cek mohon ada adakah nya
-    ini itu aja jadi kalau kalo klo trus terus""".split()
+    ini itu aja jadi kalau kalo klo trus terus mo mw pengen pgn konsul nanya tanya""".split()
 )
 EN_WORDS = frozenset(
     """hello hi hey good morning afternoon evening thanks thank you thx ty please yes yeah yep no
@@ -61,6 +61,10 @@ def detect_language(text: str | None) -> str | None:
         return "id"
     if en >= 2 and idn == 0:
         return "en"
+    if len(words) <= 6 and (idn == 0) != (en == 0):
+        # "mo booking konsul min": one chat word of one language and none of the other decides a short
+        # message; lingua reads "booking" as English
+        return "id" if idn else "en"
     if len(words) <= 3:
         if idn > en:
             return "id"

@@ -9,6 +9,9 @@ The entity extractors work on the original text (they need the user's offsets).
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+
 import re
 import unicodedata
 
@@ -105,6 +108,10 @@ ABBREVIATIONS: dict[str, str] = {
     "akang": "kak", "kang": "kak", "aa": "kak", "teteh": "kak", "mas'e": "mas", "mbakyu": "mbak",
     "gimana2": "bagaimana", "ape": "apa", "kenape": "kenapa", "udeh": "sudah", "kagak2": "tidak",
     "nyari": "cari", "nyariin": "cari", "ngurus": "urus", "ngurusin": "urus", "bikin": "buat", "bikinin": "buat",
+    "cedak": "dekat", "cerak": "dekat", "caket": "dekat", "parek": "dekat", "pundi": "mana", "ngendi": "mana",
+    "endi": "mana", "mriki": "sini", "kene": "sini", "ngriki": "sini", "gadah": "punya", "duwe": "punya", "gaduh": "punya",
+    "saged": "bisa", "nek": "kalau", "yen": "kalau", "lamun": "kalau", "ingkang": "yang", "opo": "apa",
+    "punapa": "apa", "menapa": "apa", "napa": "apa", "teng": "di", "nang": "di", "neng": "di", "mriku": "situ", "mrika": "sana", "kono": "situ",
 }
 
 # laughter and keyboard mash fold to one word ("wkwkwk", "hahaha", "hehehe", "xixixi")
@@ -144,3 +151,8 @@ def normalise(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     return normalise(text).split()
+
+
+DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+"""Changes with this file's rules: part of every model's cache key, so a new spelling rule retrains
+the models instead of serving ones trained on the old reading."""

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.nlu.classifier import CompactModel, train
+from bot.nlu.classifier import ClassifierParams, CompactModel, train
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_S = 120
 
 
-def train_in_child(texts: Sequence[str], intents: Sequence[str]) -> CompactModel:
+def train_in_child(texts: Sequence[str], intents: Sequence[str], params: ClassifierParams | None = None) -> CompactModel:
     if os.environ.get("NLU_TRAIN_IN_PROCESS", "").lower() in {"1", "true", "yes"}:
-        return train(texts, intents)
+        return train(texts, intents, params)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(ROOT), env.get("PYTHONPATH", "")] if p)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bot.nlu.train"],
-            input=pickle.dumps((list(texts), list(intents)), protocol=pickle.HIGHEST_PROTOCOL),
+            input=pickle.dumps((list(texts), list(intents), params), protocol=pickle.HIGHEST_PROTOCOL),
             capture_output=True, timeout=TIMEOUT_S, env=env, cwd=ROOT, check=False,
         )
         if done.returncode == 0:
@@ -44,12 +44,12 @@ def train_in_child(texts: Sequence[str], intents: Sequence[str]) -> CompactModel
     except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError) as exc:
         reason = repr(exc)
     log.warning("NLU training child failed (%s); training in this process", reason)
-    return train(texts, intents)
+    return train(texts, intents, params)
 
 
 def _main() -> None:
-    texts, intents = pickle.load(sys.stdin.buffer)
-    model = train(texts, intents)
+    texts, intents, params = pickle.load(sys.stdin.buffer)
+    model = train(texts, intents, params)
     sys.stdout.buffer.write(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 

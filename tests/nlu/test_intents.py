@@ -7,6 +7,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from bot.nlu.concepts import concepts_of
 from bot.nlu.data import load_test_examples, load_training_data
 from bot.nlu.embedded import EmbeddedNLU
 from bot.nlu.normalise import normalise
@@ -94,10 +95,10 @@ async def test_parse_shape_is_rasas(nlu: EmbeddedNLU) -> None:
 
 def test_fast_scoring_matches_sklearn() -> None:
     """The served CompactModel (own analyzers, a few weight rows) scores as sklearn does."""
-    from bot.nlu.classifier import IntentClassifier
+    from bot.nlu.classifier import INTENT_PARAMS, IntentClassifier
 
     data = load_training_data(ROOT / "nlu")
-    clf = IntentClassifier().fit([e.text for e in data.examples], [e.intent for e in data.examples])
+    clf = IntentClassifier(INTENT_PARAMS).fit([e.text for e in data.examples], [e.intent for e in data.examples])
     texts = [e.text for e in HELDOUT] + ["a", "ok", "p", "  spasi   ganda  ", "kecil2an", "NIB-nya?", "😀 halo",
                                           "ada ada ada plut", "nib nib nib buat usaha", "halo halo min"]
     fast = [clf.compact.rank(t, top=1)[0] for t in texts]
@@ -109,6 +110,32 @@ def test_fast_scoring_matches_sklearn() -> None:
         n = normalise(t)
         assert clf.compact._word_grams(n) == clf.word.build_analyzer()(n)
         assert clf.compact._char_grams(n) == clf.char.build_analyzer()(n)
+    # the concept block is part of the served model and scored the same way
+    assert clf.compact.concept_index and clf.compact.concept_weight > 0
+    assert [t for t in texts if concepts_of(normalise(t))], "no text exercised the concept block"
+
+
+def test_concept_lexicon_gives_each_word_one_concept() -> None:
+    from bot.nlu.concepts import CONCEPT_OF, CONCEPTS
+
+    words = [w for ws in CONCEPTS.values() for w in ws.split()]
+    assert len(words) == len(set(words)) == len(CONCEPT_OF)
+    assert all(w == normalise(w) for w in words), "the block sees normalised text"
+
+
+def test_a_synonym_from_the_concept_lexicon_reads_as_the_word_it_stands_for() -> None:
+    """"purge"/"musnahkan" are in no training line: without the concept block the rest of the
+    message ("my data") decides and it reads as showing the data; with it, as deleting it."""
+    from bot.nlu.classifier import INTENT_PARAMS, ClassifierParams, IntentClassifier
+
+    data = load_training_data(ROOT / "nlu")
+    texts, intents = [e.text for e in data.examples], [e.intent for e in data.examples]
+    assert not any(w in normalise(t).split() for t in texts for w in ("purge", "musnahkan"))
+    with_concepts = IntentClassifier(INTENT_PARAMS).fit(texts, intents).compact
+    without = IntentClassifier(ClassifierParams(concept_weight=0)).fit(texts, intents).compact
+    for message in ("purge my data", "musnahkan data saya"):
+        assert without.rank(message, top=1)[0][0] == "my_data"
+        assert with_concepts.rank(message, top=1)[0][0] == "erase_my_data"
 
 
 def test_an_ngram_repeated_in_a_message_counts_once() -> None:
@@ -133,12 +160,13 @@ def test_served_model_is_trained_in_a_child_and_needs_no_sklearn(nlu: EmbeddedNL
     import subprocess
     import sys
 
-    from bot.nlu.classifier import CompactModel, train
+    from bot.nlu.classifier import INTENT_PARAMS, CompactModel, train
 
     served = nlu.model.classifier
     assert isinstance(served, CompactModel)
+    assert served.concept_index and served.concept_weight == INTENT_PARAMS.concept_weight > 0
     data = load_training_data(ROOT / "nlu")
-    local = train([e.text for e in data.examples], [e.intent for e in data.examples])
+    local = train([e.text for e in data.examples], [e.intent for e in data.examples], INTENT_PARAMS)
     texts = [e.text for e in HELDOUT]
     for t in texts:
         a, b = served.rank(t, top=3), local.rank(t, top=3)
