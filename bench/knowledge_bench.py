@@ -44,7 +44,7 @@ def main() -> None:
 
     retriever = Retriever(kb, default_cache_dir())
     questions: list[str] = []
-    for name in ("heldout.yml", "heldout_fresh.yml", "heldout_new.yml", "heldout_new2.yml"):
+    for name in ("heldout.yml", "heldout_new.yml"):
         questions += [it["q"] for it in yaml.safe_load((ROOT / "tests" / "knowledge" / name).read_text(encoding="utf-8"))]
     walls: list[float] = []
     cpu = time.process_time()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
 
@@ -61,35 +60,33 @@ def evaluate(
     directory: DirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable report")] = False,
     show_misses: Annotated[bool, typer.Option("--misses", help="list the questions that went wrong")] = False,
+    folds: Annotated[int | None, typer.Option("--cross-validation", min=2, metavar="K",
+                                              help="K-fold cross-validation over the owner questions of _questions.yml "
+                                                   "instead of --test: train on the rest, read each fold")] = None,
 ) -> None:
-    """Held-out accuracy of (topic, aspect), per language."""
-    from bot.knowledge.retrieve import Retriever
+    """Accuracy of (topic, aspect) and of the topic alone, per language: on held-out questions, or by cross-validation."""
+    from bot.knowledge.evaluate import cross_validate, score
+    from bot.knowledge.retrieve import Retriever, default_cache_dir
 
     kb = parse_texts(read_texts(_folder(directory)))
-    items = yaml.safe_load(test.read_text(encoding="utf-8")) or []
-    retriever = Retriever(kb)
-    per: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    misses = []
-    for it in items:
-        m = retriever.match(it["q"])
-        # the entry the user is shown: an aspect the topic has no entry for is answered by its overview
-        got = (m.topic.name if m.topic else None, m.entry.aspect if m.entry else None)
-        want = (it.get("topic"), it.get("aspect"))
-        ok = got == want
-        for key in (it.get("lang", "?"), "all"):
-            per[key][0] += ok
-            per[key][1] += 1
-        if not ok:
-            misses.append({"q": it["q"], "want": list(want), "got": list(got),
-                           "topic_conf": round(m.topic_confidence, 3), "aspect_conf": round(m.aspect_confidence, 3)})
-    report = {k: {"correct": c, "total": n, "accuracy": round(c / n, 4) if n else 0.0} for k, (c, n) in sorted(per.items())}
+    if folds is not None:
+        if not kb.questions:
+            typer.echo("no owner questions (_questions.yml) to cross-validate on", err=True)
+            raise typer.Exit(1)
+        result = cross_validate(kb, folds, default_cache_dir())
+    else:
+        items = yaml.safe_load(test.read_text(encoding="utf-8")) or []
+        result = score(Retriever(kb), items)
     if as_json:
-        typer.echo(json.dumps({"accuracy": report, "misses": misses}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
-    for k, r in report.items():
-        typer.echo(f"{k:>4}: {r['correct']}/{r['total']} = {r['accuracy'] * 100:.1f} %")
+    if folds is not None:
+        typer.echo(f"{folds}-fold cross-validation over {len(kb.questions)} owner questions")
+    for k, r in result["accuracy"].items():
+        typer.echo(f"{k:>4}: {r['correct']}/{r['total']} = {r['accuracy'] * 100:.1f} %"
+                   f"  (topic {r['topic_correct']}/{r['total']} = {r['topic_accuracy'] * 100:.1f} %)")
     if show_misses:
-        for miss in misses:
+        for miss in result["misses"]:
             typer.echo(f"  {miss['q']!r}: want {miss['want']} got {miss['got']} ({miss['topic_conf']}, {miss['aspect_conf']})")
 
 

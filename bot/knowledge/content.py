@@ -17,7 +17,14 @@
             checked: 2026-11-30
 
 `_aspects.yml` holds the aspect phrasings (`{t}` stands for a topic name) and the
-phrases that belong to no topic. Every problem is reported as `file:line: message`.
+phrases that belong to no topic. `_questions.yml` holds labelled owner questions, which both
+models learn from:
+
+    questions:
+      - {q: "sy jualan bakso, kur 30jt hrs ada jaminan ga", lang: id, topic: kur, aspect: requirements}
+      - {q: "resep bakso sapi enak", lang: id, topic: null, aspect: null}   # not the knowledge base's
+
+Every problem is reported as `file:line: message`.
 """
 
 from __future__ import annotations
@@ -32,12 +39,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.domain.areas import SERVICE_AREAS
+from bot.nlu.normalise import normalise
 
 ASPECTS: tuple[str, ...] = ("overview", "cost", "requirements", "steps", "duration", "where", "eligibility", "figures")
 """What owners ask about a topic: what it is, what it costs, what to prepare, how, how long
 (or how long it is valid), where, who qualifies, and the numbers (rates, ceilings, fees)."""
 
 ASPECTS_FILE = "_aspects.yml"
+QUESTIONS_FILE = "_questions.yml"
+LANGS = ("id", "en", "mix")
 _URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:/[^\s]*)?$")
 
 
@@ -144,6 +154,34 @@ class AspectsFile(_Strict):
         return v
 
 
+class Question(_Strict):
+    """An owner question and the entry it should be shown: (topic, aspect), or (null, null) for a
+    question that is not the knowledge base's."""
+    q: str = Field(min_length=2)
+    lang: str
+    topic: str | None
+    aspect: str | None
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, v: str) -> str:
+        if v not in LANGS:
+            raise ValueError(f"unknown language {v!r}; one of {', '.join(LANGS)}")
+        return v
+
+    @model_validator(mode="after")
+    def _both(self) -> Question:
+        if (self.topic is None) != (self.aspect is None):
+            raise ValueError("topic and aspect are both given, or both null (a question that is not the knowledge base's)")
+        if self.aspect is not None and self.aspect not in ASPECTS:
+            raise ValueError(f"unknown aspect {self.aspect!r}; one of {', '.join(ASPECTS)}")
+        return self
+
+
+class QuestionsFile(_Strict):
+    questions: list[Question] = Field(default_factory=list)
+
+
 class KnowledgeInvalid(ValueError):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
@@ -168,6 +206,8 @@ class Knowledge:
     aspect_cues: dict[str, list[str]] = field(default_factory=dict)
     no_topic: list[str] = field(default_factory=list)
     elsewhere: list[str] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    """Labelled owner questions (`_questions.yml`): training data for both models."""
 
     def get(self, topic: str, aspect: str) -> Entry | None:
         t = self.topics.get(topic)
@@ -225,6 +265,7 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
     kb = Knowledge()
     errors: list[str] = []
     seen_topics: dict[str, str] = {}
+    questions: list[tuple[str, Any, QuestionsFile]] = []
     for name, text in sorted(texts.items()):
         try:
             doc = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
@@ -235,7 +276,8 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
         if not isinstance(doc, dict):
             errors.append(f"{name}:1: expected a mapping at the top of the file")
             continue
-        model: type[BaseModel] = AspectsFile if Path(name).name == ASPECTS_FILE else TopicFile
+        base = Path(name).name
+        model: type[BaseModel] = AspectsFile if base == ASPECTS_FILE else QuestionsFile if base == QUESTIONS_FILE else TopicFile
         try:
             parsed = model.model_validate(_strip_lines(doc))
         except ValidationError as exc:
@@ -249,6 +291,9 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
             kb.aspect_cues = parsed.cues
             kb.no_topic = parsed.no_topic
             kb.elsewhere = parsed.elsewhere
+            continue
+        if isinstance(parsed, QuestionsFile):
+            questions.append((name, doc, parsed))  # checked against the topics once all are read
             continue
         assert isinstance(parsed, TopicFile)
         if parsed.topic in seen_topics:
@@ -265,11 +310,38 @@ def parse_texts(texts: dict[str, str]) -> Knowledge:
         if "overview" not in entries:
             errors.append(f"{name}:{doc.get('__line__', 1)}: topic {parsed.topic!r} has no overview entry")
         kb.topics[parsed.topic] = Topic(parsed.topic, parsed.service_area, parsed.title, parsed.names, entries, name, parsed.keywords)
+    for name, doc, parsed in questions:
+        errors.extend(_check_questions(name, doc, parsed, kb))
+        kb.questions.extend(parsed.questions)
     if texts and not kb.aspect_phrases and not any(Path(n).name == ASPECTS_FILE for n in texts):
         errors.append(f"{ASPECTS_FILE}:1: missing: the aspect phrasings are needed to understand questions")
     if errors:
         raise KnowledgeInvalid(errors)
     return kb
+
+
+def _check_questions(name: str, doc: Any, parsed: QuestionsFile, kb: Knowledge) -> list[str]:
+    """Each question's topic exists and answers its aspect (the label is the entry shown), and no
+    question is there twice (compared as the bot reads them: normalised)."""
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    items = doc.get("questions") or []
+    for i, question in enumerate(parsed.questions):
+        line = items[i].get("__line__", 1) if i < len(items) and isinstance(items[i], dict) else 1
+        where = f"{name}:{line}: {question.q!r}"
+        if question.topic is not None:
+            topic = kb.topics.get(question.topic)
+            if topic is None:
+                errors.append(f"{where}: unknown topic {question.topic!r}")
+            elif question.aspect not in topic.entries:
+                errors.append(f"{where}: {question.topic} has no {question.aspect} entry (label the entry the owner "
+                              f"should be shown: its overview when the topic does not answer that aspect)")
+        key = normalise(question.q)
+        if key in seen:
+            errors.append(f"{where}: the same question as line {seen[key]}")
+        else:
+            seen[key] = line
+    return errors
 
 
 def read_texts(directory: Path) -> dict[str, str]:

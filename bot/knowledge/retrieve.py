@@ -39,6 +39,11 @@ from bot.nlu.train import train_in_child
 log = logging.getLogger(__name__)
 
 NO_TOPIC = "_none"
+TOPIC_REPEAT = 1
+"""How many times the topic model learns each owner question of `_questions.yml`."""
+ASPECT_REPEAT = 3
+"""How many times the aspect model learns each owner question: they stand beside ASPECT_TEXTS
+templated phrasings per aspect."""
 ASPECT_TEXTS = 400
 """Questions the aspect model learns per aspect: every aspect weighs the same."""
 TOPIC_MIN = 0.45
@@ -114,6 +119,35 @@ def question_clause(text: str) -> str | None:
     return asking[-1]
 
 
+_IT_NAME = re.compile(
+    r"\b(konsultan|konsul|bidang|layanan|tim|orang|anak|jasa|dunia|sektor|urusan|divisi|staf|staff|ahli|"
+    r"pengembangan|teknisi|pendamping|pendampingan|kursus|pelatihan)\s+it\b"
+    r"|\bit(?=\s+(?:consultant|consulting|consultancy|consultation|support|services?|field|team|staff|expert|"
+    r"person|guy|department|development|area|advisor|adviser|mentor|mentoring|people|training|help ?desk)\b)"
+)
+
+
+def it_as_name(normalised: str) -> str:
+    """A normalised message with "it" written "ti" where it names information technology ("konsultan
+    it", "bidang it", "it consultant", "it support"): the English pronoun "it" ("how much does it
+    cost?") is no name word of the IT consultant's topic, and the topic model never learns it as one."""
+    if "it" not in normalised.split():
+        return normalised
+    return _IT_NAME.sub(lambda m: m.group(0)[: -2] + "ti" if m.group(1) else "ti", normalised)
+
+
+ASKING = frozenset({"apaan", "tips", "tip", "saran", "advice", "tolong", "please", "pls", "mohon", "minta", "cara",
+                    "steps", "list", "difference", "beda", "bedanya", "mau", "ingin", "pengen", "pingin", "want",
+                    "walk", "rates", "rate", "limit", "term", "renewal", "cost", "biaya", "syarat"})
+"""Words of a request without a question word ("tips jualan …", "export paperwork list please", "sy mau data sy
+diapus"): a message holding one asks something (Retriever.states_a_problem)."""
+
+
+def asks(text: str, norm: str) -> bool:
+    """The message asks something: a "?" or a question word ("berapa", "gmn", "bisa", "how" …)."""
+    return "?" in text or bool(_QUESTION_WORDS.intersection(norm.split()))
+
+
 def plain(normalised: str) -> str:
     """A normalised message without its particles (PARTICLES): what the aspect model reads."""
     return " ".join(w for w in normalised.split() if w not in PARTICLES)
@@ -121,7 +155,9 @@ def plain(normalised: str) -> str:
 
 def topic_training(kb: Knowledge) -> tuple[list[str], list[str]]:
     """(texts, topic labels): every aspect phrasing once per topic with one of its names, the
-    entries' examples, and the `no_topic` phrases labelled `_none`. Deterministic."""
+    entries' examples, the `no_topic` phrases labelled `_none`, and the owner questions of
+    `_questions.yml` (TOPIC_REPEAT times each; a question without a topic as `_none`). Every
+    text with "it" as a name written "ti" (`it_as_name`). Deterministic."""
     texts: list[str] = []
     labels: list[str] = []
     phrasings = _phrasings(kb)
@@ -136,14 +172,18 @@ def topic_training(kb: Knowledge) -> tuple[list[str], list[str]]:
             labels.extend([topic.name] * len(entry.examples))
     texts.extend(kb.no_topic)
     labels.extend([NO_TOPIC] * len(kb.no_topic))
-    return texts, labels
+    for question in kb.questions:
+        texts.extend([question.q] * TOPIC_REPEAT)
+        labels.extend([question.topic or NO_TOPIC] * TOPIC_REPEAT)
+    return [it_as_name(normalise(t)) for t in texts], labels
 
 
 def aspect_training(kb: Knowledge) -> tuple[list[str], list[str]]:
     """(texts, aspect labels), the same number for every aspect (ASPECT_TEXTS): the entries'
     examples, then the aspect's phrasings in turn, each with a name of any topic. The overview
     has the most phrasings and examples; learned as they come it would take every question
-    whose question word it has not seen ("... gmn", "... bisa ga"). Deterministic."""
+    whose question word it has not seen ("... gmn", "... bisa ga"). Then the owner questions of
+    `_questions.yml` that have a topic, ASPECT_REPEAT times each. Deterministic."""
     pool = sorted({n for t in kb.topics.values() for n in t.names})
     by_aspect: dict[str, list[str]] = {}
     for aspect, phrase in _phrasings(kb):
@@ -164,6 +204,10 @@ def aspect_training(kb: Knowledge) -> tuple[list[str], list[str]]:
             generated.append(phrase.replace("{t}", name))
         texts.extend(plain(normalise(t)) for t in own + generated)
         labels.extend([aspect] * (len(own) + len(generated)))
+    for question in kb.questions:
+        if question.aspect is not None:
+            texts.extend([plain(normalise(question.q))] * ASPECT_REPEAT)
+            labels.extend([question.aspect] * ASPECT_REPEAT)
     return texts, labels
 
 
@@ -200,7 +244,8 @@ class Retriever:
         self.cache_dir = cache_dir if cache_dir is not None else default_cache_dir()
         self.topic_model, self.aspect_model = self._models()
         self.cues = {aspect: _words_pattern(words, suffixes=True) for aspect, words in kb.aspect_cues.items() if words}
-        self.names = {t.name: _words_pattern(t.names, suffixes=False) for t in kb.topics.values()}
+        self.names = {t.name: _words_pattern([it_as_name(normalise(n)) for n in t.names], suffixes=False)
+                      for t in kb.topics.values()}
         self.keywords = {t.name: _words_pattern(t.keywords, suffixes=False) for t in kb.topics.values() if t.keywords}
         self.elsewhere = _phrases_pattern(kb.elsewhere) if kb.elsewhere else None
 
@@ -242,12 +287,12 @@ class Retriever:
     def topic_rank(self, text: str, norm: str) -> list[tuple[str, float]]:
         """Topics by probability, plus NAME_BONUS for each topic the message names and KEYWORD_BONUS
         for each topic one of whose keywords it holds."""
-        rank = self.topic_model.rank(text, top=64)
+        norm = it_as_name(norm)
+        rank = self.topic_model.rank(norm, top=64)
         named = {t for t, pattern in self.names.items() if pattern.search(norm)}
         # a keyword counts in a question only: "sambel sy cepet basi" or "payroll is a headache" states a
         # problem, which the rest of the bot answers (problem flow, booking), not a knowledge entry
-        asks = "?" in text or bool(_QUESTION_WORDS.intersection(norm.split()))
-        keyed = {t for t, pattern in self.keywords.items() if asks and pattern.search(norm)}
+        keyed = {t for t, pattern in self.keywords.items() if asks(text, norm) and pattern.search(norm)}
         if not named and not keyed:
             return rank
         # a named topic takes the name's bonus only: a keyword adds nothing to it
@@ -271,6 +316,16 @@ class Retriever:
         damp = OVERVIEW_CUED if any(w == 1.0 for a, w in cued.items() if a != "overview") else 1.0
         return sorted(((n, (c * damp if n == "overview" else c) + CUE_BONUS * cued.get(n, 0.0)) for n, c in rank), key=lambda x: -x[1])
 
+    def states_a_problem(self, text: str, norm: str, topic: Topic) -> bool:
+        """The message asks nothing (no "?", no question word, no cue word of an aspect, no ASKING word)
+        and does not name `topic`: "sambel sy cepet basi min paling 3 hari" states a problem, which the
+        problem flow and booking answer, although the owner questions taught the topic model its words."""
+        if asks(text, norm) or ASKING.intersection(norm.split()):
+            return False
+        if any(pattern.search(norm) for pattern in self.cues.values()):
+            return False
+        return not self.names[topic.name].search(it_as_name(norm))
+
     def match(self, text: str, remembered_topic: str | None = None) -> Match:
         norm = normalise(text)
         if self.elsewhere is not None and self.elsewhere.search(norm):
@@ -281,6 +336,8 @@ class Retriever:
         tname, tconf = trank[0] if trank else (NO_TOPIC, 0.0)
         aname, aconf = arank[0] if arank else ("overview", 0.0)
         topic = self.kb.topics.get(tname) if tname != NO_TOPIC and tconf >= TOPIC_MIN else None
+        if topic is not None and self.states_a_problem(text, norm, topic):
+            topic = None
         if topic is None and remembered_topic in self.kb.topics and aname != "overview" and aconf >= REMEMBERED_ASPECT_MIN:
             topic, tconf = self.kb.topics[remembered_topic], 0.0
         if topic is None:

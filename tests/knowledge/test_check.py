@@ -130,3 +130,37 @@ def test_the_service_area_topics_answer_what_owners_ask(topic: str) -> None:
         assert "konsultan" in entry.text("id").lower() or "sentra" in entry.text("id").lower(), f"{topic}/{aspect} (id)"
         assert "consultant" in entry.text("en").lower() or "center" in entry.text("en").lower(), f"{topic}/{aspect} (en)"
     assert "gratis" in t.entries["cost"].text("id") and "free" in t.entries["cost"].text("en")
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ('{q: "biaya contoh brp", lang: id, topic: demo, aspect: price}', "unknown aspect 'price'"),
+        ('{q: "biaya contoh brp", lang: id, topic: nothere, aspect: cost}', "unknown topic 'nothere'"),
+        ('{q: "syarat contoh apa", lang: id, topic: demo, aspect: requirements}', "demo has no requirements entry"),
+        ('{q: "biaya contoh brp", lang: jv, topic: demo, aspect: cost}', "unknown language 'jv'"),
+        ('{q: "biaya contoh brp", lang: id, topic: demo, aspect: null}', "both given, or both null"),
+    ],
+)
+def test_an_owner_question_with_a_bad_label_is_rejected(tmp_path: Path, question: str, message: str) -> None:
+    (tmp_path / "_questions.yml").write_text(f"questions:\n  - {{q: \"contoh itu apa\", lang: id, topic: demo, aspect: overview}}\n  - {question}\n",
+                                             encoding="utf-8")
+    code, out = run_check(tmp_path, GOOD)
+    assert code == 1
+    assert "_questions.yml:3:" in out and message in out, out
+
+
+def test_an_owner_question_asked_twice_is_rejected(tmp_path: Path) -> None:
+    (tmp_path / "_questions.yml").write_text(
+        "questions:\n  - {q: \"biaya contoh brp\", lang: id, topic: demo, aspect: cost}\n"
+        "  - {q: \"Biaya contoh berapa?\", lang: id, topic: demo, aspect: overview}\n", encoding="utf-8")
+    code, out = run_check(tmp_path, GOOD)
+    assert code == 1 and "_questions.yml:3:" in out and "the same question as line 2" in out, out
+
+
+def test_good_owner_questions_pass(tmp_path: Path) -> None:
+    (tmp_path / "_questions.yml").write_text(
+        "questions:\n  - {q: \"biaya contoh brp\", lang: id, topic: demo, aspect: cost}\n"
+        "  - {q: \"resep bakso\", lang: id, topic: null, aspect: null}\n", encoding="utf-8")
+    code, out = run_check(tmp_path, GOOD)
+    assert code == 0, out

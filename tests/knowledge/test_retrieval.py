@@ -25,22 +25,47 @@ def kb() -> KnowledgeBase:
     return KnowledgeBase(ROOT / "knowledge")
 
 
+HELD_OUT_SETS = ("heldout.yml", "heldout_new.yml", "heldout_new5.yml")
+"""The held-out sets: never training data (heldout_new5.yml is checked when it is there)."""
+
+
 def test_heldout_has_300_questions_none_of_them_trained_on(kb: KnowledgeBase) -> None:
     items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
     assert len(items) >= 300
     assert {it["lang"] for it in items} >= {"id", "en", "mix"}
-    fresh = yaml.safe_load(HELDOUT.with_name("heldout_fresh.yml").read_text(encoding="utf-8"))
-    fresh += yaml.safe_load(HELDOUT.with_name("heldout_new.yml").read_text(encoding="utf-8"))
-    fresh += yaml.safe_load(HELDOUT.with_name("heldout_new2.yml").read_text(encoding="utf-8"))
-    fresh += yaml.safe_load(HELDOUT.with_name("heldout_new3.yml").read_text(encoding="utf-8"))
-    fresh += yaml.safe_load(HELDOUT.with_name("heldout_new4.yml").read_text(encoding="utf-8"))
-    trained = {normalise(t) for t in training_texts(kb.kb)}
-    trained |= {normalise(w) for t in kb.kb.topics.values() for w in t.names + t.keywords}
-    copied = [it["q"] for it in items + fresh if normalise(it["q"]) in trained]
-    assert copied == []
-    for it in items + fresh:
+    held = [it for name in HELD_OUT_SETS if HELDOUT.with_name(name).exists()
+            for it in yaml.safe_load(HELDOUT.with_name(name).read_text(encoding="utf-8"))]
+    assert copied_into_training(kb, held) == []
+    for it in held:
         if it["topic"] is not None:
             assert kb.kb.get(it["topic"], it["aspect"]) is not None, it
+
+
+def copied_into_training(kb: KnowledgeBase, items: list[dict]) -> list[str]:
+    trained = {normalise(t) for t in training_texts(kb.kb)}
+    trained |= {normalise(w) for t in kb.kb.topics.values() for w in t.names + t.keywords}
+    trained |= {normalise(q.q) for q in kb.kb.questions}
+    return [it["q"] for it in items if normalise(it["q"]) in trained]
+
+
+def test_the_copy_check_covers_a_new_held_out_set_and_finds_an_owner_question_in_it(kb: KnowledgeBase) -> None:
+    # heldout_new5.yml is checked as soon as it is added; an owner question of _questions.yml in it is a copy
+    assert "heldout_new5.yml" in HELD_OUT_SETS
+    owner = kb.kb.questions[0]
+    assert copied_into_training(kb, [{"q": owner.q.upper() + " ", "topic": owner.topic, "aspect": owner.aspect}]) != []
+
+
+def test_the_owner_questions_are_training_data_of_both_models(kb: KnowledgeBase) -> None:
+    from bot.knowledge.retrieve import ASPECT_REPEAT, aspect_training, plain, topic_training
+
+    questions = kb.kb.questions
+    assert len(questions) >= 900
+    topic_texts, topic_labels = topic_training(kb.kb)
+    aspect_texts, aspect_labels = aspect_training(kb.kb)
+    sample = next(q for q in questions if q.topic is not None)
+    assert topic_labels[topic_texts.index(normalise(sample.q))] == sample.topic
+    assert aspect_texts.count(plain(normalise(sample.q))) >= ASPECT_REPEAT
+    assert aspect_labels[aspect_texts.index(plain(normalise(sample.q)))] == sample.aspect
 
 
 def test_heldout_accuracy_is_at_least_95_percent(kb: KnowledgeBase) -> None:
@@ -63,7 +88,7 @@ def test_the_new_set_has_150_questions_in_every_language() -> None:
 
 def test_all_held_out_questions_together_reach_95_percent(kb: KnowledgeBase) -> None:
     items = []
-    for name in ("heldout.yml", "heldout_fresh.yml", "heldout_new.yml"):
+    for name in ("heldout.yml", "heldout_new.yml"):
         items += yaml.safe_load(HELDOUT.with_name(name).read_text(encoding="utf-8"))
     right = 0
     for it in items:
@@ -156,7 +181,10 @@ def test_every_aspect_learns_from_as_many_questions() -> None:
     from bot.knowledge import load
     from bot.knowledge.retrieve import aspect_training
 
-    counts = Counter(aspect_training(load(ROOT / "knowledge"))[1])
+    from dataclasses import replace
+
+    templated = replace(load(ROOT / "knowledge"), questions=[])
+    counts = Counter(aspect_training(templated)[1])
     assert len(set(counts.values())) == 1, counts
 
 
@@ -230,12 +258,14 @@ def test_the_next_step_names_the_service_area_as_bot_domain_areas_does(kb: Knowl
 
 def test_training_stays_small_enough_to_train_in_seconds() -> None:
     # both models used to learn 29 000 generated questions: ~127 s of CPU, past the child
-    # process's 120 s limit on a loaded machine. Training time grows faster than the count.
+    # process's 120 s limit on a loaded machine. Training time grows faster than the count. With the
+    # ~1,000 owner questions (topic once, aspect three times) it is ~18 500 texts, ~12 s of CPU
+    # (bench/knowledge_bench.py); the budget is ~15 s.
     from bot.knowledge import load
     from bot.knowledge.retrieve import aspect_training, topic_training
 
     kb = load(ROOT / "knowledge")
-    assert len(topic_training(kb)[0]) + len(aspect_training(kb)[0]) < 16000
+    assert len(topic_training(kb)[0]) + len(aspect_training(kb)[0]) < 20000
 
 
 def test_a_named_topic_wins(kb: KnowledgeBase) -> None:
@@ -299,8 +329,125 @@ def test_a_country_in_a_holiday_question_is_not_export(kb: KnowledgeBase, text: 
     assert m is not None and m.topic is None
 
 
-@pytest.mark.parametrize("text", ["sambel sy cepet basi, paling 3 hari udh jamuran", "my helper keeps showing up late"])
+@pytest.mark.parametrize("text", ["sambel sy cepet basi, paling 3 hari udh jamuran", "my helper keeps showing up late",
+                                  "bakpia sy cepet basi kak, paling 3 hari"])
 def test_a_keyword_counts_in_a_question_only(kb: KnowledgeBase, text: str) -> None:
-    # a problem stated, not asked: the problem flow and booking answer it, not a knowledge entry
+    # a problem stated, not asked: the problem flow and booking answer it, not a knowledge entry (the owner
+    # questions taught the topic model the words of spoilage: Retriever.states_a_problem keeps this so)
     m = kb.match(text)
     assert m is not None and m.topic is None
+
+
+@pytest.mark.parametrize(("text", "want"), [("tips jualan di marketplace biar rame", "marketing"),
+                                            ("makanan sy cepet basi, gmn ya", "production")])
+def test_a_request_without_a_question_word_still_asks(kb: KnowledgeBase, text: str, want: str) -> None:
+    m = kb.match(text)
+    assert m is not None and m.topic is not None and m.topic.name == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    # steps and overview
+    ("sy baru buka warung mie ayam, nib itu sebenernya buat apa sih", ("nib", "overview")),
+    ("udh bikin akun oss, abis itu ngapain ya", ("nib", "steps")),
+    ("daftar merek sendiri tuh alurnya gmn dr awal", ("trademark", "steps")),
+    ("merek dagang itu gunanya apa buat usaha kecil", ("trademark", "overview")),
+    ("I already have an OSS account, what do I do next for the NIB", ("nib", "steps")),
+    # overview and requirements
+    ("mau ngajuin kur ke bank, bawa berkas apa aja", ("kur", "requirements")),
+    ("kur itu program apa sih sebenernya", ("kur", "overview")),
+    ("buat sertifikat halal perlu nib dulu ga", ("halal", "requirements")),
+    ("sertifikat halal tuh sebenernya apa sih", ("halal", "overview")),
+    ("what documents does the bank want for a KUR loan", ("kur", "requirements")),
+    ("my friend told me about KUR, what is it exactly", ("kur", "overview")),
+    # figures and eligibility
+    ("plafon kur mikro paling gede brp", ("kur", "figures")),
+    ("what's the interest rate on KUR these days", ("kur", "figures")),
+    ("can a street food seller like me apply for KUR", ("kur", "eligibility")),
+])
+def test_owner_phrasings_of_confusable_aspects(kb: KnowledgeBase, text: str, want: tuple[str, str]) -> None:
+    m = kb.match(text)
+    assert m is not None and m.topic is not None and m.entry is not None
+    assert (m.topic.name, m.entry.aspect) == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("konsultan IT plut bisa bantu apa aja", "overview"),
+    ("ketemu konsultan IT plut ada biayanya ga", "cost"),
+    ("which documents do I need for a session with the IT consultant", "requirements"),
+    ("walk me through a session with the PLUT IT consultant", "steps"),
+    ("bidang IT plut ada di sentra mana aja", "where"),
+    ("gaptek bgt, boleh dibantu konsultan IT?", "eligibility"),
+])
+def test_the_it_consultant_answers_each_of_its_aspects(kb: KnowledgeBase, text: str, want: str) -> None:
+    m = kb.match(text)
+    assert m is not None and m.topic is not None and m.entry is not None
+    assert (m.topic.name, m.entry.aspect) == ("area_it", want)
+
+
+@pytest.mark.parametrize(("text", "remembered", "want"), [
+    ("how much does it cost?", "trademark", ("trademark", "cost")),
+    ("how do I do it?", "nib", ("nib", "steps")),
+    ("is it free?", "halal", ("halal", "cost")),
+])
+def test_the_pronoun_it_is_no_name_of_the_it_consultant(kb: KnowledgeBase, text: str, remembered: str, want: tuple[str, str]) -> None:
+    from bot.knowledge.retrieve import it_as_name
+
+    assert it_as_name("how much does it cost") == "how much does it cost"
+    assert it_as_name("konsultan it plut") == "konsultan ti plut" and it_as_name("it consultant") == "ti consultant"
+    m = kb.match(text, remembered_topic=remembered)
+    assert m is not None and m.topic is not None and m.entry is not None
+    assert (m.topic.name, m.entry.aspect) == want
+
+
+QUESTIONS_DEMO = """\
+topic: demo
+service_area: financing
+title: {id: "Contoh", en: "Example"}
+names: [contoh]
+entries:
+  - aspect: overview
+    id: "Ringkasan."
+    en: "Summary."
+    sources: [{title: "Official page", url: "https://example.go.id/page", checked: 2026-11-30}]
+  - aspect: cost
+    id: "Gratis."
+    en: "Free."
+    sources: [{title: "Official page", url: "https://example.go.id/page", checked: 2026-11-30}]
+"""
+
+
+def test_cross_validation_reports_each_language_and_the_topic_alone(tmp_path: Path) -> None:
+    (tmp_path / "demo.yml").write_text(QUESTIONS_DEMO, encoding="utf-8")
+    (tmp_path / "_aspects.yml").write_text("aspects:\n  overview: ['{t} itu apa', 'what is {t}']\n"
+                                           "  cost: ['biaya {t} berapa', 'how much is {t}']\n"
+                                           "no_topic: ['cuaca besok', 'resep bakso']\n", encoding="utf-8")
+    questions = [("contoh tuh buat apa", "id", "overview"), ("bayar brp buat contoh", "id", "cost"),
+                 ("what's contoh for", "en", "overview"), ("does contoh cost money", "en", "cost"),
+                 ("contoh gunanya apa sih", "id", "overview"), ("contoh gratis ga", "id", "cost"),
+                 ("contoh what is it", "mix", "overview"), ("contoh price brp", "mix", "cost")]
+    (tmp_path / "_questions.yml").write_text("questions:\n" + "".join(
+        f'  - {{q: "{q}", lang: {lang}, topic: demo, aspect: {a}}}\n' for q, lang, a in questions)
+        + '  - {q: "siapa presiden pertama", lang: id, topic: null, aspect: null}\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["evaluate", "--cross-validation", "3", "--dir", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["folds"] == 3
+    acc = report["accuracy"]
+    assert set(acc) == {"all", "en", "id", "mix"}
+    assert acc["all"]["total"] == 9 == sum(acc[k]["total"] for k in ("en", "id", "mix"))
+    assert acc["all"]["topic_correct"] >= acc["all"]["correct"]
+    assert all({"accuracy", "topic_accuracy"} <= set(r) for r in acc.values())
+    text = CliRunner().invoke(app, ["evaluate", "--cross-validation", "3", "--dir", str(tmp_path)])
+    assert text.exit_code == 0 and "3-fold cross-validation over 9 owner questions" in text.output
+    assert "(topic " in text.output
+
+
+def test_each_fold_is_read_by_models_that_never_learned_it() -> None:
+    from bot.knowledge import load
+    from bot.knowledge.evaluate import fold_of
+
+    kb = load(ROOT / "knowledge")
+    folds = {fold_of(q.q, 5) for q in kb.questions}
+    assert folds == {0, 1, 2, 3, 4}
+    # the split is by the normalised question: the same on every run
+    assert fold_of("Bunga KUR brp?", 5) == fold_of("bunga kur berapa", 5)
