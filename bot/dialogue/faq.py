@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.dialogue import context, needs
+from bot.domain.answers import free_text_kind
 from bot.domain.areas import problem_area
 from bot.engine.actions import Next, Turn, action
 from bot.engine.events import Button, Reply
@@ -151,6 +152,21 @@ async def knowledge_reply(turn: Turn, *, overview: bool = True, area: str | None
     return True
 
 
+def _more_about_the_topic(turn: Turn) -> bool:
+    """"udh coba endorse jg" right after the marketing answer: the owner tells more of the situation and
+    asks nothing the knowledge base can answer. The consultant of that field is the way on, with the
+    buttons the answer offered, rather than "I did not understand"."""
+    text = (turn.event.text or "").strip()
+    offer: list[list[str]] = turn.values.get("_offer") or []
+    consultant = bool(offer) and any("book_consultation" in str(p) or "talk_to_consultant" in str(p) for _, p in offer)
+    if not (consultant and len(text.split()) >= 3 and "?" not in text and free_text_kind(text) is None):
+        return False
+    turn.say(Reply(text=turn.t("Thank you for telling me. A consultant of this field can look at it with you: choose a "
+                               "button below, or type “menu”."),
+                   buttons=[Button(title=str(title), payload=str(payload)) for title, payload in offer]))
+    return True
+
+
 ANSWERED_TOPIC = "_kb_topic"
 """The knowledge topic this turn answered: the other needs offered after it leave it out (`needs`)."""
 FOLLOW_UP_MAX_WORDS = 7
@@ -255,6 +271,9 @@ async def fallback(turn: Turn) -> Next:
         turn.fell_back = False
         topic = str(turn.values.get(KB_LAST) or "").partition("/")[0]
         await needs.offer_other_needs(turn, f"faq/{topic}" if topic else None)
+        return None
+    if _more_about_the_topic(turn):
+        turn.fell_back = False
         return None
     if await _clear_part(turn) or needs.problem_reply(turn) or _introduction(turn):
         turn.fell_back = False
