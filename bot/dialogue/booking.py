@@ -145,8 +145,7 @@ async def start(turn: Turn) -> Any:
         code = str(v.pop("center"))
         other = await svc.center_info(turn.session, code)
         if other is not None:
-            turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
-                           buttons=[request_button(other.code, turn.t)]))
+            _say_no_bookings(turn, other)
             v["told_center"] = other.code
     if not v.get("center"):
         city = _entity_value(turn, "city")
@@ -206,9 +205,14 @@ async def _say_takes_no_bookings(turn: Turn, place: str) -> None:
 
     other = svc.match_center(await list_centers(turn.session), place)
     if other is not None:
-        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.", center=other.name),
-                       buttons=[request_button(other.code, turn.t)]))
+        _say_no_bookings(turn, other)
         turn.values["told_center"] = other.code
+
+
+def _say_no_bookings(turn: Turn, center: Center) -> None:
+    """A center that takes no bookings through this chat, with its consultation request."""
+    turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.",
+                               center=center.name), buttons=[request_button(center.code, turn.t)]))
 
 
 _GENERIC_PLACE_WORDS = frozenset({
@@ -398,8 +402,7 @@ async def _center_for_town(turn: Turn, centers: list[Center], text: str) -> tupl
     own = (await center_directory(turn.session)).in_region(place.code if place.kind != "provinsi" else place.province_code)
     local = next((c for c in own if c.code not in {b.code for b in centers}), None)
     if local is not None:
-        turn.say(Reply(text=turn.t("{center} does not take bookings through this chat yet. You can ask it to contact you, or book at another center below.",
-                                   center=local.name), buttons=[request_button(local.code, turn.t)]))
+        _say_no_bookings(turn, local)
     context.remember(turn, place={"code": place.code, "has_center": bool(own), "shown": 0})
     if km <= NEAR_BOOKABLE_KM:
         turn.say(turn.t("The nearest center that takes bookings here from {place}: {center}, ±{km} km.",

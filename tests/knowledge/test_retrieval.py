@@ -15,6 +15,7 @@ from bot.knowledge import KnowledgeBase, asks_for_source
 from bot.cli.knowledge import app
 from bot.knowledge.retrieve import question_clause, training_texts
 from bot.nlu.normalise import normalise
+from tests.knowledge.test_check import GOOD
 
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = Path(__file__).with_name("heldout.yml")
@@ -399,25 +400,8 @@ def test_the_pronoun_it_is_no_name_of_the_it_consultant(kb: KnowledgeBase, text:
     assert (m.topic.name, m.entry.aspect) == want
 
 
-QUESTIONS_DEMO = """\
-topic: demo
-service_area: financing
-title: {id: "Contoh", en: "Example"}
-names: [contoh]
-entries:
-  - aspect: overview
-    id: "Ringkasan."
-    en: "Summary."
-    sources: [{title: "Official page", url: "https://example.go.id/page", checked: 2026-11-30}]
-  - aspect: cost
-    id: "Gratis."
-    en: "Free."
-    sources: [{title: "Official page", url: "https://example.go.id/page", checked: 2026-11-30}]
-"""
-
-
 def test_cross_validation_reports_each_language_and_the_topic_alone(tmp_path: Path) -> None:
-    (tmp_path / "demo.yml").write_text(QUESTIONS_DEMO, encoding="utf-8")
+    (tmp_path / "demo.yml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "_aspects.yml").write_text("aspects:\n  overview: ['{t} itu apa', 'what is {t}']\n"
                                            "  cost: ['biaya {t} berapa', 'how much is {t}']\n"
                                            "no_topic: ['cuaca besok', 'resep bakso']\n", encoding="utf-8")
