@@ -26,6 +26,7 @@ import yaml
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import yamltext
 from bot.admin import audit
 from bot.admin.authz import Principal
 from bot.engine.actions import action_names
@@ -106,7 +107,7 @@ def check_flow(content_dir: Path, published: dict[str, str], name: str, text: st
     except FlowsInvalid as exc:
         errors = list(exc.errors)
     else:
-        declared = (yaml.safe_load(text) or {}).get("flow")
+        declared = (yamltext.safe_load(text) or {}).get("flow")
         if declared != name:
             errors.append(FlowError(f"flows/{name}.yml", 1, f"flow: must be `{name}` (the name of this flow), not `{declared}`"))
     mine = f"flows/{name}.yml"
@@ -224,7 +225,7 @@ class FaqEntry:
 
     @classmethod
     def from_yaml(cls, text: str) -> FaqEntry:
-        data = yaml.safe_load(text) or {}
+        data = yamltext.safe_load(text) or {}
         return cls.from_dict(data if isinstance(data, dict) else {})
 
     def errors(self) -> list[FlowError]:
@@ -276,7 +277,7 @@ def intent_body(intent: str, examples: list[str]) -> str:
 
 
 def intent_examples(body: str) -> list[str]:
-    data = yaml.safe_load(body) or {}
+    data = yamltext.safe_load(body) or {}
     return [str(x) for x in (data.get("examples") or [])] if isinstance(data, dict) else []
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from bot import yamltext
+
 if TYPE_CHECKING:
     from bot.admin.content import FaqEntry
 
@@ -35,7 +37,7 @@ def _examples(block: Any) -> list[str]:
 def file_examples(content_dir: Path) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for text in _nlu_texts(content_dir).values():
-        doc = yaml.safe_load(text) or {}
+        doc = yamltext.safe_load(text) or {}
         for block in doc.get("nlu") or [] if isinstance(doc, dict) else []:
             intent = str((block or {}).get("intent") or "")
             if intent.startswith("faq/"):
@@ -51,7 +53,7 @@ def read_entries(content_dir: Path) -> dict[str, FaqEntry]:
     for path in sorted((content_dir / "flows" / "faq").glob("*.yml")):
         if path.name == FALLBACK_FILE:
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yamltext.safe_load(path.read_text(encoding="utf-8")) or {}
         if not isinstance(data, dict) or not str(data.get("intent") or "").startswith("faq/"):
             continue
         entry = FaqEntry.from_dict(data)
@@ -76,7 +78,7 @@ def texts_for(content_dir: Path, entries: dict[str, FaqEntry], extra: dict[str, 
     training = _nlu_texts(content_dir)
     placed: set[str] = set()
     for name, text in list(training.items()):
-        doc = yaml.safe_load(text) or {}
+        doc = yamltext.safe_load(text) or {}
         blocks = doc.get("nlu") if isinstance(doc, dict) else None
         if not blocks or not any(str((b or {}).get("intent")) in changed for b in blocks):
             continue

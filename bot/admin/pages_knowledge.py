@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from starlette.responses import Response
 
+from bot import yamltext
 from bot.admin import content
 from bot.admin.authz import CONTENT, NotFound
 from bot.admin.content import KNOWLEDGE, ContentInvalid
@@ -106,7 +107,7 @@ async def _editor(ctx: Ctx, name: str, *, text: str | None = None, errors: list[
 def _answered(text: str) -> set[str]:
     """The aspects a topic's YAML answers (none when it does not read)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yamltext.safe_load(text)
     except yaml.YAMLError:
         return set()
     entries = doc.get("entries") if isinstance(doc, dict) else None

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import yaml
 
+from bot import yamltext
 from bot.knowledge.content import ASPECTS, KnowledgeInvalid, parse_texts, read_texts
 
 app = typer.Typer(help="The knowledge base (knowledge/*.yml): answers by topic and aspect, with sources.",
@@ -75,7 +76,7 @@ def evaluate(
             raise typer.Exit(1)
         result = cross_validate(kb, folds, default_cache_dir())
     else:
-        items = yaml.safe_load(test.read_text(encoding="utf-8")) or []
+        items = yamltext.safe_load(test.read_text(encoding="utf-8")) or []
         result = score(Retriever(kb), items)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))

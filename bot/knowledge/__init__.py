@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import yamltext
 from bot.knowledge.answer import Answer, no_source_reply, render, sources_reply
 from bot.knowledge.content import ASPECTS_FILE, Knowledge, KnowledgeInvalid, load, parse_texts, read_texts
 from bot.knowledge.retrieve import Match, Retriever, asks_for_source
@@ -66,7 +67,7 @@ def knowledge_base(content_dir: Path) -> KnowledgeBase:
 def topic_of(text: str) -> str | None:
     """The `topic:` a topic file declares (None when it is not a mapping with one)."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yamltext.safe_load(text)
     except yaml.YAMLError:
         return None
     value = doc.get("topic") if isinstance(doc, dict) else None

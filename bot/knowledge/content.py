@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot import yamltext
 from bot.domain.areas import SERVICE_AREAS
 from bot.nlu.normalise import normalise
 
@@ -223,7 +224,7 @@ class Knowledge:
 
 # --- YAML with line numbers -------------------------------------------------------------
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(yamltext.SafeLoader):
     """Records the line of every mapping under the key `__line__`."""
 
 
@@ -419,7 +420,7 @@ def _as_read(value: Any) -> Any:
 
 def _entry_back(text: str) -> Any:
     try:
-        items = yaml.safe_load("entries:\n" + text)["entries"]
+        items = yamltext.safe_load("entries:\n" + text)["entries"]
     except (yaml.YAMLError, ValueError, TypeError, KeyError):
         return None
     if not isinstance(items, list) or len(items) != 1 or not isinstance(items[0], dict):
@@ -444,16 +445,16 @@ def add_entry(text: str, entry: dict[str, Any]) -> str:
     addition = entry_yaml(entry)
     body = text if text.endswith("\n") else text + "\n"
     try:
-        before = yaml.safe_load(body)
-        after = yaml.safe_load(body + addition)
+        before = yamltext.safe_load(body)
+        after = yamltext.safe_load(body + addition)
     except yaml.YAMLError:
         after = before = None
     if (isinstance(before, dict) and isinstance(after, dict) and isinstance(before.get("entries"), list)
-            and after.get("entries") == [*before["entries"], yaml.safe_load("entries:\n" + addition)["entries"][0]]):
+            and after.get("entries") == [*before["entries"], yamltext.safe_load("entries:\n" + addition)["entries"][0]]):
         return body + addition
     if not isinstance(before, dict):
         raise ValueError("the topic's YAML does not read as a mapping; fix it in the editor first")
     entries = list(before.get("entries") or [])
-    entries.append(yaml.safe_load("entries:\n" + addition)["entries"][0])
+    entries.append(yamltext.safe_load("entries:\n" + addition)["entries"][0])
     before["entries"] = entries
     return yaml.safe_dump(before, allow_unicode=True, sort_keys=False, width=10_000)

@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from bot import yamltext
+
 # [text](entity) | [text](entity:value) | [text]{"entity": ..., "value": ...}
 _ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|(?P<json>\{[^}]*\}))")
 
@@ -105,7 +107,7 @@ def _items(block: Any, where: str) -> list[str]:
 
 def parse_yaml(text: str, source: str = "<text>") -> TrainingData:
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = yamltext.safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise DataError(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict):

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot import yamltext
 from bot.i18n import Text
 
 
@@ -78,7 +79,7 @@ def parse_faq_texts(texts: dict[str, str]) -> tuple[dict[str, FaqEntry], Fallbac
     errors: list[str] = []
     for name, text in sorted(texts.items()):
         try:
-            doc = yaml.safe_load(text)
+            doc = yamltext.safe_load(text)
         except yaml.YAMLError as exc:
             errors.append(f"{name}: not valid YAML: {exc}")
             continue

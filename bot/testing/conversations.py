@@ -49,6 +49,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot import yamltext
 from bot.app import FrontDesk
 from bot.clock import Clock
 from bot.config import load_settings
@@ -141,7 +142,7 @@ class ConversationSpec(BaseModel):
 
 def load_conversation(path: Path) -> ConversationSpec:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yamltext.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConversationInvalid(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
