@@ -58,7 +58,10 @@ _WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 _GREETING = re.compile(
     r"^(?:(?:hello|hallo|halo|hai|hi|hey|hiya|good (?:morning|afternoon|evening)|selamat (?:pagi|siang|sore|malam)|"
-    r"pagi|siang|sore|malam|assalamu'?alaikum|permisi|punten|there|min|kak|admin|gan|pak|bu)\b[\s,!.]*)+",
+    r"pagi|siang|sore|malam|assalamu'?alaikum|permisi|punten|there|min|kak|admin|gan|pak|bu|"
+    # regional and chat greetings of the `greet` examples (Javanese, Balinese, Batak)
+    r"helo|hola|met (?:pagi|siang|sore|malam)|sugeng (?:enjing|siang|sonten|dalu)|om swastiastu|horas|"
+    r"salam sejahtera)\b[\s,!.]*)+",
     re.I,
 )
 

@@ -155,6 +155,39 @@ def test_an_ngram_repeated_in_a_message_counts_once() -> None:
     assert counted.compact.rank("nib nib nib buat usaha", top=1)[0][0] == slow[0]
 
 
+def test_the_first_word_is_a_feature_of_its_own() -> None:
+    """The word block has the bigram of a start mark and the first word ("<s> mau"), in the served
+    model and in sklearn's path alike; no mark on its own (it would be in every message) and none
+    for a message without words, which stays unknown."""
+    from bot.nlu.classifier import INTENT_PARAMS, START, IntentClassifier
+
+    data = load_training_data(ROOT / "nlu")
+    clf = IntentClassifier(INTENT_PARAMS).fit([e.text for e in data.examples], [e.intent for e in data.examples])
+    served = clf.compact
+    text = normalise("mau tanya biaya pelatihan")
+    assert served._word_grams(text)[-1] == f"{START} mau"
+    assert served._word_grams(text) == clf.word.build_analyzer()(text)
+    assert f"{START} mau" in served.word_index and START not in served.word_index
+    assert not any(g.startswith(START) for g in served._word_grams(normalise("😀 !!")))
+    assert served.rank("😀😀") == []
+    # the opening word counts apart from the same word elsewhere in the message
+    first, later = served.word_index[f"{START} mau"], served.word_index["mau"]
+    assert not np.allclose(served.coef_t[first], served.coef_t[later])
+
+
+@pytest.mark.parametrize("text", ["om swastiastu, tiang jualan canang di jembrana, qris kena potongan ga?",
+                                  "sugeng enjing, pinten biaya pelatihan teng plut?",
+                                  "horas min, mau tanya soal KUR dong"])
+def test_a_regional_greeting_in_front_of_a_question_is_left_out(text: str) -> None:
+    """The greetings of the `greet` examples in other regional languages are greetings in front of a
+    question too: the question decides the intent."""
+    from bot.nlu.embedded import _after_greeting
+
+    rest = _after_greeting(text)
+    assert rest != text and text.endswith(rest)
+    assert not rest.lower().startswith(("om", "sugeng", "horas"))
+
+
 def test_served_model_is_trained_in_a_child_and_needs_no_sklearn(nlu: EmbeddedNLU, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The bot process serves from numpy only; the child-trained model is the in-process one."""
     import subprocess
