@@ -71,6 +71,20 @@ def test_the_owner_questions_are_training_data_of_both_models(kb: KnowledgeBase)
     assert aspect_labels[aspect_texts.index(plain(normalise(sample.q)))] == sample.aspect
 
 
+def test_the_topic_model_learns_a_third_of_the_phrasings_and_each_owner_question_twice(kb: KnowledgeBase) -> None:
+    # all 374 phrasings x 29 topics outweighed the ~1,450 owner questions eight to one (docs/knowledge.md, Accuracy)
+    from bot.knowledge.retrieve import TOPIC_REPEAT, _phrasings, topic_training
+
+    texts, _labels = topic_training(kb.kb)
+    templated = len(texts) - len(kb.kb.no_topic) - TOPIC_REPEAT * len(kb.kb.questions) - sum(
+        len(e.examples) for t in kb.kb.topics.values() for e in t.entries.values())
+    every = len(_phrasings(kb.kb)) * len(kb.kb.topics)
+    assert 0.28 * every < templated < 0.39 * every
+    assert TOPIC_REPEAT == 2
+    sample = next(q for q in kb.kb.questions if q.topic is not None)
+    assert texts.count(normalise(sample.q)) >= 2
+
+
 def test_heldout_accuracy_is_at_least_95_percent(kb: KnowledgeBase) -> None:
     items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))
     right = 0
