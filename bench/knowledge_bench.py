@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from bot.knowledge import load
-    from bot.knowledge.retrieve import Retriever, aspect_training, default_cache_dir, topic_training
+    from bot.knowledge.retrieve import ASPECT_PARAMS, TOPIC_PARAMS, Retriever, aspect_training, default_cache_dir, topic_training
     from bot.nlu.classifier import train
 
     kb = load(ROOT / "knowledge")
@@ -37,8 +37,8 @@ def main() -> None:
     out: dict[str, object] = {"topic_questions": len(topic_data[0]), "aspect_questions": len(aspect_data[0])}
     if not args.no_train:
         cpu, wall = time.process_time(), time.perf_counter()
-        train(*topic_data)
-        train(*aspect_data)
+        train(*topic_data, TOPIC_PARAMS)
+        train(*aspect_data, ASPECT_PARAMS)
         out["train_cpu_s"] = round(time.process_time() - cpu, 2)
         out["train_wall_s"] = round(time.perf_counter() - wall, 2)
 
