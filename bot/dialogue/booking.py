@@ -26,7 +26,7 @@ from bot.domain.booking import (
     find_reference,
 )
 from bot.domain.answers import free_text_kind
-from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase, find_service_area
 from bot.domain.centers import Center
 from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.slots import days_with_slots, free_times, nearest_times
@@ -442,11 +442,11 @@ async def ask_area(turn: Turn) -> Any:
     if turn.first_call:
         if v.get("area") in covered:
             if v.get("area_topic"):
-                turn.say(turn.t("For {topic} the {area} consultant is the one to see; I will book that field.",
-                                topic=v.pop("area_topic"), area=area_name(v["area"], turn.lang)))
+                turn.say(turn.t("For {topic} the consultant for {area} is the one to see; I will book that field.",
+                                topic=v.pop("area_topic"), area=area_phrase(v["area"], turn.lang)))
             return None
         if v.get("area"):
-            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(v["area"], turn.lang)))
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_phrase(v["area"], turn.lang)))
             v.pop("area")
         _prompt_area(turn, covered)
         return WAIT
@@ -459,7 +459,7 @@ async def ask_area(turn: Turn) -> Any:
         area = hit[2] if hit else None
     if area not in covered:
         if area in SERVICE_AREAS:
-            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(area, turn.lang)))
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_phrase(area, turn.lang)))
         else:
             turn.say(turn.t("Please choose one of the services below."))
         _prompt_area(turn, covered)
@@ -635,7 +635,7 @@ async def _say_day_closed(turn: Turn, center: Center, day: date) -> None:
         turn.say(turn.t("{center} holds no consultations on {weekday}s.", center=center.name,
                         weekday=_babel_date(day, "EEEE", locale=turn.lang)))
     elif reason == "no_area":
-        turn.say(turn.t("No consultant for {area} works at {center} on {weekday}s.", area=area_name(v.get("area", ""), turn.lang),
+        turn.say(turn.t("No consultant for {area} works at {center} on {weekday}s.", area=area_phrase(v.get("area", ""), turn.lang),
                         center=center.name, weekday=_babel_date(day, "EEEE", locale=turn.lang)))
     elif reason == "past":
         turn.say(turn.t("{day} has already passed.", day=_short_day(day, turn.lang)))

@@ -42,7 +42,7 @@ from bot.dialogue.centers import (
     km_text,
     venue,
 )
-from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase
 from bot.domain.answers import free_text_kind
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, BookingStatus
 from bot.domain.centers import Center
@@ -678,15 +678,16 @@ async def _consultant(turn: Turn, text: str, *, loose: bool = False) -> bool:
         if booking.status not in ACTIVE_STATUSES:
             turn.say(turn.t("Booking {ref} is no longer active, so no consultant is expecting you.", ref=booking.ref))
         elif names:
-            lines = [turn.t("For booking {ref} ({area}, {when}) you will meet {name}, the {area} consultant of {center}.",
-                            ref=booking.ref, area=area, when=format_datetime(booking.starts_at, turn.lang, tz),
+            lines = [turn.t("For booking {ref} ({area}, {when}) you will meet {name}, the consultant for {field} at {center}.",
+                            ref=booking.ref, area=area, field=area_phrase(booking.service_area, turn.lang), when=format_datetime(booking.starts_at, turn.lang, tz),
                             name=names[0], center=where)]
             if booking.status == BookingStatus.PENDING:
                 lines.append(turn.t("The consultant has not confirmed yet; you will get a message here when they do."))
             turn.say(Reply(text="\n".join(lines), buttons=[Button(turn.t("My bookings"), StartFlow("my_bookings").pack())]))
         else:
-            turn.say(turn.t("The name of the consultant for booking {ref} is not recorded; the {area} consultant of "
-                            "{center} will receive you.", ref=booking.ref, area=area, center=where))
+            turn.say(turn.t("The name of the consultant for booking {ref} is not recorded; the consultant for {area} at "
+                            "{center} will receive you.", ref=booking.ref, area=area_phrase(booking.service_area, turn.lang),
+                            center=where))
         context.remember(turn, last="consultant")
         return True
     code = context.recall(turn, "center")

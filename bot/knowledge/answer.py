@@ -10,16 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.domain.areas import area_name
+from bot.domain.areas import area_phrase
 from bot.knowledge.content import Entry, Source, Topic
 from bot.payloads import ByIntent
 from bot.knowledge.retrieve import Match
 
 def _area(code: str, lang: str) -> str:
     """The service area's name (bot/domain/areas.py, the one list) as it reads inside a sentence:
-    "konsultan pembiayaan PLUT", "the IT & digital consultant"."""
-    name = area_name(code, lang)
-    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+    "konsultan pembiayaan PLUT", "the PLUT consultant for IT and digital"."""
+    return area_phrase(code, lang)
 
 
 ASPECT_NAMES: dict[str, tuple[str, str]] = {
@@ -70,7 +69,7 @@ def _footer(topic: Topic, entry: Entry, lang: str) -> str:
     area = _area(topic.service_area, lang)
     if lang == "en":
         return (f"Checked on {_day(checked, 'en')}; type \"source?\" to see where this comes from.\n"
-                f"Next step: the {area} consultant at PLUT can go through it with you, free of charge.")
+                f"Next step: a PLUT consultant for {area} can go through it with you, free of charge.")
     return (f"Dicek {_day(checked, 'id')}; ketik \"sumbernya apa?\" untuk melihat sumbernya.\n"
             f"Langkah berikutnya: konsultan {area} PLUT bisa mendampingi Bapak/Ibu, gratis.")
 
