@@ -42,7 +42,7 @@ from bot.dialogue.centers import (
     km_text,
     venue,
 )
-from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase, problem_area
 from bot.domain.answers import free_text_kind
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, BookingStatus
 from bot.domain.centers import Center
@@ -165,16 +165,31 @@ async def follow_up(turn: Turn) -> bool:
     text = (turn.event.text or "").strip()
     if not text or text.startswith("/"):
         return False
-    if remote_consultation(turn, text):  # asked in a sentence of any length
+    if remote_consultation(turn, text) or _problem_not_menu(turn, text):  # said in a sentence of any length
         return True
     if not _short(text):
         return False
     for handler in (_introduction_first, _thin_yes, _consultant, _day_hours, _too_far, _where_to_go, _nearest, _next_nearest,
-                    _new_place, _what_now_first):
+                    _new_place, _plut_of_place, _what_now_first):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
     return False
+
+
+_GENERIC_INTENTS = frozenset({"greet", "help"})
+
+
+def _problem_not_menu(turn: Turn, text: str) -> bool:
+    """"hi, my cassava chips turn soggy really fast, what can I do": a problem told in plain words
+    after a greeting or with "what can I do" reads to the NLU as a greeting or a call for help (the
+    menu); it is the problem, routed to its consultant (`needs.problem_reply`)."""
+    from bot.dialogue import needs
+
+    intent = (turn.parse or {}).get("intent") or {}
+    if str(intent.get("name") or "") not in _GENERIC_INTENTS or problem_area(text) is None:
+        return False
+    return needs.problem_reply(turn)
 
 
 # --- consulting without coming in ------------------------------------------------------------------
@@ -515,6 +530,34 @@ async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
         return False  # "alamat plut sleman dimana ya, kalau hari sabtu?" after Sleman asks about the day
     await _answer_place(turn, res.place)
     return True
+
+
+_PLUT_OF = re.compile(r"\b(?:plut(?:-kumkm)?|sentra|center|centre)\s+(?:(?:di|in|at|of|d)\s+)?((?:kab(?:upaten)?\.?\s+|kota\s+)?"
+                      r"[^\W\d_]+(?:\s+[^\W\d_]+){0,2})", re.I)
+
+
+_WHICH_SERVICES = re.compile(r"\b(?:apa\s+(?:aja|saja|sj|aj)|apa2|apa-apa|layanan\w*|program\w*|what|which|services?)\b", re.I)
+
+
+async def _plut_of_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """"plut bitung bs bantu ga?": the PLUT of a named place, asked about in a few words, is that
+    place's answer (its center, or that there is none yet, the nearest and what can be done from
+    afar), not the overview of PLUT. Words after "plut" are looked up, longest first; only an
+    unambiguous place counts."""
+    m = _PLUT_OF.search(text)
+    if m is None or _WHICH_SERVICES.search(text):
+        return False  # "plut sleman bantu apa aja?" asks for the services: the overview answers it
+    intent = (turn.parse or {}).get("intent") or {}
+    if (float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold
+            and str(intent.get("name") or "") not in _PLACE_INTENTS | {"faq/services"}):
+        return False
+    words = m.group(1).split()
+    for n in range(len(words), 0, -1):
+        res = _gazetteer(turn).resolve(" ".join(words[:n]))
+        if res.status == "match" and res.place is not None:
+            await _answer_place(turn, res.place)
+            return True
+    return False
 
 
 # "sy jualan keripik di maros, mau tanya soal halal": a place said in passing, after a locative word.
