@@ -187,8 +187,9 @@ def _problem_not_menu(turn: Turn, text: str) -> bool:
     from bot.dialogue import needs
 
     intent = (turn.parse or {}).get("intent") or {}
-    if str(intent.get("name") or "") not in _GENERIC_INTENTS or problem_area(text) is None:
-        return False
+    if (str(intent.get("name") or "") not in _GENERIC_INTENTS or float(intent.get("confidence") or 0.0) < turn.app.nlu_threshold
+            or problem_area(text) is None):
+        return False  # an unsure reading goes on to the knowledge base ("om swastiastu, … qris kena potongan ga?")
     return needs.problem_reply(turn)
 
 
@@ -548,13 +549,16 @@ async def _plut_of_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     if m is None or _WHICH_SERVICES.search(text):
         return False  # "plut sleman bantu apa aja?" asks for the services: the overview answers it
     intent = (turn.parse or {}).get("intent") or {}
-    if (float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold
-            and str(intent.get("name") or "") not in _PLACE_INTENTS | {"faq/services"}):
-        return False
+    if (float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold and str(intent.get("name") or "") != "faq/services"
+            or _BOOKING.search(text)):
+        return False  # "plut morotai ada?" is the find-a-center flow's, "mau konsul di plut sleman" the booking's
     words = m.group(1).split()
     for n in range(len(words), 0, -1):
-        res = _gazetteer(turn).resolve(" ".join(words[:n]))
-        if res.status == "match" and res.place is not None:
+        said = " ".join(words[:n])
+        res = _gazetteer(turn).resolve(said)
+        # the place's own name, not a near spelling: "plut niku mbayar mboten" names no place
+        if (res.status == "match" and res.place is not None
+                and _short_place(res.place.name).lower() == _short_place(said.title()).lower()):
             await _answer_place(turn, res.place)
             return True
     return False
