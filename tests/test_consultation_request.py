@@ -55,7 +55,7 @@ async def test_request_is_recorded_and_routed_to_the_centers_people(app: FrontDe
     done = await say(app, "owner1", button="yes")
     body = texts(done)
     assert "permintaan #1 sudah dikirim ke PLUT-KUMKM Kabupaten Gianyar" in body
-    assert "+6281234567890" in body and "Produksi" in body
+    assert "+6281234567890" in body and "tentang produksi" in body
     async with app.db.transaction() as session:
         rows = (await session.execute(select(ConsultationRequest))).scalars().all()
         sent = (await session.execute(select(OutboxMessage).where(OutboxMessage.kind == "consultation.request"))).scalars().all()

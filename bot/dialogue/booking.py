@@ -26,7 +26,7 @@ from bot.domain.booking import (
     find_reference,
 )
 from bot.domain.answers import free_text_kind
-from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase, find_service_area
 from bot.domain.centers import Center
 from bot.domain.closed_days import holiday_name, nearest_days
 from bot.domain.slots import days_with_slots, free_times, nearest_times
@@ -37,7 +37,7 @@ from bot.dialogue.consultation import request_button
 from bot.dialogue.notices import calendar_reply
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Document, Reply
-from bot.engine.steps import normalise_phone, yes_no
+from bot.engine.steps import LEFT_KEY, normalise_phone, revises_when, yes_no
 from bot.payloads import NO, YES, Answer, StartFlow, answer_value
 from bot.i18n import format_datetime, format_time
 from bot.services import booking as svc
@@ -442,11 +442,11 @@ async def ask_area(turn: Turn) -> Any:
     if turn.first_call:
         if v.get("area") in covered:
             if v.get("area_topic"):
-                turn.say(turn.t("For {topic} the {area} consultant is the one to see; I will book that field.",
-                                topic=v.pop("area_topic"), area=area_name(v["area"], turn.lang)))
+                turn.say(turn.t("For {topic} the consultant for {area} is the one to see; I will book that field.",
+                                topic=v.pop("area_topic"), area=area_phrase(v["area"], turn.lang)))
             return None
         if v.get("area"):
-            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(v["area"], turn.lang)))
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_phrase(v["area"], turn.lang)))
             v.pop("area")
         _prompt_area(turn, covered)
         return WAIT
@@ -459,7 +459,7 @@ async def ask_area(turn: Turn) -> Any:
         area = hit[2] if hit else None
     if area not in covered:
         if area in SERVICE_AREAS:
-            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_name(area, turn.lang)))
+            turn.say(turn.t("{center} has no consultant for {area} at the moment.", center=center.name, area=area_phrase(area, turn.lang)))
         else:
             turn.say(turn.t("Please choose one of the services below."))
         _prompt_area(turn, covered)
@@ -635,7 +635,7 @@ async def _say_day_closed(turn: Turn, center: Center, day: date) -> None:
         turn.say(turn.t("{center} holds no consultations on {weekday}s.", center=center.name,
                         weekday=_babel_date(day, "EEEE", locale=turn.lang)))
     elif reason == "no_area":
-        turn.say(turn.t("No consultant for {area} works at {center} on {weekday}s.", area=area_name(v.get("area", ""), turn.lang),
+        turn.say(turn.t("No consultant for {area} works at {center} on {weekday}s.", area=area_phrase(v.get("area", ""), turn.lang),
                         center=center.name, weekday=_babel_date(day, "EEEE", locale=turn.lang)))
     elif reason == "past":
         turn.say(turn.t("{day} has already passed.", day=_short_day(day, turn.lang)))
@@ -697,6 +697,9 @@ async def ask_time(turn: Turn) -> Any:
             return WAIT
         if when.asks or (when.day is not None and when.day.isoformat() != v.get("day")):
             v.pop("want_time", None)
+            if v.pop("slot", None):
+                # "eh kamis aja deh" after a time was held: that time is let go now, not when it expires
+                await svc.release_holds(turn.session, turn.user.id)
             _remember_when(v, when)
             outcome = await _use_day(turn, center)
             if outcome == "details":
@@ -770,6 +773,8 @@ async def ask_phone(turn: Turn) -> Any:
         return WAIT
     raw = turn.event.contact.phone if turn.event.contact else (turn.event.text or "")
     phone = normalise_phone(raw)
+    if phone is None and turn.event.text and v.get("slot") and revises_when(turn, turn.event.text):
+        return await _revise_when(turn)
     if phone is None:
         turn.say(turn.t("That does not look like a phone number. Please type it like 0812 3456 7890, or press the button to share it."))
         _prompt_phone(turn)
@@ -778,6 +783,51 @@ async def ask_phone(turn: Turn) -> Any:
     if not user.phone:
         user.phone = phone
     return None
+
+
+@action("booking.back")
+async def back(turn: Turn) -> Any:
+    """"Back to the booking" after another topic (`Engine._offer_way_back`): the answers given
+    come back and the booking goes on at the question it was at. A time held before is held
+    again, or said to be gone, with that day's other times."""
+    v = turn.values
+    left = v.pop(LEFT_KEY, None)
+    if not isinstance(left, dict) or left.get("flow") != "book_consultation":
+        return "book_consultation"
+    for key in [k for k in v if not k.startswith("_")]:
+        v.pop(key)
+    v.update(left.get("values") or {})
+    step = str(left.get("step") or "")
+    starts_at = _slot_dt(v.get("slot"))
+    center = await _center(turn)
+    if starts_at is not None and center is not None:
+        try:
+            await svc.hold_slot(turn.session, user_id=turn.user.id, center_code=center.code, area=v["area"],
+                                starts_at=starts_at, now=turn.now)
+        except (SlotTaken, SlotUnavailable):
+            turn.say(turn.t("{when} is no longer free.", when=format_datetime(starts_at, turn.lang, center.tz)))
+            v.pop("slot", None)
+            return "book_consultation.time"
+        turn.say(turn.t("Back to the booking: {area} at {center}, {when}.", area=area_name(v["area"], turn.lang),
+                        center=center.name, when=format_datetime(starts_at, turn.lang, center.tz)))
+    else:
+        turn.say(turn.t("Back to the booking."))
+    return f"book_consultation.{step}" if step else "book_consultation"
+
+
+async def _revise_when(turn: Turn) -> Any:
+    """"eh jam 10 aja deh" at the phone question: the held time is let go and the day step reads
+    the change (a new time is held there, or the times of the new day are offered); the details
+    already given are not asked again."""
+    v = turn.values
+    center = await _center(turn)
+    if center is None:
+        return "center"
+    when = read_when(turn, center.tz, expect_time=True)
+    v.pop("slot", None)
+    await svc.release_holds(turn.session, turn.user.id)
+    _remember_when(v, when)  # a time alone is on the day already chosen
+    return "day"
 
 
 def _prompt_phone(turn: Turn) -> None:

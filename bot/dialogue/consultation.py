@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.domain.areas import SERVICE_AREAS, area_name, find_service_area
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase, find_service_area
 from bot.engine.actions import END, WAIT, Turn, action
 from bot.engine.events import Button, Reply
 from bot.engine.steps import yes_no
@@ -89,7 +89,7 @@ async def submit(turn: Turn) -> Any:
     turn.say(Reply(
         text=turn.t("Done: request #{id} has gone to {center}. A consultant or the center's admin will contact you on {phone} about {area}. Consultations at PLUT are free. Meanwhile you can keep asking me questions here.",
                     id=done.request_id, center=center, phone=done.phone or "-",
-                    area=area_name(area, turn.lang) if area else turn.t("your question")),
+                    area=area_phrase(area, turn.lang) if area else turn.t("your question")),
         buttons=[Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant").pack()),
                  Button(turn.t("Main menu"), StartFlow("main_menu").pack())],
     ))

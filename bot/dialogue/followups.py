@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.dialogue import context
+from bot.dialogue.consultation import request_button
 from bot.dialogue.centers import (
     Translate,
     NEAREST_K,
@@ -41,7 +42,7 @@ from bot.dialogue.centers import (
     km_text,
     venue,
 )
-from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase, problem_area
 from bot.domain.answers import free_text_kind
 from bot.domain.booking import ACTIVE_STATUSES, BookingNotFound, BookingStatus
 from bot.domain.centers import Center
@@ -162,13 +163,123 @@ async def follow_up(turn: Turn) -> bool:
     """Answer a short message that points at the conversation's context; False when it does
     not (the NLU reads it as usual)."""
     text = (turn.event.text or "").strip()
-    if not text or not _short(text) or text.startswith("/"):
+    if not text or text.startswith("/"):
         return False
-    for handler in (_introduction_first, _thin_yes, _consultant, _day_hours, _too_far, _where_to_go, _nearest, _next_nearest, _new_place):
+    if remote_consultation(turn, text) or _problem_not_menu(turn, text):  # said in a sentence of any length
+        return True
+    if not _short(text):
+        return False
+    for handler in (_introduction_first, _thin_yes, _consultant, _day_hours, _too_far, _where_to_go, _nearest, _next_nearest,
+                    _new_place, _plut_of_place, _what_now_first):
         if await handler(turn, text):
             turn.params[_ANSWERED] = "1"
             return True
     return False
+
+
+_GENERIC_INTENTS = frozenset({"greet", "help"})
+
+
+def _problem_not_menu(turn: Turn, text: str) -> bool:
+    """"hi, my cassava chips turn soggy really fast, what can I do": a problem told in plain words
+    after a greeting or with "what can I do" reads to the NLU as a greeting or a call for help (the
+    menu); it is the problem, routed to its consultant (`needs.problem_reply`)."""
+    from bot.dialogue import needs
+
+    intent = (turn.parse or {}).get("intent") or {}
+    if (str(intent.get("name") or "") not in _GENERIC_INTENTS or float(intent.get("confidence") or 0.0) < turn.app.nlu_threshold
+            or problem_area(text) is None):
+        return False  # an unsure reading goes on to the knowledge base ("om swastiastu, … qris kena potongan ga?")
+    return needs.problem_reply(turn)
+
+
+# --- consulting without coming in ------------------------------------------------------------------
+
+_CONSULT = re.compile(r"\b(?:konsul\w*|konsl\w*|consult\w*|ketemu\s+konsultan|tanya\s+konsultan|counsel\w*|advice|advis)\b", re.I)
+_REMOTE = re.compile(
+    r"\b(?:online|onlen|onlin|daring|zoom|g-?meet|google\s+meet|video\s*call|vidcall|vc|remote|remotely|virtual|virtually|"
+    r"jarak\s+jauh|dari\s+rumah|from\s+home|tanpa\s+(?:datang|dateng|ke\s*sana|kesana)|"
+    r"(?:ga|gak|gk|nggak|ngga|tdk|tidak)\s+(?:usah|perlu)\s+(?:datang|dateng|ke\s*sana|kesana)|"
+    r"without\s+(?:coming|going|visiting|travell?ing)|instead\s+of\s+(?:coming|going|visiting)|"
+    r"(?:via|lewat|lwt|pakai|pake|melalui|mlalui|by|over|through|on|using)\s+(?:the\s+)?"
+    r"(?:wa|whatsapp|whatsap|watsap|watsapp|telp|telpon|telepon|tlp|phone|video|call|chat|meet))\b", re.I)
+"""Ways of consulting without coming in; a phone or WhatsApp only after "via", "lewat", "over"…
+("nomor telepon buat konsultasi?" asks for a number, not a way of consulting)."""
+_SELLING_ONLINE = re.compile(
+    r"\b(?:jual\w*|toko|shop|store|bisnis|usaha|pemasaran|marketing|market|penjualan|sell\w*|sales|promosi|iklan|"
+    r"ads|pasar|dagang\w*|business)\s+(?:\w+\s+)?(?:online|onlen|daring|virtual)\b|\bonline\s+(?:shop|store|marketing|business|selling)\b",
+    re.I)
+""""konsultasi soal jualan online": online is the topic, not the way of consulting."""
+
+
+def asks_remote_consultation(text: str) -> bool:
+    """"bisa konsul online ga?", "can I consult online?", "konsultasinya bisa via zoom/wa?"."""
+    words = re.sub(r"[/_]", " ", text)
+    return bool(_CONSULT.search(words) and _REMOTE.search(words) and not _SELLING_ONLINE.search(words))
+
+
+def remote_consultation(turn: Turn, text: str) -> bool:
+    """Consulting without coming in: what the bot knows, honestly. The booking it makes is a meeting
+    at a center; whether a center consults by video call is not in its data (not guessed). From
+    afar there is the consultant in this chat and the consultation request (the center calls
+    back); the in-person booking stays a button."""
+    if not asks_remote_consultation(text):
+        return False
+    center = context.recall(turn, "center")
+    turn.say(Reply(
+        text=turn.t("The bookings I make are for meeting a PLUT consultant in person at a center. Whether a center "
+                    "also holds consultations by video call or Zoom is not in my data, so I will not guess. Without "
+                    "coming in, you can:\n• talk to a PLUT consultant here in the chat;\n• ask a PLUT center to contact "
+                    "you on your phone number (a consultation request)."),
+        buttons=[Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant").pack()),
+                 request_button(str(center), turn.t) if center else
+                 Button(turn.t("Request a consultation"), StartFlow("request_consultation").pack()),
+                 Button(turn.t("Book in person"), StartFlow("book_consultation", {"center": str(center)} if center else {}).pack())],
+    ))
+    context.remember(turn, last="remote")
+    turn.params[_ANSWERED] = "1"
+    return True
+
+
+# --- "trus gmn?" with nothing said before ------------------------------------------------------------
+
+_WHAT_NOW_ID = re.compile(
+    r"^(?:(?:trus|terus|trs|truss|teruss|lalu|jadi|jd|nah|terusnya|trusnya|lantas|(?:abis|habis|hbs)\s+itu)\s*)?"
+    r"(?:(?:gmn|gimana|gmana|gmna|gimna|bagaimana|bgmn|piye|kepriye|kumaha|ngapain|gmn\s+caranya|gimana\s+caranya)\s*)?"
+    r"(?:dong|donk|nih|ya|yah|min|kak|pak|bu|sih|deh|ini)?$")
+_PARTICLE_ONLY = re.compile(r"^(?:dong|donk|nih|ya|yah|min|kak|pak|bu|sih|deh|ini|jadi|jd|nah)$")
+"""A particle alone ("ya", "min", "jadi") asks nothing."""
+_WHAT_NOW_EN = re.compile(
+    r"^(?:ok(?:ay)?\s+|well\s+)?(?:so|and|then|and\s+then|now\s+what|what\s+now|so\s+what(?:\s+now)?|then\s+what|"
+    r"so\s+then\s+what|what\s+next|what'?s\s+next|what\s+do\s+i\s+do(?:\s+now)?|so\s+what\s+do\s+i\s+do(?:\s+now)?)$")
+
+
+def _what_now(text: str) -> str | None:
+    """"gmn", "trus?", "terus gimana", "so?", "now what?": asks what comes next, and nothing else. The
+    language of the words ("id", "en"), or None."""
+    bare = " ".join(re.findall(r"[a-z']+", text.lower()))
+    if not bare:
+        return None
+    if _WHAT_NOW_EN.match(bare):
+        return "en"
+    if _WHAT_NOW_ID.match(bare) and not _PARTICLE_ONLY.match(bare):
+        return "id"
+    return None
+
+
+async def _what_now_first(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """A bare "gmn" / "so?" with nothing before it to follow: what the bot can do, and the menu, in
+    the language of the words (a first "so?" tells the language as well as any)."""
+    lang = _what_now(text)
+    if lang is None or turn.values.get(context.CTX) or turn.values.get(context.KB_LAST):
+        return False
+    if not turn.user.language_locked and lang != turn.lang:
+        turn.user.language = turn.lang = lang
+    turn.say(turn.t("I can find the PLUT center nearest to you, book you a free consultation with a PLUT consultant, "
+                    "or answer questions about permits, halal, financing and marketing. Choose one of the menu buttons "
+                    "below, or type your question."))
+    await turn.app.engine.start_flow(turn, "main_menu", step="menu")
+    return True
 
 
 THIN_WORDS = 4
@@ -422,6 +533,37 @@ async def _new_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
     return True
 
 
+_PLUT_OF = re.compile(r"\b(?:plut(?:-kumkm)?|sentra|center|centre)\s+(?:(?:di|in|at|of|d)\s+)?((?:kab(?:upaten)?\.?\s+|kota\s+)?"
+                      r"[^\W\d_]+(?:\s+[^\W\d_]+){0,2})", re.I)
+
+
+_WHICH_SERVICES = re.compile(r"\b(?:apa\s+(?:aja|saja|sj|aj)|apa2|apa-apa|layanan\w*|program\w*|what|which|services?)\b", re.I)
+
+
+async def _plut_of_place(turn: Turn, text: str, *, loose: bool = False) -> bool:
+    """"plut bitung bs bantu ga?": the PLUT of a named place, asked about in a few words, is that
+    place's answer (its center, or that there is none yet, the nearest and what can be done from
+    afar), not the overview of PLUT. Words after "plut" are looked up, longest first; only an
+    unambiguous place counts."""
+    m = _PLUT_OF.search(text)
+    if m is None or _WHICH_SERVICES.search(text):
+        return False  # "plut sleman bantu apa aja?" asks for the services: the overview answers it
+    intent = (turn.parse or {}).get("intent") or {}
+    if (float(intent.get("confidence") or 0.0) >= turn.app.nlu_threshold and str(intent.get("name") or "") != "faq/services"
+            or _BOOKING.search(text)):
+        return False  # "plut morotai ada?" is the find-a-center flow's, "mau konsul di plut sleman" the booking's
+    words = m.group(1).split()
+    for n in range(len(words), 0, -1):
+        said = " ".join(words[:n])
+        res = _gazetteer(turn).resolve(said)
+        # the place's own name, not a near spelling: "plut niku mbayar mboten" names no place
+        if (res.status == "match" and res.place is not None
+                and _short_place(res.place.name).lower() == _short_place(said.title()).lower()):
+            await _answer_place(turn, res.place)
+            return True
+    return False
+
+
 # "sy jualan keripik di maros, mau tanya soal halal": a place said in passing, after a locative word.
 _MENTION = re.compile(r"\b(?:di|dr|dari|in|from|near|dkt|deket|dekat)\s+((?:kab(?:upaten)?\.?\s+|kota\s+)?[^\W\d_]+(?:\s+[^\W\d_]+){0,2})",
                       re.I)
@@ -583,15 +725,16 @@ async def _consultant(turn: Turn, text: str, *, loose: bool = False) -> bool:
         if booking.status not in ACTIVE_STATUSES:
             turn.say(turn.t("Booking {ref} is no longer active, so no consultant is expecting you.", ref=booking.ref))
         elif names:
-            lines = [turn.t("For booking {ref} ({area}, {when}) you will meet {name}, the {area} consultant of {center}.",
-                            ref=booking.ref, area=area, when=format_datetime(booking.starts_at, turn.lang, tz),
+            lines = [turn.t("For booking {ref} ({area}, {when}) you will meet {name}, the consultant for {field} at {center}.",
+                            ref=booking.ref, area=area, field=area_phrase(booking.service_area, turn.lang), when=format_datetime(booking.starts_at, turn.lang, tz),
                             name=names[0], center=where)]
             if booking.status == BookingStatus.PENDING:
                 lines.append(turn.t("The consultant has not confirmed yet; you will get a message here when they do."))
             turn.say(Reply(text="\n".join(lines), buttons=[Button(turn.t("My bookings"), StartFlow("my_bookings").pack())]))
         else:
-            turn.say(turn.t("The name of the consultant for booking {ref} is not recorded; the {area} consultant of "
-                            "{center} will receive you.", ref=booking.ref, area=area, center=where))
+            turn.say(turn.t("The name of the consultant for booking {ref} is not recorded; the consultant for {area} at "
+                            "{center} will receive you.", ref=booking.ref, area=area_phrase(booking.service_area, turn.lang),
+                            center=where))
         context.remember(turn, last="consultant")
         return True
     code = context.recall(turn, "center")

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.dialogue import consultants
-from bot.domain.areas import SERVICE_AREAS, area_name
+from bot.domain.areas import SERVICE_AREAS, area_name, area_phrase
 from bot.engine.actions import END, Turn, action
 from bot.engine.events import Button, Media, Reply
 from bot.payloads import PayloadInvalid, RunAction, StartFlow, parse_payload
@@ -281,7 +281,7 @@ async def from_context(turn: Turn) -> Any:
     if area is None:
         return None
     turn.values["service_area"] = area
-    turn.say(turn.t("Sure, I will connect you with a PLUT {area} consultant.", area=area_name(area, turn.lang)))
+    turn.say(turn.t("Sure, I will connect you with a PLUT consultant for {area}.", area=area_phrase(area, turn.lang)))
     return "question"
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from bot.dialogue import context
-from bot.domain.areas import area_name, problem_area
+from bot.domain.areas import area_phrase, problem_area
 from bot.engine.actions import Turn
 from bot.engine.events import Button, Reply
 from bot.payloads import ByIntent, StartFlow
@@ -97,7 +97,7 @@ async def offer_other_needs(turn: Turn, main: str | None) -> None:
     area = problem_area(turn.event.text or "")
     offered = [b.payload for reply in turn.replies for b in reply.buttons] + [b.payload for b in buttons]
     if area is not None and len(buttons) < MAX_EXTRA and not any(f"area={area}" in p for p in offered):
-        buttons.append(Button(turn.t("{area} consultation", area=area_name(area, turn.lang)),
+        buttons.append(Button(turn.t("Consultation on {area}", area=area_phrase(area, turn.lang)),
                               StartFlow("book_consultation", {"area": area}).pack()))
     if buttons:
         turn.say(Reply(text=turn.t("You also mentioned these; tap one when you are ready:"), buttons=buttons))
@@ -113,11 +113,11 @@ def problem_reply(turn: Turn) -> bool:
     area = problem_area(turn.event.text or "")
     if area is None:
         return False
-    name = area_name(area, turn.lang)
+    name = area_phrase(area, turn.lang)
     context.remember(turn, offer=StartFlow("book_consultation", {"area": area}).pack())
     turn.say(Reply(
-        text=turn.t("A PLUT {area} consultant can help with this, free of charge. Shall I book you a {area} consultation, or would you rather ask a consultant first?", area=name),
-        buttons=[Button(turn.t("Book a {area} consultation", area=name), StartFlow("book_consultation", {"area": area}).pack()),
+        text=turn.t("A PLUT consultant for {area} can help with this, free of charge. Shall I book you a consultation on {area}, or would you rather ask a consultant first?", area=name),
+        buttons=[Button(turn.t("Book a consultation on {area}", area=name), StartFlow("book_consultation", {"area": area}).pack()),
                  Button(turn.t("Talk to a consultant"), StartFlow("talk_to_consultant", {"service_area": area}).pack())],
     ))
     return True

@@ -90,6 +90,25 @@ def area_name(code: str, lang: str) -> str:
     return area.name(lang) if area is not None else code
 
 
+_PHRASE_EN = {"institutional": "institutions and permits", "hr": "human resources", "production": "production",
+              "financing": "financing", "marketing": "marketing", "it": "IT and digital",
+              "partnership": "partnerships and networking"}
+"""The English names as they read inside a sentence, after "on" or "for": "a consultation on
+partnerships and networking", "a PLUT consultant for IT and digital". The names themselves are
+menu labels ("Institutions & permits"); before "consultation" they read wrongly ("Book a
+Institutions & permits consultation"), so sentences put the field after the noun."""
+
+
+def area_phrase(code: str, lang: str) -> str:
+    """The area's name inside a sentence: "konsultasi pemasaran", "konsultan SDM", "a consultation
+    on institutions and permits". English sentences put it after "on" / "for", never before
+    "consultation"."""
+    if lang == "en":
+        return _PHRASE_EN.get(code, code)
+    name = area_name(code, lang)
+    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+
+
 # --- finding areas in text ---------------------------------------------------------------------
 
 _WHOLE_WORD = frozenset({

@@ -413,12 +413,40 @@ class Engine:
         self.hooks.begin(turn)
         await self._dispatch(turn)
         self.hooks.end(turn)
+        self._offer_way_back(turn)
         await self._no_repeat(turn)
         _remember_offer(turn)
         conv.values = turn.values
         for observer in self._observers:
             observer(turn)
         return inbound_log, turn.replies
+
+    def _offer_way_back(self, turn: Turn) -> None:
+        """A booking left for another topic (`steps.remember_left`) is not dropped without a word:
+        once the other topic is answered (its flow ended, no question of its own pending), the
+        reply ends with a button back to the booking, where it was (`booking.back`). Offered once;
+        starting the booking again forgets it."""
+        left = turn.values.get(step_runner.LEFT_KEY)
+        if not isinstance(left, dict) or left.get("offered"):
+            return
+        conv = turn.conversation
+        if conv.flow == left.get("flow"):
+            turn.values.pop(step_runner.LEFT_KEY, None)  # back in it, or started again
+            return
+        if HANDOFF_FLOW in turn.flows:
+            # the chat is handed to a consultant, who reads what comes next: no booking questions in between
+            turn.values.pop(step_runner.LEFT_KEY, None)
+            return
+        if (conv.flow not in (None, "main_menu") and conv.step is not None) or not turn.replies:
+            return  # the other topic still asks its own question; offered when it is done
+        button = Button(turn.t("Back to the booking"), RunAction("booking.back").pack())
+        last = turn.replies[-1]
+        kept = [b for b in last.buttons if not _starts(b.payload, str(left.get("flow")))]  # not a new one beside it
+        if last.text and not last.options and not last.request_contact and not last.request_location and len(kept) < MAX_NOTE_BUTTONS:
+            turn.replies[-1] = replace(last, buttons=[*kept, button])
+        else:
+            turn.say(Reply(text=turn.t("Shall we go back to your booking?"), buttons=[button]))
+        left["offered"] = True
 
     async def _no_repeat(self, turn: Turn) -> None:
         """No reply goes out word for word as in the previous turn. A long answer about to be
@@ -444,7 +472,7 @@ class Engine:
             if turn.replies and _whole(turn.replies) == last_whole and any(r.text for r in turn.replies):
                 i = max(i for i, r in enumerate(turn.replies) if r.text)
                 hint = turn.t("If it is easier: type “menu” to start again, or talk with a consultant with the button below.")
-                way_out = Button(title=turn.t("Talk to a consultant"), payload=StartFlow("talk_to_consultant").pack())
+                way_out = Button(title=turn.t("Talk to a consultant"), payload=StartFlow(HANDOFF_FLOW).pack())
                 kept = [*turn.replies[i].buttons, way_out][-MAX_NOTE_BUTTONS:]
                 turn.replies[i] = replace(turn.replies[i], text=f"{turn.replies[i].text or ''}\n{hint}".strip(), buttons=kept)
             if turn.replies:
@@ -591,6 +619,7 @@ class Engine:
         if (intent.get("name") in ELSEWHERE_INTENTS and intent.get("confidence", 0.0) >= ELSEWHERE_MIN
                 and other is not None and other.flow != flow.flow):
             # "do I have any bookings with you?" at the booking's center: the user asks for another thing
+            step_runner.remember_left(turn, flow)
             await self.start_flow(turn, other.flow)
             return True
         aside = step_runner.aside_flow(self, turn, flow)
@@ -780,6 +809,7 @@ ELSEWHERE_INTENTS = frozenset({"check_booking", "reschedule_booking", "cancel_bo
                                "erase_my_data"})
 """Asked as a question or request at a step that picks from options, these leave the flow for theirs (`Engine._aside`)."""
 ELSEWHERE_MIN = 0.8
+HANDOFF_FLOW = "talk_to_consultant"
 OFFER_KEY = "_offer"
 ACKNOWLEDGE_ONLY = frozenset({"ok", "oke", "okay", "okey", "okee", "okeh", "k", "sip", "noted", "oh", "oh ok", "i see",
                               "oh gitu", "gitu", "oh begitu", "siap", "ok noted"})
@@ -787,6 +817,15 @@ ACKNOWLEDGE_ONLY = frozenset({"ok", "oke", "okay", "okey", "okee", "okeh", "k", 
 REPEAT_MIN_CHARS = 100
 MAX_NOTE_BUTTONS = 3
 """Buttons kept on the note that replaces a repeated answer (WhatsApp shows at most three reply buttons)."""
+
+
+def _starts(payload: str, flow: str) -> bool:
+    """The button starts `flow` afresh."""
+    try:
+        parsed = parse_payload(payload)
+    except PayloadInvalid:
+        return False
+    return isinstance(parsed, StartFlow) and parsed.flow == flow
 
 
 def _a_statement(text: str | None) -> bool:

@@ -353,7 +353,7 @@ _CORRECTION = re.compile(r"\b(?:eh|ehh|eh+m|salah|koreksi|ralat|aja|ajah|deh|don
                          r"oops|ups|mending|mendingan|better)\b", re.I)
 
 
-def _revises_when(turn: Turn, text: str) -> bool:
+def revises_when(turn: Turn, text: str) -> bool:
     """"eh jam 10 aja deh", "sorry, Thursday instead": a day or a time with a word of correction."""
     from bot.domain.when import parse_when
 
@@ -363,7 +363,7 @@ def _revises_when(turn: Turn, text: str) -> bool:
 
 
 async def _answer(engine: Engine, turn: Turn, flow: Flow, idx: int, ask: Ask) -> None:
-    if ask.revise and turn.event.text and _revises_when(turn, turn.event.text):
+    if ask.revise and turn.event.text and revises_when(turn, turn.event.text):
         target = flow.index_of(ask.revise)
         if target is not None:
             await resume(engine, turn, flow, target)  # that step reads the change; the flow goes on from it
@@ -432,8 +432,24 @@ async def _digress(engine: Engine, turn: Turn, flow: Flow) -> bool:
     target = engine.app.flows.by_intent(name) or (engine.app.flows.by_intent(name.split("/")[0]) if "/" in name else None)
     if target is None or target.flow == flow.flow:
         return False
+    remember_left(turn, flow)
     await engine.start_flow(turn, target.flow)
     return True
+
+
+LEFT_KEY = "_left"
+"""Where a flow with a way back was left for another topic (`remember_left`)."""
+WAY_BACK_FLOWS = frozenset({"book_consultation"})
+"""Flows that, left for another topic, are offered again afterwards (`Engine._offer_way_back`)."""
+
+
+def remember_left(turn: Turn, flow: Flow) -> None:
+    """The user leaves `flow` for another topic ("booking saya yg kemarin gmn?" at the day): keep
+    its step and answers, so the other topic can end with a button back to it."""
+    if flow.flow not in WAY_BACK_FLOWS or turn.conversation.flow != flow.flow or turn.conversation.step is None:
+        return
+    turn.values[LEFT_KEY] = {"flow": flow.flow, "step": turn.conversation.step,
+                             "values": {k: v for k, v in turn.values.items() if not k.startswith("_")}}
 
 
 # --- menu -----------------------------------------------------------------------------------

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.domain.areas import area_name
+from bot.domain.areas import area_phrase
 from bot.knowledge.content import Entry, Source, Topic
 from bot.payloads import ByIntent
 from bot.knowledge.retrieve import Match
+from bot.nlu.language import detect_language
 
 def _area(code: str, lang: str) -> str:
     """The service area's name (bot/domain/areas.py, the one list) as it reads inside a sentence:
-    "konsultan pembiayaan PLUT", "the IT & digital consultant"."""
-    name = area_name(code, lang)
-    return name if name[1:2].isupper() else name[:1].lower() + name[1:]
+    "konsultan pembiayaan PLUT", "the PLUT consultant for IT and digital"."""
+    return area_phrase(code, lang)
 
 
 ASPECT_NAMES: dict[str, tuple[str, str]] = {
@@ -70,7 +70,7 @@ def _footer(topic: Topic, entry: Entry, lang: str) -> str:
     area = _area(topic.service_area, lang)
     if lang == "en":
         return (f"Checked on {_day(checked, 'en')}; type \"source?\" to see where this comes from.\n"
-                f"Next step: the {area} consultant at PLUT can go through it with you, free of charge.")
+                f"Next step: a PLUT consultant for {area} can go through it with you, free of charge.")
     return (f"Dicek {_day(checked, 'id')}; ketik \"sumbernya apa?\" untuk melihat sumbernya.\n"
             f"Langkah berikutnya: konsultan {area} PLUT bisa mendampingi Bapak/Ibu, gratis.")
 
@@ -99,7 +99,19 @@ def render(match: Match, lang: str) -> Answer | None:
 def _source_line(s: Source, lang: str) -> str:
     where = s.url or (f"dokumen proyek: {s.ref}" if lang != "en" else f"project document: {s.ref}")
     checked = f"dicek {_day(s.checked, 'id')}" if lang != "en" else f"checked {_day(s.checked, 'en')}"
-    return f"• {s.title}\n  {where} ({checked})"
+    return f"• {_source_title(s, lang)}\n  {where} ({checked})"
+
+
+def _source_title(s: Source, lang: str) -> str:
+    """The title as published. A source records one title, in its own language; for an English
+    reader an Indonesian page is named by its publisher and said to be in Indonesian
+    ("Koran Jakarta, a page in Indonesian"), rather than quoted in a language they may not read."""
+    if lang != "en" or s.ref or detect_language(s.title) == "en":
+        return s.title
+    publisher, colon, _headline = s.title.partition(": ")
+    if not colon or len(publisher) > 60:
+        return f"{s.title} (in Indonesian)"
+    return f"{publisher}, a page in Indonesian"
 
 
 def sources_reply(topic: Topic, entry: Entry, lang: str) -> Answer:

@@ -285,12 +285,13 @@ async def hold_slot(
     outside hours); `SlotTaken` when every consultant's slot is booked or held by others."""
     free, _ = await _free_at(session, center_code=center_code, area=area, starts_at=starts_at, now=now, policy=policy,
                              user_id=user_id, ignore_booking=ignore_booking)
-    await release_holds(session, user_id)
     ends_at = starts_at + policy.duration
     for cid in free:
-        # Expired holds of others give way; the unique constraint settles a race for a live one.
+        # Expired holds of others give way, and so does the user's own hold of this very slot (it is
+        # renewed); the unique constraint settles a race for a live one.
         await session.execute(
-            delete(SlotHold).where(SlotHold.consultant_id == cid, SlotHold.starts_at == starts_at, SlotHold.expires_at <= now)
+            delete(SlotHold).where(SlotHold.consultant_id == cid, SlotHold.starts_at == starts_at,
+                                   (SlotHold.expires_at <= now) | (SlotHold.user_id == user_id))
         )
         won = await insert_ignore(
             session,
@@ -299,6 +300,10 @@ async def hold_slot(
             ("consultant_id", "starts_at"),
         )
         if won:
+            # The new time is held: the one held before is free for others again. Only now, so a
+            # change to a time that turns out taken leaves the user the time they had.
+            await session.execute(delete(SlotHold).where(
+                SlotHold.user_id == user_id, (SlotHold.consultant_id != cid) | (SlotHold.starts_at != starts_at)))
             hold = (
                 await session.execute(select(SlotHold).where(SlotHold.consultant_id == cid, SlotHold.starts_at == starts_at))
             ).scalar_one()
