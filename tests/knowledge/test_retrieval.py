@@ -264,13 +264,13 @@ def test_a_collateral_follow_up_after_kur_gets_the_collateral_rule(kb: Knowledge
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_the_next_step_names_the_service_area_as_bot_domain_areas_does(kb: KnowledgeBase, lang: str) -> None:
-    from bot.domain.areas import SERVICE_AREAS, area_name
+    from bot.domain.areas import SERVICE_AREAS, area_phrase
     from bot.knowledge.answer import next_steps
 
     for code in SERVICE_AREAS:
         topic = next(t for t in kb.kb.topics.values() if t.service_area == code)
         book = next_steps(topic, lang)[0].title
-        assert area_name(code, lang).lower() in book.lower(), (code, book)
+        assert area_phrase(code, lang).lower() in book.lower(), (code, book)
 
 
 def test_training_stays_small_enough_to_train_in_seconds() -> None:
