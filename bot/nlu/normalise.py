@@ -112,6 +112,7 @@ ABBREVIATIONS: dict[str, str] = {
     "endi": "mana", "mriki": "sini", "kene": "sini", "ngriki": "sini", "gadah": "punya", "duwe": "punya", "gaduh": "punya",
     "saged": "bisa", "nek": "kalau", "yen": "kalau", "lamun": "kalau", "ingkang": "yang", "opo": "apa",
     "punapa": "apa", "menapa": "apa", "napa": "apa", "teng": "di", "nang": "di", "neng": "di", "mriku": "situ", "mrika": "sana", "kono": "situ",
+    "tanglet": "tanya", "takon": "tanya", "babagan": "tentang", "perkawis": "tentang", "mawon": "saja", "kemawon": "saja",
 }
 
 # laughter and keyboard mash fold to one word ("wkwkwk", "hahaha", "hehehe", "xixixi")
