@@ -115,6 +115,23 @@ def test_all_held_out_questions_together_reach_95_percent(kb: KnowledgeBase) -> 
     assert right / len(items) >= 0.95, f"{right}/{len(items)}"
 
 
+def test_the_fresh_owner_set_reaches_95_percent_in_every_language(kb: KnowledgeBase) -> None:
+    # heldout_new8.yml: written by someone who never saw the training data, run once untouched at 95.9 %;
+    # a change that costs it more than a question or two shows here
+    items = yaml.safe_load(HELDOUT.with_name("heldout_new8.yml").read_text(encoding="utf-8"))
+    assert len(items) >= 300
+    right: dict[str, list[int]] = {}
+    for it in items:
+        m = kb.match(it["q"])
+        assert m is not None
+        ok = (m.topic.name if m.topic else None, m.entry.aspect if m.entry else None) == (it["topic"], it["aspect"])
+        right.setdefault(it["lang"], []).append(int(ok))
+    assert set(right) == {"id", "en", "mix"}
+    total = [x for xs in right.values() for x in xs]
+    assert sum(total) / len(total) >= 0.95, f"{sum(total)}/{len(total)}"
+    assert all(sum(xs) / len(xs) >= 0.93 for xs in right.values()), {k: f"{sum(xs)}/{len(xs)}" for k, xs in right.items()}
+
+
 def test_evaluate_reports_each_language() -> None:
     result = CliRunner().invoke(app, ["evaluate", "--test", str(HELDOUT), "--dir", str(ROOT / "knowledge"), "--json"])
     assert result.exit_code == 0, result.output
