@@ -44,6 +44,12 @@ def test_unclear_or_a_change_is_neither(text: str) -> None:
     ("no, cancel", "escape"),
     ("tolong kirim alamatnya", "request"),
     ("could you send me the address", "request"),
+    ("ok lanjut", "proceed"),
+    ("Lanjutkan booking", "proceed"),
+    ("lanjut aja deh", "proceed"),
+    ("continue please", "proceed"),
+    ("go on", "proceed"),
+    ("back to the booking", "proceed"),
 ])
 def test_not_an_answer(text: str, kind: str) -> None:
     assert free_text_kind(text) == kind
@@ -51,7 +57,7 @@ def test_not_an_answer(text: str, kind: str) -> None:
 
 @pytest.mark.parametrize("text", [
     "Siti Aminah", "Keripik Siti", "makanan ringan", "Koperasi Simpan Pinjam Makmur", "Apa Kabar Batik",
-    "Warung Apa Aja", "saya jualan keripik", "coffee roaster", "Budi", "Toko Kapan Lagi",
+    "Warung Apa Aja", "saya jualan keripik", "coffee roaster", "Budi", "Toko Kapan Lagi", "Lanjut Jaya Motor", "Continental Bakery",
 ])
 def test_names_and_kinds_are_answers(text: str) -> None:
     assert free_text_kind(text) is None

@@ -112,6 +112,12 @@ _ESCAPE = re.compile(
     r"quit|never\s*mind|forget\s*it|nevermind|nanti\s+(?:aja|saja|dulu)|lain\s+kali)\b|(?:i\s+)?(?:changed\s+my\s+mind|"
     r"don'?t\s+want)\b)")
 """Leaving: "ga jadi deh", "eh ga jd", "actually never mind, maybe next month", "no, cancel"; a lead word or two may come first."""
+_PROCEED = re.compile(
+    r"^(?:(?:ok|oke|okay|okey|baik|sip|siap|ya|iya|yuk|ayo|mari|eh|min|kak)\s*,?\s*)*"
+    r"(?:lanjut|lanjutkan|lanjutin|terusin|teruskan|continue|go\s+on|carry\s+on|back\s+to\s+(?:the\s+|my\s+)?booking|"
+    r"kembali\s+ke\s+booking)"
+    r"(?:\s+(?:aja|saja|deh|dong|ya|yuk|lagi|booking|bookingnya|the\s+booking|my\s+booking|please|pls))*\s*[.!]*$")
+"""Going on with what was being asked: "lanjut", "ok lanjutkan booking", "continue please" — never a name."""
 _QUESTION_WORDS = re.compile(
     r"\b(?:apa|apakah|apa\s*kah|gimana|bagaimana|gmn|berapa|brp|kapan|dimana|di\s*mana|kenapa|knp|mengapa|siapa|"
     r"perlu|harus|hrs|wajib|boleh\s*(?:ga|gak|nggak|tidak)|bisa\s*(?:ga|gak|nggak|tidak)|"
@@ -128,13 +134,15 @@ _TAIL_QUESTION = re.compile(r"\b(?:ga|gak|nggak|ngga|tidak|ya|kah|nggak\s+sih|ga
 
 
 def free_text_kind(text: str) -> str | None:
-    """"escape" (the user leaves: "ga jadi deh"), "question" ("hrs bawa laptop sendiri ga?"),
-    "request" ("tolong kirim alamatnya") or None: then it may be the answer asked for."""
+    """"escape" (the user leaves: "ga jadi deh"), "proceed" (the user goes on: "ok lanjut"), "question"
+    ("hrs bawa laptop sendiri ga?"), "request" ("tolong kirim alamatnya") or None: then it may be the answer asked for."""
     low = " ".join((text or "").strip().lower().replace("\u2019", "'").split())
     if not low:
         return None
     if _ESCAPE.search(low):
         return "escape"
+    if _PROCEED.match(low):
+        return "proceed"
     if _REQUEST.search(low):
         return "request"
     if "?" in low:

@@ -406,6 +406,9 @@ async def _not_an_answer(engine: Engine, turn: Turn, flow: Flow, ask: Ask) -> bo
         turn.say(turn.t("Alright, we stop here. Nothing was booked."))
         await engine.start_flow(turn, "main_menu", step="menu")
         return True
+    if kind == "proceed":  # "ok lanjut" at the name question: the question again, nothing stored
+        _prompt(turn, ask)
+        return True
     intent = (turn.parse or {}).get("intent") or {}
     faq = str(intent.get("name") or "").startswith("faq/")
     aside = aside_flow(engine, turn, flow)
